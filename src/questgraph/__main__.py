@@ -1,0 +1,3 @@
+from questgraph.cli import main
+
+raise SystemExit(main())

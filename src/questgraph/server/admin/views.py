@@ -1,0 +1,179 @@
+"""Admin API handlers: orgs, apps and secret rotation, users, tokens, entitlements, friends, SSO redirect
+URIs, reset, snapshot export/import and the emulator clock (D36). Responses are JSON; errors use the
+same Graph envelope as the S2S API."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from questgraph.server.errors import Forbidden, InvalidParameter
+from questgraph.server.graph.params import parse_id
+from questgraph.server.graph.request import GraphRequest, require_param
+from questgraph.server.graph.routing import Router
+from questgraph.server.storage.records import App, User
+
+if TYPE_CHECKING:
+    from questgraph.server.app import Server
+
+SNAPSHOT_VERSION = 1
+
+
+def _app(app: App, secret: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": str(app.id), "org_id": str(app.org_id), "name": app.name}
+    if secret is not None:  # shown once, when made or rotated (D12)
+        out["secret"] = secret
+        out["app_access_token"] = f"OC|{app.id}|{secret}"
+    return out
+
+
+def register(router: Router, server: Server) -> None:  # noqa: C901 - one flat table of small handlers
+    identity, storage = server.identity, server.storage
+
+    def user_view(user: User) -> dict[str, Any]:
+        app = identity.app(user.app_id)
+        return {
+            "id": str(user.id), "app_id": str(user.app_id), "alias": user.alias,
+            "display_name": user.display_name, "profile_url": user.profile_url,
+            "age_category": user.age_category,
+            "org_scoped_id": str(storage.get_org_scoped_id(app.org_id, user.person_id)),
+            "entitled": storage.is_entitled(user.id, user.app_id),
+        }
+
+    def optional_id(request: GraphRequest, key: str) -> int | None:
+        value = request.params.get(key)
+        return None if not value else parse_id(key, value, what="id")
+
+    def list_orgs(request: GraphRequest) -> Any:
+        return {"data": [
+            {"id": str(o.id), "name": o.name, "apps": [_app(a) for a in storage.list_apps(o.id)],
+             "sso_redirect_uris": storage.list_redirect_uris(o.id)}
+            for o in storage.list_orgs()
+        ]}
+
+    def create_org(request: GraphRequest) -> Any:
+        org = identity.create_org(require_param(request, "name"), optional_id(request, "id"))
+        return {"id": str(org.id), "name": org.name}
+
+    def create_app(request: GraphRequest) -> Any:
+        made = identity.create_app(request.path_id("org_id"), require_param(request, "name"),
+                                   optional_id(request, "id"), request.params.get("secret") or None)
+        return _app(made.app, made.secret)
+
+    def get_app(request: GraphRequest) -> Any:
+        return _app(identity.app(request.path_id("app_id")))
+
+    def rotate_secret(request: GraphRequest) -> Any:
+        made = identity.rotate_secret(request.path_id("app_id"), request.params.get("secret") or None)
+        return _app(made.app, made.secret)
+
+    def add_redirect_uri(request: GraphRequest) -> Any:
+        org_id = request.path_id("org_id")
+        identity.add_redirect_uri(org_id, require_param(request, "redirect_uri"))
+        return {"data": storage.list_redirect_uris(org_id)}
+
+    def list_redirect_uris(request: GraphRequest) -> Any:
+        return {"data": storage.list_redirect_uris(identity.org(request.path_id("org_id")).id)}
+
+    def create_user(request: GraphRequest) -> Any:
+        """A user of an app: a new person (or the person with that alias) and their app-scoped id."""
+        params = request.params
+        app_id = request.path_id("app_id")
+        identity.app(app_id)
+        alias = require_param(request, "alias")
+        person = storage.find_person_by_alias(alias)
+        if person is None:
+            person = identity.create_person(alias, params.get("display_name"), params.get("profile_url"),
+                                            params.enum("age_category", ("CH", "TN", "AD"), default="AD") or "AD")
+        user = identity.join_app(person, app_id, optional_id(request, "id"), optional_id(request, "org_scoped_id"))
+        if params.boolean("entitled", default=True):
+            identity.grant_entitlement(user.id)
+        return user_view(user)
+
+    def list_users(request: GraphRequest) -> Any:
+        return {"data": [user_view(u) for u in storage.list_app_users(identity.app(request.path_id("app_id")).id)]}
+
+    def get_user(request: GraphRequest) -> Any:
+        return user_view(identity.user(request.path_id("user_id")))
+
+    def mint_token(request: GraphRequest) -> Any:
+        ttl = request.params.int64("ttl_seconds", minimum=1)
+        token = identity.mint_user_token(request.path_id("user_id"), request.params.get("token") or None, ttl)
+        return {"access_token": token}
+
+    def grant(request: GraphRequest) -> Any:
+        identity.grant_entitlement(request.path_id("user_id"))
+        return {"success": True}
+
+    def befriend(request: GraphRequest) -> Any:
+        user = identity.user(request.path_id("user_id"))
+        friend = identity.user(parse_id("friend_id", require_param(request, "friend_id")))
+        identity.befriend(user.person_id, friend.person_id)
+        return {"success": True}
+
+    def reset(request: GraphRequest) -> Any:
+        server.reset(apply_world=not request.params.boolean("empty"))
+        return {"success": True}
+
+    def export_snapshot(request: GraphRequest) -> Any:
+        return {"version": SNAPSHOT_VERSION, "tables": storage.export_tables()}
+
+    def import_snapshot(request: GraphRequest) -> Any:
+        version = request.params.int64("version", required=True)
+        if version != SNAPSHOT_VERSION:
+            raise InvalidParameter(f"Param version must be {SNAPSHOT_VERSION}")
+        try:
+            tables = json.loads(require_param(request, "tables"))
+        except ValueError:
+            raise InvalidParameter("Param tables must be the JSON object of an exported snapshot") from None
+        if not isinstance(tables, dict):
+            raise InvalidParameter("Param tables must be the JSON object of an exported snapshot")
+        try:
+            storage.import_tables(tables)
+        except Exception as exc:  # a foreign or edited snapshot: reject it whole, keep the state
+            raise InvalidParameter(f"The snapshot cannot be imported: {exc}") from None
+        server.clock.offset_us = int(storage.get_setting("clock_offset_us") or 0)
+        server.build_index()
+        return {"success": True}
+
+    def clock_view() -> dict[str, Any]:
+        return {"now": server.clock.now(), "offset_seconds": server.clock.offset_us / 1_000_000}
+
+    def get_clock(request: GraphRequest) -> Any:
+        return clock_view()
+
+    def move_clock(request: GraphRequest) -> Any:
+        """Move the emulator clock forward (``advance_seconds``) or to an instant (``set``) (D36)."""
+        if not server.settings.emulator:
+            raise Forbidden("The clock can be moved only in emulator mode")
+        advance = request.params.int64("advance_seconds", minimum=0)
+        target = request.params.int64("set", minimum=0, maximum=2**32)
+        if (advance is None) == (target is None):
+            raise InvalidParameter("Send exactly one of advance_seconds or set")
+        if advance is not None:
+            server.move_clock(lambda clock: clock.advance(advance))
+        elif target is not None:
+            server.move_clock(lambda clock: clock.set(target))
+        return clock_view()
+
+    for method, path, handler in [
+        ("GET", "/_admin/orgs", list_orgs),
+        ("POST", "/_admin/orgs", create_org),
+        ("POST", "/_admin/orgs/{org_id}/apps", create_app),
+        ("GET", "/_admin/orgs/{org_id}/redirect_uris", list_redirect_uris),
+        ("POST", "/_admin/orgs/{org_id}/redirect_uris", add_redirect_uri),
+        ("GET", "/_admin/apps/{app_id}", get_app),
+        ("POST", "/_admin/apps/{app_id}/secret", rotate_secret),
+        ("GET", "/_admin/apps/{app_id}/users", list_users),
+        ("POST", "/_admin/apps/{app_id}/users", create_user),
+        ("GET", "/_admin/users/{user_id}", get_user),
+        ("POST", "/_admin/users/{user_id}/tokens", mint_token),
+        ("POST", "/_admin/users/{user_id}/entitlements", grant),
+        ("POST", "/_admin/users/{user_id}/friends", befriend),
+        ("POST", "/_admin/reset", reset),
+        ("GET", "/_admin/snapshot", export_snapshot),
+        ("POST", "/_admin/snapshot", import_snapshot),
+        ("GET", "/_admin/clock", get_clock),
+        ("POST", "/_admin/clock", move_clock),
+    ]:
+        router.add(method, path, handler)

@@ -1,0 +1,179 @@
+"""Wires the server together: storage, clock, rank index, features, the Graph and admin routers, and
+the one endpoint that turns every outcome into a Graph response (D6)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from questgraph.server.admin import views as admin_views
+from questgraph.server.auth import Authenticator
+from questgraph.server.clock import Clock
+from questgraph.server.errors import Forbidden, GraphError, InternalError, MissingToken, Unavailable
+from questgraph.server.graph.objects import ObjectKinds
+from questgraph.server.graph.request import GraphRequest
+from questgraph.server.graph.responses import error_response, json_response, new_trace_id
+from questgraph.server.graph.routing import Router
+from questgraph.server.graph.transport import access_token, effective_method, public_base_url, read_params
+from questgraph.server.identity import IdentityService
+from questgraph.server.leaderboards import LeaderboardService
+from questgraph.server.leaderboards import views as leaderboard_views
+from questgraph.server.ranking import InMemoryRankIndex
+from questgraph.server.settings import Settings
+from questgraph.server.storage.sqlite import SqliteStorage
+from questgraph.server.world import World
+
+log = logging.getLogger("questgraph.server")
+ADMIN_PREFIX = "/_admin"
+HEALTH_PREFIX = "/_health"
+CLOCK_SETTING = "clock_offset_us"
+
+
+@dataclass
+class Server:
+    """One server process: its services, its routers, and whether its rank index is ready."""
+
+    settings: Settings
+    world: World | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+    build_error: str | None = None
+
+    def __post_init__(self) -> None:
+        self.storage = SqliteStorage(self.settings.database)
+        offset = int(self.storage.get_setting(CLOCK_SETTING) or 0) if self.settings.emulator else 0
+        self.clock = Clock(offset)
+        self.index = InMemoryRankIndex()
+        self.auth = Authenticator(self.storage, self.clock)
+        self.identity = IdentityService(self.storage, self.clock)
+        self.leaderboards = LeaderboardService(self.storage, self.index, self.clock, self.identity)
+        # One domain call at a time: SQLite and the in-memory index see a single writer, and
+        # read-then-write rules (keep-best submits) cannot interleave.
+        self.limiter = anyio.CapacityLimiter(1)
+        self.graph = Router()
+        self.objects = ObjectKinds(self.storage)
+        leaderboard_views.register(self.graph, self.objects, self.leaderboards)
+        self.graph.add("GET", "/{id}", self.objects.get)
+        self.graph.add("DELETE", "/{id}", self.objects.delete)
+        self.admin = Router()
+        admin_views.register(self.admin, self)
+        if self.world is not None and self.storage.is_empty():
+            self.world.apply(self.identity, self.leaderboards)
+            log.info("applied %s to an empty database", self.world.source)
+
+    # --- state ------------------------------------------------------------------------------------
+    def build_index(self) -> None:
+        self.ready.clear()
+        try:
+            self.index.reset()
+            self.leaderboards.build_index()
+        except Exception as exc:
+            self.build_error = f"{type(exc).__name__}: {exc}"
+            log.exception("building the rank index failed")
+            raise
+        self.build_error = None
+        self.ready.set()
+
+    def reset(self, apply_world: bool = True) -> None:
+        self.storage.reset()
+        self.clock.offset_us = 0
+        if apply_world and self.world is not None:
+            self.world.apply(self.identity, self.leaderboards)
+        self.build_index()
+
+    def move_clock(self, change: Callable[[Clock], None]) -> None:
+        change(self.clock)
+        self.storage.set_setting(CLOCK_SETTING, str(self.clock.offset_us))
+
+    # --- HTTP -------------------------------------------------------------------------------------
+    async def endpoint(self, request: Request) -> Response:
+        trace_id = new_trace_id()
+        try:
+            path = request.url.path
+            if path.startswith(HEALTH_PREFIX):
+                return self._health(path)
+            body = await self._handle(request, admin=path.startswith(ADMIN_PREFIX))
+            return json_response(body, headers={"x-fb-trace-id": trace_id})
+        except GraphError as error:
+            return error_response(error, trace_id)
+        except sqlite3.Error:
+            log.exception("database error (trace %s)", trace_id)
+            return error_response(Unavailable("The database is unavailable. Please retry shortly."), trace_id)
+        except Exception:
+            log.exception("internal error (trace %s)", trace_id)
+            return error_response(InternalError("An unexpected error has occurred. Please retry your request."),
+                                  trace_id)
+
+    async def _handle(self, request: Request, admin: bool) -> Any:
+        if not admin and not self.ready.is_set():
+            raise Unavailable("questgraph is starting: the rank index is still being built")
+        params, files = await read_params(request, self.settings.max_body_bytes)
+        method = effective_method(request, params)
+        router = self.admin if admin else self.graph
+        handler, path_params = router.resolve(method, request.url.path)
+        token = access_token(request, params)
+        graph_request = GraphRequest(
+            method, request.url.path, params, path_params,
+            public_base_url(request, self.settings.public_url, self.settings.trust_forwarded), token, None, files,
+        )
+
+        def run() -> Any:
+            if admin:
+                self._check_admin_key(token)
+            else:
+                if token is None:
+                    raise MissingToken("An access token is required to request this resource.")
+                graph_request.caller_ = self.auth.authenticate(token)
+            return handler(graph_request)
+
+        return await anyio.to_thread.run_sync(run, limiter=self.limiter)
+
+    def _check_admin_key(self, token: str | None) -> None:
+        key = self.settings.admin_key
+        if not key:
+            raise Forbidden("The admin API is disabled: start the server with --admin-key")
+        if token is None:
+            raise MissingToken("The admin API needs the admin key: Authorization: Bearer <admin key>")
+        if not hmac.compare_digest(token.encode(), key.encode()):
+            raise Forbidden("The admin key is not valid")
+
+    def _health(self, path: str) -> Response:
+        if path.rstrip("/") == f"{HEALTH_PREFIX}/live":
+            return json_response({"status": "live"})
+        if path.rstrip("/") == f"{HEALTH_PREFIX}/ready":
+            if self.ready.is_set():
+                return json_response({"status": "ready"})
+            status = "failed" if self.build_error else "starting"
+            return json_response({"status": status, "detail": self.build_error}, status=503)
+        return error_response(Unavailable("Unknown health check; use /_health/live or /_health/ready"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        # Build in the background so /_health answers at once; Graph calls get 503 until ready.
+        task = asyncio.ensure_future(anyio.to_thread.run_sync(self.build_index, limiter=self.limiter))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                await task
+            self.storage.close()
+
+    def asgi(self) -> Starlette:
+        methods = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
+        return Starlette(routes=[Route("/{path:path}", self.endpoint, methods=methods)], lifespan=self.lifespan)
+
+
+def create_app(settings: Settings, world: World | None = None) -> Starlette:
+    return Server(settings, world).asgi()

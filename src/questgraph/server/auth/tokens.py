@@ -1,0 +1,44 @@
+"""Turning an access token into a caller (D4, D7, D11, D12)."""
+
+from __future__ import annotations
+
+import re
+
+from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
+from questgraph.server.auth.secrets import digest, matches
+from questgraph.server.clock import Clock
+from questgraph.server.errors import InvalidToken
+from questgraph.server.storage.interface import Storage
+
+_APP_TOKEN = re.compile(r"OC\|([0-9]{1,19})\|([A-Za-z0-9]{1,128})")
+# Minted tokens have 96 characters after the prefix; shorter fixed tokens declared in a config file
+# (Meta's documentation examples have 53) are accepted too, so documented requests replay verbatim.
+_USER_TOKEN = re.compile(r"(?:OC|FRL)[A-Za-z0-9]{20,256}")
+INVALID = "Invalid OAuth access token - Cannot parse access token"
+
+
+class Authenticator:
+    def __init__(self, storage: Storage, clock: Clock) -> None:
+        self.storage = storage
+        self.clock = clock
+
+    def authenticate(self, token: str) -> Caller:
+        app_token = _APP_TOKEN.fullmatch(token)
+        if app_token:
+            app = self.storage.get_app(int(app_token.group(1)))
+            # One message for unknown app and wrong secret: the answer must not tell which it was.
+            if app is None or not matches(app_token.group(2), app.secret_hash):
+                raise InvalidToken("Invalid OAuth access token signature.")
+            return AppCaller(app)
+        if _USER_TOKEN.fullmatch(token):
+            stored = self.storage.get_user_token(digest(token))
+            if stored is None:
+                raise InvalidToken("Invalid OAuth access token.")
+            if stored.expires_at is not None and stored.expires_at <= self.clock.now():
+                raise InvalidToken("Error validating access token: Session has expired.")
+            app = self.storage.get_app(stored.app_id)
+            user = self.storage.get_user(stored.user_id)
+            if app is None or user is None:
+                raise InvalidToken("Invalid OAuth access token.")
+            return UserCaller(app, user)
+        raise InvalidToken(INVALID)

@@ -1,0 +1,60 @@
+"""What a Graph handler receives: merged parameters, path ids, the caller, and the public base URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from questgraph.server.auth.callers import Caller
+from questgraph.server.errors import InvalidParameter, MissingToken
+from questgraph.server.graph.fields import NodeType, Selection, parse_fields
+from questgraph.server.graph.params import Params, parse_id
+
+# Parameters that position a page; a paging URL replaces them with its own cursor (D21).
+_POSITION_PARAMS = {"after", "before", "method"}
+
+
+@dataclass
+class GraphRequest:
+    method: str
+    path: str
+    params: Params
+    path_params: dict[str, str]
+    base_url: str
+    token: str | None = None
+    caller_: Caller | None = None
+    files: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def caller(self) -> Caller:
+        if self.caller_ is None:
+            raise MissingToken("An active access token must be used to query information about the current user.")
+        return self.caller_
+
+    def path_id(self, name: str) -> int:
+        return parse_id(name, self.path_params[name], what="id")
+
+    def fields(self, node: NodeType) -> Selection | None:
+        """The validated ``fields`` selection (D5), or None when the request has none."""
+        text = self.params.get("fields")
+        if text is None or not text.strip():
+            return None
+        selection = parse_fields(text)
+        node.validate(selection)
+        return selection
+
+    def page_url(self, cursor_name: str, cursor: str) -> str:
+        """This request again, every parameter and the token included, at another cursor (D21)."""
+        pairs = [(k, v) for k, v in self.params.items() if k not in _POSITION_PARAMS]
+        if self.token is not None and "access_token" not in self.params:
+            pairs.append(("access_token", self.token))
+        pairs.append((cursor_name, cursor))
+        return f"{self.base_url}{self.path}?{urlencode(pairs)}"
+
+
+def require_param(request: GraphRequest, key: str) -> str:
+    value = request.params.get(key)
+    if value is None or not value.strip():
+        raise InvalidParameter(f"The parameter {key} is required")
+    return value.strip()

@@ -1,0 +1,116 @@
+"""Reading a Starlette request into Graph terms: merged parameters (D2), method override (D3), the access
+token (D4) and the public base URL for paging links (D21)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
+from questgraph.server.errors import InvalidParameter
+from questgraph.server.graph.params import Params, json_value_to_param
+
+METHODS = ("GET", "POST", "DELETE")
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+async def _body(request: Request, max_bytes: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise InvalidParameter(f"The request body is larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_params(request: Request, max_bytes: int) -> tuple[Params, dict[str, UploadFile]]:
+    """Query, then body: a body value wins over a query value, the last repeat wins (D2)."""
+    params = Params(parse_qsl(request.url.query, keep_blank_values=True))
+    files: dict[str, UploadFile] = {}
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise InvalidParameter(f"The request body is larger than {max_bytes} bytes")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        try:
+            form = await request.form(max_files=100, max_fields=1000)
+        except (MultiPartException, AssertionError, ValueError) as exc:
+            raise InvalidParameter(f"The multipart body cannot be parsed: {exc}") from None
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                params.add(key, value)
+            else:
+                files[key] = value
+        return params, files
+    body = await _body(request, max_bytes)
+    if not body.strip():
+        return params, files
+    if content_type == "application/json" or content_type.endswith("+json"):
+        try:
+            document: Any = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidParameter("The JSON body cannot be parsed") from None
+        if not isinstance(document, dict):
+            raise InvalidParameter("The JSON body must be an object of parameters")
+        for key, value in document.items():
+            params.add(str(key), json_value_to_param(value))
+        return params, files
+    # Form-encoded, as curl -d sends it; a missing or unknown content type is read the same way.
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameter("The request body is not valid UTF-8") from None
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        params.add(key, value)
+    return params, files
+
+
+def effective_method(request: Request, params: Params) -> str:
+    """``method=GET|POST|DELETE`` overrides the HTTP method (D3)."""
+    override = params.get("method")
+    if override is None or override.strip() == "":
+        return request.method.upper()
+    method = override.strip().upper()
+    if method not in METHODS:
+        raise InvalidParameter("Param method must be one of {GET, POST, DELETE}")
+    return method
+
+
+def access_token(request: Request, params: Params) -> str | None:
+    """From ``access_token`` in any source or ``Authorization: Bearer|OAuth``; two different: 400 (D4)."""
+    found = [value.strip() for value in params.get_all("access_token") if value.strip()]
+    header = request.headers.get("authorization", "").strip()
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() in ("bearer", "oauth") and value.strip():
+        found.append(unquote(value.strip()))  # "|" may arrive as %7C
+    distinct = set(found)
+    if len(distinct) > 1:
+        raise InvalidParameter("Two different access tokens were sent; send exactly one")
+    return found[0] if found else None
+
+
+def public_base_url(request: Request, public_url: str | None, trust_forwarded: bool) -> str:
+    """Where clients reach this server: the configured URL, else forwarded headers (when trusted), else
+    the request's own scheme and Host."""
+    if public_url:
+        return public_url.rstrip("/")
+    scheme, host = request.url.scheme, request.headers.get("host", "")
+    if trust_forwarded:
+        forwarded = request.headers.get("forwarded", "").split(",")[0]
+        parts = dict(p.strip().split("=", 1) for p in forwarded.split(";") if "=" in p)
+        scheme = parts.get("proto", "").strip('"') or request.headers.get("x-forwarded-proto", scheme)
+        host = parts.get("host", "").strip('"') or request.headers.get("x-forwarded-host", host)
+        scheme, host = scheme.split(",")[0].strip(), host.split(",")[0].strip()
+    if scheme not in ("http", "https"):
+        scheme = request.url.scheme
+    if not _HOST.fullmatch(host):
+        server = request.scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scheme}://{host}"

@@ -1,0 +1,376 @@
+"""Leaderboard behaviour, free of HTTP: upsert, submit, ranked reads with keyset paging, deletes.
+
+Every write commits to storage first and then updates the rank index, so the index never shows a write
+that is not durable; all domain calls are serialised by the server, so the two never drift apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
+from questgraph.server.clock import Clock
+from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound, NotRanked
+from questgraph.server.identity.service import IdentityService
+from questgraph.server.ranking.index import ProgressLog, RankIndex
+from questgraph.server.ranking.keys import HIGHER_IS_BETTER, LOWER_IS_BETTER, sort_key
+from questgraph.server.storage.interface import Storage
+from questgraph.server.storage.records import Entry, Leaderboard, User
+
+log = logging.getLogger("questgraph.leaderboards")
+
+SORT_ORDERS = (HIGHER_IS_BETTER, LOWER_IS_BETTER)
+CLIENT_AUTHORITATIVE, SERVER_AUTHORITATIVE = "CLIENT_AUTHORITATIVE", "SERVER_AUTHORITATIVE"
+WRITE_POLICIES = (CLIENT_AUTHORITATIVE, SERVER_AUTHORITATIVE)
+START_AT = ("TOP", "OFFSET", "CENTERED_ON_VIEWER", "CENTERED_ON_VIEWER_OR_TOP")
+START_AT_ALIASES = {"VIEWER": "CENTERED_ON_VIEWER", "VIEWER_OR_TOP": "CENTERED_ON_VIEWER_OR_TOP"}  # D20
+FILTERS = ("NONE", "FRIENDS", "USER_IDS")
+API_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # D19
+MAX_EXTRA_DATA = 2048  # bytes, decoded (D18)
+DEFAULT_LIMIT, MAX_LIMIT = 25, 100  # D20
+MAX_USER_IDS = 1000
+
+
+@dataclass(frozen=True)
+class EntriesQuery:
+    api_name: str
+    filter: str = "NONE"
+    user_ids: Sequence[int] = ()
+    start_at: str = "TOP"
+    offset: int = 0
+    limit: int = DEFAULT_LIMIT
+    after: int | None = None  # keys decoded from cursors (D21)
+    before: int | None = None
+
+
+@dataclass(frozen=True)
+class RankedEntry:
+    entry: Entry
+    rank: int
+    user: User
+
+
+@dataclass(frozen=True)
+class EntriesPage:
+    rows: list[RankedEntry]
+    keys: list[int]
+    total_count: int
+    has_previous: bool
+    has_next: bool
+
+
+class _SortedKeys:
+    """A filtered board: the few keys of the chosen users, with the same reads as the index."""
+
+    def __init__(self, keys: list[int]) -> None:
+        self.keys = sorted(keys)
+
+    def count(self) -> int:
+        return len(self.keys)
+
+    def position_of(self, key: int) -> int:
+        return bisect.bisect_left(self.keys, key)
+
+    def keys_between(self, start: int, stop: int) -> list[int]:
+        return self.keys[max(start, 0):max(stop, 0)]
+
+
+class _BoardView:
+    """The whole board, read through the rank index in O(log n) (D22)."""
+
+    def __init__(self, index: RankIndex, board_id: int) -> None:
+        self.index, self.board_id = index, board_id
+
+    def count(self) -> int:
+        return self.index.count(self.board_id)
+
+    def position_of(self, key: int) -> int:
+        return self.index.position_of(self.board_id, key)
+
+    def keys_between(self, start: int, stop: int) -> list[int]:
+        return self.index.keys_between(self.board_id, start, stop)
+
+
+def decode_extra_data(value: str | None) -> bytes:
+    """Standard or URL-safe base64, padding optional, at most 2048 bytes decoded (D18)."""
+    if not value:
+        return b""
+    text = value.strip().replace("-", "+").replace("_", "/")
+    if len(text) > 4 * MAX_EXTRA_DATA:
+        raise InvalidParameter(f"Param extra_data_base64 must decode to at most {MAX_EXTRA_DATA} bytes")
+    try:
+        data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidParameter("Param extra_data_base64 must be base64") from None
+    if len(data) > MAX_EXTRA_DATA:
+        raise InvalidParameter(f"Param extra_data_base64 must decode to at most {MAX_EXTRA_DATA} bytes")
+    return data
+
+
+def require_app_token(caller: Caller, what: str) -> AppCaller:
+    if not isinstance(caller, AppCaller):
+        raise Forbidden(f"{what} needs an app access token (OC|app_id|app_secret)")
+    return caller
+
+
+class LeaderboardService:
+    def __init__(self, storage: Storage, index: RankIndex, clock: Clock, identity: IdentityService) -> None:
+        self.storage = storage
+        self.index = index
+        self.clock = clock
+        self.identity = identity
+
+    # --- the rank index ---------------------------------------------------------------------------
+    def build_index(self) -> int:
+        """Rebuild the whole index from storage (start-up), logging progress on large boards."""
+        orders = {b.id: b.sort_order for b in self.storage.list_all_leaderboards()}
+        progress = ProgressLog("rank index: entries loaded")
+        current: int | None = None
+        keys: list[int] = []
+        for board_id, entry_id, score, written_us in self.storage.iter_entry_keys():
+            if board_id != current:
+                if current is not None:
+                    self.index.load(current, keys)
+                current, keys = board_id, []
+            keys.append(sort_key(orders[board_id], score, written_us, entry_id))
+            progress.step()
+        if current is not None:
+            self.index.load(current, keys)
+        log.info("rank index ready: %d entries on %d boards", progress.done, len(orders))
+        return progress.done
+
+    def _reload_board(self, board: Leaderboard) -> None:
+        self.index.clear(board.id)
+        self.index.load(board.id, [sort_key(board.sort_order, score, written_us, entry_id)
+                                   for _, entry_id, score, written_us in self.storage.iter_entry_keys(board.id)])
+
+    def _key(self, board: Leaderboard, entry: Entry) -> int:
+        return sort_key(board.sort_order, entry.score, entry.written_us, entry.id)
+
+    # --- boards -----------------------------------------------------------------------------------
+    def app_of_path(self, caller: Caller, app_id: int) -> None:
+        """A path's app id must be the token's app: another app's is a 403, an unknown id a 404 (D7)."""
+        if caller.app.id == app_id:
+            return
+        if self.storage.get_app(app_id) is None:
+            raise NotFound(f"Unsupported request. Object with ID '{app_id}' does not exist")
+        raise Forbidden("The access token belongs to another app")
+
+    def board(self, caller: Caller, api_name: str) -> Leaderboard:
+        board = self.storage.find_leaderboard(caller.app.id, api_name)
+        if board is None:
+            raise NotFound(f"No leaderboard with api_name {api_name[:64]!r} exists for this app")
+        return board
+
+    def board_by_id(self, caller: Caller, board_id: int) -> Leaderboard:
+        board = self.storage.get_leaderboard(board_id)
+        if board is None:
+            raise NotFound(f"Object with ID '{board_id}' does not exist")
+        if board.app_id != caller.app.id:
+            raise Forbidden("The access token belongs to another app")
+        return board
+
+    def upsert(self, caller: Caller, app_id: int, api_name: str, *, sort_order: str | None,
+               entry_write_policy: str | None, earliest: int | None, latest: int | None,
+               title_locale_map: str | None) -> Leaderboard:
+        """Create or update by api_name; the same id every time (D19)."""
+        self.app_of_path(caller, app_id)
+        require_app_token(caller, "Creating or updating a leaderboard")
+        if not API_NAME.fullmatch(api_name):
+            raise InvalidParameter("Param api_name must be 1 to 64 characters of letters, digits, _ . -")
+        if title_locale_map is not None:
+            title_locale_map = _check_locale_map(title_locale_map)
+        existing = self.storage.find_leaderboard(app_id, api_name)
+        if existing is None:
+            if sort_order is None:
+                raise InvalidParameter("The parameter sort_order is required to create a leaderboard")
+            _check_window(earliest, latest)
+            with self.storage.transaction():
+                board = Leaderboard(
+                    self.identity.claim_id("leaderboard"), app_id, api_name, sort_order,
+                    entry_write_policy or CLIENT_AUTHORITATIVE, earliest, latest, title_locale_map,
+                    self.clock.now(),
+                )
+                self.storage.insert_leaderboard(board)
+            return board
+        board = replace(
+            existing,
+            sort_order=sort_order or existing.sort_order,
+            entry_write_policy=entry_write_policy or existing.entry_write_policy,
+            earliest_allowed_entry_time=existing.earliest_allowed_entry_time if earliest is None else earliest,
+            latest_allowed_entry_time=existing.latest_allowed_entry_time if latest is None else latest,
+            title_locale_map=title_locale_map or existing.title_locale_map,
+        )
+        _check_window(board.earliest_allowed_entry_time, board.latest_allowed_entry_time)
+        self.storage.update_leaderboard(board)
+        if board.sort_order != existing.sort_order:
+            self._reload_board(board)
+        return board
+
+    def boards(self, caller: Caller, app_id: int, api_name: str | None) -> list[Leaderboard]:
+        self.app_of_path(caller, app_id)
+        if api_name is not None:
+            return [self.board(caller, api_name)]
+        return self.storage.list_leaderboards(app_id)
+
+    def entry_count(self, board: Leaderboard) -> int:
+        return self.index.count(board.id)
+
+    def delete_board(self, caller: Caller, board_id: int) -> None:
+        require_app_token(caller, "Deleting a leaderboard")
+        board = self.board_by_id(caller, board_id)
+        self.storage.delete_leaderboard(board.id)
+        self.index.clear(board.id)
+
+    def remove_all_entries(self, caller: Caller, api_name: str) -> None:
+        require_app_token(caller, "Removing all entries of a leaderboard")
+        board = self.board(caller, api_name)
+        self.storage.delete_all_entries(board.id)
+        self.index.clear(board.id)
+
+    # --- entries ----------------------------------------------------------------------------------
+    def _writer(self, caller: Caller, board: Leaderboard, user_id: int | None) -> User:
+        """Who the entry is for, under the write rules of D16."""
+        if isinstance(caller, UserCaller):
+            if user_id is not None:
+                raise InvalidParameter("Param user_id must not be set when using a user access token")
+            if board.entry_write_policy == SERVER_AUTHORITATIVE:
+                raise Forbidden("This leaderboard is SERVER_AUTHORITATIVE: only an app access token may write")
+            user = caller.user
+        else:
+            if user_id is None:
+                raise InvalidParameter("The parameter user_id is required when using an app access token")
+            found = self.storage.get_user(user_id)
+            if found is None or found.app_id != caller.app.id:
+                raise InvalidParameter(f"Parameter user_id: invalid user id: {user_id}")
+            user = found
+        if not self.storage.is_entitled(user.id, board.app_id):
+            raise NotEntitled(f"User {user.id} is not entitled to app {board.app_id}")
+        return user
+
+    def submit(self, caller: Caller, api_name: str, score: int, extra_data: bytes, force_update: bool,
+               user_id: int | None) -> bool:
+        """Write the user's entry (D15); True when the stored entry changed (``did_update``)."""
+        board = self.board(caller, api_name)
+        user = self._writer(caller, board, user_id)
+        now = self.clock.now()
+        if board.earliest_allowed_entry_time is not None and now < board.earliest_allowed_entry_time:
+            raise InvalidParameter("This leaderboard entry is too early for the leaderboard's allowed time window.")
+        if board.latest_allowed_entry_time is not None and now > board.latest_allowed_entry_time:
+            raise InvalidParameter("This leaderboard entry is too late for the leaderboard's allowed time window.")
+        with self.storage.transaction():
+            existing = self.storage.find_entry(board.id, user.id)
+            if existing is None:
+                entry = Entry(self.identity.claim_id("entry"), board.id, user.id, score, extra_data,
+                              self.clock.now_us())
+                self.storage.insert_entry(entry)
+            elif force_update or _better(board.sort_order, score, existing.score):
+                entry = replace(existing, score=score, extra_data=extra_data, written_us=self.clock.now_us())
+                self.storage.update_entry(entry)
+            else:
+                return False
+        self.index.put(board.id, entry.id, self._key(board, entry))
+        return True
+
+    def entry(self, caller: Caller, entry_id: int) -> tuple[Leaderboard, RankedEntry]:
+        entry = self.storage.get_entry(entry_id)
+        if entry is None:
+            raise NotFound(f"Object with ID '{entry_id}' does not exist")
+        board = self.board_by_id(caller, entry.leaderboard_id)
+        rank = self.index.position_of(board.id, self._key(board, entry)) + 1
+        return board, RankedEntry(entry, rank, self.identity.user(entry.user_id))
+
+    def delete_entry(self, caller: Caller, entry_id: int) -> None:
+        board, ranked = self.entry(caller, entry_id)
+        if isinstance(caller, UserCaller):
+            # A user token may remove only its own entry, and only where clients may write (D16).
+            if ranked.user.id != caller.user.id or board.entry_write_policy == SERVER_AUTHORITATIVE:
+                raise Forbidden("A user access token may delete only its own entry on a CLIENT_AUTHORITATIVE board")
+        self.storage.delete_entry(entry_id)
+        self.index.remove(board.id, entry_id)
+
+    def entries(self, caller: Caller, query: EntriesQuery) -> EntriesPage:
+        board = self.board(caller, query.api_name)
+        viewer = caller.user if isinstance(caller, UserCaller) else None
+        needs_viewer = query.start_at.startswith("CENTERED") or query.filter == "FRIENDS"
+        if needs_viewer and viewer is None and query.after is None and query.before is None:
+            raise Forbidden("A viewer-centred or FRIENDS read needs a user access token")
+        view: _BoardView | _SortedKeys
+        if query.filter == "NONE":
+            view = _BoardView(self.index, board.id)
+        else:
+            if query.filter == "FRIENDS":
+                assert viewer is not None
+                user_ids = set(self._friend_user_ids(viewer))
+            else:
+                if len(query.user_ids) > MAX_USER_IDS:
+                    raise InvalidParameter(f"Param user_ids must list at most {MAX_USER_IDS} ids")
+                user_ids = set(query.user_ids)
+            if viewer is not None:
+                user_ids.add(viewer.id)  # the viewer is always part of a filtered read (D20)
+            view = _SortedKeys([self._key(board, e) for e in self.storage.entries_of_users(board.id, user_ids)])
+        total = view.count()
+        limit = query.limit
+        if query.after is not None:
+            start = view.position_of(query.after + 1)  # first key strictly after the cursor
+        elif query.before is not None:
+            start = max(view.position_of(query.before) - limit, 0)
+            limit = min(limit, view.position_of(query.before))
+        elif query.start_at == "OFFSET":
+            start = query.offset
+        elif query.start_at.startswith("CENTERED"):
+            assert viewer is not None
+            viewer_entry = self.storage.find_entry(board.id, viewer.id)
+            if viewer_entry is None:
+                if query.start_at == "CENTERED_ON_VIEWER":
+                    raise NotRanked("You're not yet ranked on this leaderboard.")
+                start = 0
+            else:
+                position = view.position_of(self._key(board, viewer_entry))
+                start = max(position - (limit - 1) // 2, 0)
+        else:
+            start = 0
+        keys = view.keys_between(start, start + limit)
+        return EntriesPage(self._rows(board, keys, start), keys, total, start > 0 and bool(keys),
+                           start + len(keys) < total)
+
+    def _rows(self, board: Leaderboard, keys: list[int], start: int) -> list[RankedEntry]:
+        ids = [k & (2**64 - 1) for k in keys]
+        entries = self.storage.get_entries(ids)
+        users = self.storage.get_users(e.user_id for e in entries.values())
+        return [RankedEntry(entries[i], start + n + 1, users[entries[i].user_id]) for n, i in enumerate(ids)]
+
+    def _friend_user_ids(self, viewer: User) -> list[int]:
+        ids = []
+        for person_id in self.storage.friends_of(viewer.person_id):
+            friend = self.storage.find_app_user(viewer.app_id, person_id)
+            if friend is not None:
+                ids.append(friend.id)
+        return ids
+
+
+def _better(sort_order: str, new: int, old: int) -> bool:
+    """Strictly better only: an equal score changes nothing (D15)."""
+    return new > old if sort_order == HIGHER_IS_BETTER else new < old
+
+
+def _check_window(earliest: int | None, latest: int | None) -> None:
+    if earliest is not None and latest is not None and earliest >= latest:
+        raise InvalidParameter("Param earliest_allowed_entry_time must be before latest_allowed_entry_time")
+
+
+def _check_locale_map(text: str) -> str:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise InvalidParameter('Param title_locale_map must be a JSON object of strings, e.g. {"en_US":"Soccer"}')
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,105 @@
+"""Rank index protocol and the in-memory implementation used by the embedded single-process server.
+
+The index holds, per board, the sorted keys of its entries (``keys.sort_key``). ``SortedList`` keeps
+them in a B-tree-like list of lists with a positional index, so insert, remove, bisect, ``index`` and
+item access are all O(log n) whatever the depth. The index is derived state: the database is the truth,
+and the index is rebuilt from it at start-up and updated after every committed write.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Protocol
+
+from sortedcontainers import SortedList
+
+log = logging.getLogger("questgraph.ranking")
+
+
+class RankIndex(Protocol):
+    def reset(self) -> None: ...
+    def put(self, board_id: int, entry_id: int, key: int) -> None: ...
+    def remove(self, board_id: int, entry_id: int) -> None: ...
+    def clear(self, board_id: int) -> None: ...
+    def load(self, board_id: int, keys: Iterable[int]) -> None: ...
+    def count(self, board_id: int) -> int: ...
+    def key_of(self, board_id: int, entry_id: int) -> int | None: ...
+    def position_of(self, board_id: int, key: int) -> int:
+        """Number of entries whose key is smaller than ``key`` (0-based position of ``key``)."""
+        ...
+
+    def keys_between(self, board_id: int, start: int, stop: int) -> list[int]:
+        """Keys at positions [start, stop) of the order."""
+        ...
+
+
+class InMemoryRankIndex:
+    def __init__(self) -> None:
+        self._sorted: dict[int, SortedList] = {}
+        self._key_of: dict[int, dict[int, int]] = {}
+
+    def _board(self, board_id: int) -> tuple[SortedList, dict[int, int]]:
+        if board_id not in self._sorted:
+            self._sorted[board_id] = SortedList()
+            self._key_of[board_id] = {}
+        return self._sorted[board_id], self._key_of[board_id]
+
+    def reset(self) -> None:
+        self._sorted.clear()
+        self._key_of.clear()
+
+    def put(self, board_id: int, entry_id: int, key: int) -> None:
+        keys, key_of = self._board(board_id)
+        old = key_of.get(entry_id)
+        if old is not None:
+            keys.remove(old)
+        keys.add(key)
+        key_of[entry_id] = key
+
+    def remove(self, board_id: int, entry_id: int) -> None:
+        keys, key_of = self._board(board_id)
+        old = key_of.pop(entry_id, None)
+        if old is not None:
+            keys.remove(old)
+
+    def clear(self, board_id: int) -> None:
+        self._sorted.pop(board_id, None)
+        self._key_of.pop(board_id, None)
+
+    def load(self, board_id: int, keys: Iterable[int]) -> None:
+        key_list = list(keys)
+        self._sorted[board_id] = SortedList(key_list)
+        self._key_of[board_id] = {k & (2**64 - 1): k for k in key_list}
+
+    def count(self, board_id: int) -> int:
+        keys = self._sorted.get(board_id)
+        return 0 if keys is None else len(keys)
+
+    def key_of(self, board_id: int, entry_id: int) -> int | None:
+        return self._key_of.get(board_id, {}).get(entry_id)
+
+    def position_of(self, board_id: int, key: int) -> int:
+        keys = self._sorted.get(board_id)
+        return 0 if keys is None else int(keys.bisect_left(key))
+
+    def keys_between(self, board_id: int, start: int, stop: int) -> list[int]:
+        keys = self._sorted.get(board_id)
+        if keys is None:
+            return []
+        return list(keys.islice(max(start, 0), max(stop, 0)))
+
+
+class ProgressLog:
+    """Logs progress of a long build every ``every`` items, with a rate, so operators see it move."""
+
+    def __init__(self, what: str, every: int = 100_000) -> None:
+        self.what, self.every, self.done, self.started = what, every, 0, time.monotonic()
+
+    def step(self, n: int = 1) -> None:
+        before = self.done // self.every
+        self.done += n
+        if self.done // self.every != before:
+            elapsed = time.monotonic() - self.started
+            log.info("%s: %d so far (%.0f/s)", self.what, self.done, self.done / max(elapsed, 1e-9))

@@ -1,0 +1,19 @@
+"""How one server process is configured (command-line flags and environment, see docs/config.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Settings:
+    database: str = "questgraph.sqlite3"  # a file path, or ":memory:"
+    config: Path | None = None  # a world file (TOML) applied to an empty database
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None  # base of paging URLs; else the request's own scheme and host
+    trust_forwarded: bool = False  # honour X-Forwarded-Proto/-Host and Forwarded (behind a proxy only)
+    admin_key: str | None = None  # protects /_admin; None disables the admin API
+    emulator: bool = True  # the clock may be moved (D36); off in production
+    max_body_bytes: int = 10 * 1024 * 1024

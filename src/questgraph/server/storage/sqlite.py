@@ -1,0 +1,379 @@
+"""The embedded default backend: one SQLite file in WAL mode with ``synchronous=FULL``, so a write is on
+disk before it is acknowledged. One connection, used by one thread at a time (the server serialises
+domain calls), which keeps SQLite's locking out of the picture."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
+from typing import Any
+
+from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User, UserToken
+
+log = logging.getLogger("questgraph.storage")
+
+# Tables in dependency order: export walks it forwards, reset walks it backwards.
+TABLES = (
+    "objects", "settings", "orgs", "apps", "persons", "app_users", "org_users", "friendships",
+    "user_tokens", "entitlements", "redirect_uris", "leaderboards", "entries",
+)
+USER_SELECT = (
+    "SELECT u.id, u.app_id, u.person_id, p.alias, p.display_name, p.profile_url, p.age_category "
+    "FROM app_users u JOIN persons p ON p.id = u.person_id"
+)
+BOARD_COLUMNS = (
+    "id, app_id, api_name, sort_order, entry_write_policy, earliest_allowed_entry_time, "
+    "latest_allowed_entry_time, title_locale_map, created_at"
+)
+ENTRY_COLUMNS = "id, leaderboard_id, user_id, score, extra_data, written_us"
+
+
+def _entry(row: sqlite3.Row | tuple[Any, ...]) -> Entry:
+    return Entry(row[0], row[1], row[2], row[3], bytes(row[4]), row[5])
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The versioned schema scripts shipped with the package, in order."""
+    folder = resources.files("questgraph.server.storage") / "migrations" / "sqlite"
+    found = []
+    for item in folder.iterdir():
+        if item.name.endswith(".sql"):
+            found.append((int(item.name.split("_", 1)[0]), item.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class SqliteStorage:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")
+        self._conn.execute("PRAGMA busy_timeout = 5000")
+        self._migrate()
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
+        )
+        done = {row[0] for row in self._conn.execute("SELECT version FROM schema_migrations")}
+        for version, script in migrations():
+            if version in done:
+                continue
+            log.info("applying schema migration %d", version)
+            self._conn.executescript(
+                "BEGIN IMMEDIATE;\n" + script + f"\nINSERT INTO schema_migrations VALUES ({version}, "
+                "datetime('now'));\nCOMMIT;"
+            )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchone()
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self.transaction():
+            return self._conn.execute(sql, params)
+
+    def is_empty(self) -> bool:
+        return self._one("SELECT 1 FROM objects LIMIT 1") is None
+
+    def reset(self) -> None:
+        with self.transaction():
+            for table in reversed(TABLES):
+                self._conn.execute(f"DELETE FROM {table}")
+
+    def export_tables(self) -> dict[str, list[dict[str, Any]]]:
+        tables: dict[str, list[dict[str, Any]]] = {}
+        with self._lock:
+            for table in TABLES:
+                cursor = self._conn.execute(f"SELECT * FROM {table} ORDER BY rowid")
+                names = [d[0] for d in cursor.description]
+                rows = []
+                for row in cursor:
+                    rows.append(
+                        {n: (v.hex() if isinstance(v, bytes) else v) for n, v in zip(names, row, strict=True)}
+                    )
+                tables[table] = rows
+        return tables
+
+    def import_tables(self, tables: dict[str, list[dict[str, Any]]]) -> None:
+        with self.transaction():
+            self.reset()
+            for table in TABLES:
+                for row in tables.get(table, []):
+                    if table == "entries":
+                        row = {**row, "extra_data": bytes.fromhex(row["extra_data"])}
+                    names = list(row)
+                    self._conn.execute(
+                        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                        [row[n] for n in names],
+                    )
+
+    def get_setting(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM settings WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._run("INSERT INTO settings VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                  (key, value))
+
+    # --- object ids -------------------------------------------------------------------------------
+    def claim_object_id(self, object_id: int, kind: str) -> bool:
+        cursor = self._run("INSERT OR IGNORE INTO objects VALUES (?, ?)", (object_id, kind))
+        return cursor.rowcount == 1
+
+    def object_kind(self, object_id: int) -> str | None:
+        row = self._one("SELECT kind FROM objects WHERE id = ?", (object_id,))
+        return None if row is None else str(row[0])
+
+    def release_object_id(self, object_id: int) -> None:
+        self._run("DELETE FROM objects WHERE id = ?", (object_id,))
+
+    # --- identity ---------------------------------------------------------------------------------
+    def insert_org(self, org: Org) -> None:
+        self._run("INSERT INTO orgs VALUES (?, ?, ?)", (org.id, org.name, org.created_at))
+
+    def get_org(self, org_id: int) -> Org | None:
+        row = self._one("SELECT id, name, created_at FROM orgs WHERE id = ?", (org_id,))
+        return None if row is None else Org(*row)
+
+    def list_orgs(self) -> list[Org]:
+        return [Org(*r) for r in self._all("SELECT id, name, created_at FROM orgs ORDER BY created_at, id")]
+
+    def insert_app(self, app: App) -> None:
+        self._run("INSERT INTO apps VALUES (?, ?, ?, ?, ?)",
+                  (app.id, app.org_id, app.name, app.secret_hash, app.created_at))
+
+    def get_app(self, app_id: int) -> App | None:
+        row = self._one("SELECT id, org_id, name, secret_hash, created_at FROM apps WHERE id = ?", (app_id,))
+        return None if row is None else App(*row)
+
+    def list_apps(self, org_id: int | None = None) -> list[App]:
+        sql = "SELECT id, org_id, name, secret_hash, created_at FROM apps"
+        if org_id is None:
+            return [App(*r) for r in self._all(sql + " ORDER BY created_at, id")]
+        return [App(*r) for r in self._all(sql + " WHERE org_id = ? ORDER BY created_at, id", (org_id,))]
+
+    def set_app_secret_hash(self, app_id: int, secret_hash: str) -> None:
+        self._run("UPDATE apps SET secret_hash = ? WHERE id = ?", (secret_hash, app_id))
+
+    def insert_person(self, alias: str, display_name: str, profile_url: str, age_category: str) -> int:
+        cursor = self._run(
+            "INSERT INTO persons (alias, display_name, profile_url, age_category) VALUES (?, ?, ?, ?)",
+            (alias, display_name, profile_url, age_category),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def find_person_by_alias(self, alias: str) -> int | None:
+        row = self._one("SELECT id FROM persons WHERE alias = ?", (alias,))
+        return None if row is None else int(row[0])
+
+    def insert_app_user(self, user_id: int, app_id: int, person_id: int) -> None:
+        self._run("INSERT INTO app_users VALUES (?, ?, ?)", (user_id, app_id, person_id))
+
+    def get_user(self, user_id: int) -> User | None:
+        row = self._one(USER_SELECT + " WHERE u.id = ?", (user_id,))
+        return None if row is None else User(*row)
+
+    def get_users(self, user_ids: Iterable[int]) -> dict[int, User]:
+        ids = list(set(user_ids))
+        found: dict[int, User] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self._all(USER_SELECT + f" WHERE u.id IN ({marks})", chunk):
+                found[row[0]] = User(*row)
+        return found
+
+    def find_app_user(self, app_id: int, person_id: int) -> User | None:
+        row = self._one(USER_SELECT + " WHERE u.app_id = ? AND u.person_id = ?", (app_id, person_id))
+        return None if row is None else User(*row)
+
+    def list_app_users(self, app_id: int) -> list[User]:
+        return [User(*r) for r in self._all(USER_SELECT + " WHERE u.app_id = ? ORDER BY p.id", (app_id,))]
+
+    def insert_org_user(self, org_scoped_id: int, org_id: int, person_id: int) -> None:
+        self._run("INSERT INTO org_users VALUES (?, ?, ?)", (org_scoped_id, org_id, person_id))
+
+    def get_org_scoped_id(self, org_id: int, person_id: int) -> int | None:
+        row = self._one("SELECT id FROM org_users WHERE org_id = ? AND person_id = ?", (org_id, person_id))
+        return None if row is None else int(row[0])
+
+    def add_friendship(self, person_a: int, person_b: int) -> None:
+        with self.transaction():
+            for a, b in ((person_a, person_b), (person_b, person_a)):
+                self._conn.execute("INSERT OR IGNORE INTO friendships VALUES (?, ?)", (a, b))
+
+    def friends_of(self, person_id: int) -> list[int]:
+        return [r[0] for r in self._all("SELECT person_b FROM friendships WHERE person_a = ?", (person_id,))]
+
+    def insert_user_token(self, token: UserToken) -> None:
+        self._run("INSERT INTO user_tokens VALUES (?, ?, ?, ?, ?)",
+                  (token.token_hash, token.user_id, token.app_id, token.created_at, token.expires_at))
+
+    def get_user_token(self, token_hash: str) -> UserToken | None:
+        row = self._one("SELECT * FROM user_tokens WHERE token_hash = ?", (token_hash,))
+        return None if row is None else UserToken(*row)
+
+    def grant_entitlement(self, user_id: int, app_id: int, granted_at: int) -> None:
+        self._run("INSERT OR IGNORE INTO entitlements VALUES (?, ?, ?)", (user_id, app_id, granted_at))
+
+    def is_entitled(self, user_id: int, app_id: int) -> bool:
+        return self._one("SELECT 1 FROM entitlements WHERE user_id = ? AND app_id = ?",
+                         (user_id, app_id)) is not None
+
+    def add_redirect_uri(self, org_id: int, uri: str) -> None:
+        self._run("INSERT OR IGNORE INTO redirect_uris VALUES (?, ?)", (org_id, uri))
+
+    def list_redirect_uris(self, org_id: int) -> list[str]:
+        return [r[0] for r in self._all("SELECT uri FROM redirect_uris WHERE org_id = ? ORDER BY uri", (org_id,))]
+
+    # --- leaderboards -----------------------------------------------------------------------------
+    def insert_leaderboard(self, board: Leaderboard) -> None:
+        self._run(f"INSERT INTO leaderboards ({BOARD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  (board.id, board.app_id, board.api_name, board.sort_order, board.entry_write_policy,
+                   board.earliest_allowed_entry_time, board.latest_allowed_entry_time,
+                   board.title_locale_map, board.created_at))
+
+    def update_leaderboard(self, board: Leaderboard) -> None:
+        self._run(
+            "UPDATE leaderboards SET sort_order = ?, entry_write_policy = ?, earliest_allowed_entry_time = ?, "
+            "latest_allowed_entry_time = ?, title_locale_map = ? WHERE id = ?",
+            (board.sort_order, board.entry_write_policy, board.earliest_allowed_entry_time,
+             board.latest_allowed_entry_time, board.title_locale_map, board.id),
+        )
+
+    def get_leaderboard(self, board_id: int) -> Leaderboard | None:
+        row = self._one(f"SELECT {BOARD_COLUMNS} FROM leaderboards WHERE id = ?", (board_id,))
+        return None if row is None else Leaderboard(*row)
+
+    def find_leaderboard(self, app_id: int, api_name: str) -> Leaderboard | None:
+        row = self._one(f"SELECT {BOARD_COLUMNS} FROM leaderboards WHERE app_id = ? AND api_name = ?",
+                        (app_id, api_name))
+        return None if row is None else Leaderboard(*row)
+
+    def list_leaderboards(self, app_id: int) -> list[Leaderboard]:
+        rows = self._all(f"SELECT {BOARD_COLUMNS} FROM leaderboards WHERE app_id = ? ORDER BY created_at, id",
+                         (app_id,))
+        return [Leaderboard(*r) for r in rows]
+
+    def list_all_leaderboards(self) -> list[Leaderboard]:
+        return [Leaderboard(*r) for r in self._all(f"SELECT {BOARD_COLUMNS} FROM leaderboards")]
+
+    def delete_leaderboard(self, board_id: int) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "DELETE FROM objects WHERE id IN (SELECT id FROM entries WHERE leaderboard_id = ?)", (board_id,)
+            )
+            self._conn.execute("DELETE FROM entries WHERE leaderboard_id = ?", (board_id,))
+            self._conn.execute("DELETE FROM leaderboards WHERE id = ?", (board_id,))
+            self._conn.execute("DELETE FROM objects WHERE id = ?", (board_id,))
+
+    def insert_entry(self, entry: Entry) -> None:
+        self._run(f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                  (entry.id, entry.leaderboard_id, entry.user_id, entry.score, entry.extra_data,
+                   entry.written_us))
+
+    def update_entry(self, entry: Entry) -> None:
+        self._run("UPDATE entries SET score = ?, extra_data = ?, written_us = ? WHERE id = ?",
+                  (entry.score, entry.extra_data, entry.written_us, entry.id))
+
+    def get_entry(self, entry_id: int) -> Entry | None:
+        row = self._one(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?", (entry_id,))
+        return None if row is None else _entry(row)
+
+    def get_entries(self, entry_ids: Sequence[int]) -> dict[int, Entry]:
+        found: dict[int, Entry] = {}
+        for start in range(0, len(entry_ids), 500):
+            chunk = list(entry_ids[start:start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            for row in self._all(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id IN ({marks})", chunk):
+                found[row[0]] = _entry(row)
+        return found
+
+    def find_entry(self, board_id: int, user_id: int) -> Entry | None:
+        row = self._one(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE leaderboard_id = ? AND user_id = ?",
+                        (board_id, user_id))
+        return None if row is None else _entry(row)
+
+    def entries_of_users(self, board_id: int, user_ids: Iterable[int]) -> list[Entry]:
+        ids = list(set(user_ids))
+        found: list[Entry] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._all(
+                f"SELECT {ENTRY_COLUMNS} FROM entries WHERE leaderboard_id = ? AND user_id IN ({marks})",
+                [board_id, *chunk],
+            )
+            found.extend(_entry(r) for r in rows)
+        return found
+
+    def count_entries(self, board_id: int) -> int:
+        return int(self._one("SELECT COUNT(*) FROM entries WHERE leaderboard_id = ?", (board_id,))[0])
+
+    def delete_entry(self, entry_id: int) -> None:
+        with self.transaction():
+            self._conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+            self._conn.execute("DELETE FROM objects WHERE id = ?", (entry_id,))
+
+    def delete_all_entries(self, board_id: int) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "DELETE FROM objects WHERE id IN (SELECT id FROM entries WHERE leaderboard_id = ?)", (board_id,)
+            )
+            self._conn.execute("DELETE FROM entries WHERE leaderboard_id = ?", (board_id,))
+
+    def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]:
+        # A second connection so that a long scan at start-up holds no lock the writer needs.
+        conn = sqlite3.connect(self.path) if self.path != ":memory:" else self._conn
+        try:
+            sql = "SELECT leaderboard_id, id, score, written_us FROM entries"
+            params: tuple[int, ...] = ()
+            if board_id is not None:
+                sql += " WHERE leaderboard_id = ?"
+                params = (board_id,)
+            cursor = conn.execute(sql + " ORDER BY leaderboard_id", params)
+            while rows := cursor.fetchmany(10_000):
+                yield from rows
+        finally:
+            if conn is not self._conn:
+                conn.close()
