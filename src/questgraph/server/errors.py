@@ -14,7 +14,7 @@ class GraphError(Exception):
     type = "OCApiException"
     code = 1
     subcode: int | None = None
-    is_transient = False
+    is_transient: bool = False
 
     def __init__(self, message: str, *, code: int | None = None, subcode: int | None = None) -> None:
         super().__init__(message)
@@ -50,7 +50,8 @@ class InvalidParameter(GraphError):
 
 
 class NotFound(GraphError):
-    status, type, code, subcode = 404, "GraphMethodException", 100, 33
+    status, type, code = 404, "GraphMethodException", 100
+    subcode: int | None = 33
 
 
 class MethodNotAllowed(GraphError):

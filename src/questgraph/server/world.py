@@ -85,7 +85,7 @@ class World:
                     caller = apps[(o, a)]
                     for b, board in enumerate(app_data.get("leaderboards", [])):
                         where = f"{self.source}: orgs[{o}].apps[{a}].leaderboards[{b}]"
-                        made = leaderboards.upsert(
+                        made_board = leaderboards.upsert(
                             caller, caller.app.id, str(board["api_name"]),
                             sort_order=board.get("sort_order"),
                             entry_write_policy=board.get("entry_write_policy"),
@@ -97,7 +97,7 @@ class World:
                             where = f"{self.source}: orgs[{o}].apps[{a}].leaderboards[{b}].entries[{e}]"
                             ref = str(entry["user"])
                             user_id = users_by_alias.get((caller.app.id, ref)) or int(ref)
-                            leaderboards.submit(caller, made.api_name, int(entry["score"]),
+                            leaderboards.submit(caller, made_board.api_name, int(entry["score"]),
                                                 decode_extra_data(entry.get("extra_data_base64")), True, user_id)
         except GraphError as exc:
             raise WorldError(f"{where}: {exc.message}") from None

@@ -27,7 +27,7 @@ def _app(app: App, secret: str | None = None) -> dict[str, Any]:
     return out
 
 
-def register(router: Router, server: Server) -> None:  # noqa: C901 - one flat table of small handlers
+def register(router: Router, server: Server) -> None:
     identity, storage = server.identity, server.storage
 
     def user_view(user: User) -> dict[str, Any]:

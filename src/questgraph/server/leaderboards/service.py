@@ -289,10 +289,11 @@ class LeaderboardService:
 
     def delete_entry(self, caller: Caller, entry_id: int) -> None:
         board, ranked = self.entry(caller, entry_id)
-        if isinstance(caller, UserCaller):
-            # A user token may remove only its own entry, and only where clients may write (D16).
-            if ranked.user.id != caller.user.id or board.entry_write_policy == SERVER_AUTHORITATIVE:
-                raise Forbidden("A user access token may delete only its own entry on a CLIENT_AUTHORITATIVE board")
+        # A user token may remove only its own entry, and only where clients may write (D16).
+        if isinstance(caller, UserCaller) and (
+            ranked.user.id != caller.user.id or board.entry_write_policy == SERVER_AUTHORITATIVE
+        ):
+            raise Forbidden("A user access token may delete only its own entry on a CLIENT_AUTHORITATIVE board")
         self.storage.delete_entry(entry_id)
         self.index.remove(board.id, entry_id)
 
