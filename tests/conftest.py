@@ -62,7 +62,7 @@ class RunningServer:
     def start(self) -> RunningServer:
         self.server = Server(self.settings, self.world)
         config = uvicorn.Config(self.server.asgi(), host="127.0.0.1", port=self.settings.port,
-                                log_level="warning", lifespan="on")
+                                log_level="warning", lifespan="on", proxy_headers=False)
         self._uvicorn = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._uvicorn.run, daemon=True)
         self._thread.start()

@@ -8,6 +8,13 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from questgraph import __version__
+
+if TYPE_CHECKING:
+    from questgraph.server.app import Server
+    from questgraph.server.world import World
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,20 +83,19 @@ def serve(args: argparse.Namespace) -> int:
         print(f"questgraph: {exc}", file=sys.stderr)
         return 2
     print(banner(server, world), flush=True)
-    uvicorn.run(server.asgi(), host=args.host, port=args.port, log_level=args.log_level.lower())
+    # uvicorn's access log prints query strings, which may hold access tokens: questgraph logs its own.
+    # Forwarded headers are questgraph's to judge (--trust-forwarded-headers), not uvicorn's.
+    uvicorn.run(server.asgi(), host=args.host, port=args.port, log_level=args.log_level.lower(),
+                access_log=False, proxy_headers=False)
     return 0
 
 
-def banner(server: object, world: object) -> str:
+def banner(server: Server, world: World | None) -> str:
     """What a newcomer needs to make a first call: ids, tokens, and a curl line to paste."""
-    from questgraph.server.app import Server
-    from questgraph.server.world import World
-
-    assert isinstance(server, Server)
     settings = server.settings
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    lines = [f"questgraph {_version()} — S2S Graph API at {base}  (database: {settings.database})"]
-    if isinstance(world, World):
+    lines = [f"questgraph {__version__} — S2S Graph API at {base}  (database: {settings.database})"]
+    if world is not None:
         for org in world.data.get("orgs", []):
             for app in org.get("apps", []):
                 if "id" in app and "secret" in app:
@@ -113,9 +119,3 @@ def banner(server: object, world: object) -> str:
         lines.append(f"Admin API: {base}/_admin/orgs with 'Authorization: Bearer {settings.admin_key}'"
                      " (docs/config.md)")
     return "\n".join(lines)
-
-
-def _version() -> str:
-    from questgraph import __version__
-
-    return __version__

@@ -9,7 +9,8 @@ import hmac
 import logging
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +19,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from questgraph.server.admin import views as admin_views
 from questgraph.server.auth import Authenticator
 from questgraph.server.clock import Clock
-from questgraph.server.errors import Forbidden, GraphError, InternalError, MissingToken, Unavailable
+from questgraph.server.errors import Forbidden, GraphError, InternalError, MissingToken, NotFound, Unavailable
 from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.responses import error_response, json_response, new_trace_id
@@ -37,6 +39,7 @@ from questgraph.server.storage.sqlite import SqliteStorage
 from questgraph.server.world import World
 
 log = logging.getLogger("questgraph.server")
+access_log = logging.getLogger("questgraph.access")
 ADMIN_PREFIX = "/_admin"
 HEALTH_PREFIX = "/_health"
 CLOCK_SETTING = "clock_offset_us"
@@ -99,7 +102,15 @@ class Server:
 
     # --- HTTP -------------------------------------------------------------------------------------
     async def endpoint(self, request: Request) -> Response:
+        started = time.perf_counter()
         trace_id = new_trace_id()
+        response = await self._respond(request, trace_id)
+        # Our own access log: the path without the query string, which may carry an access token.
+        access_log.info("%s %s %d %.1fms trace=%s", request.method, request.url.path, response.status_code,
+                        (time.perf_counter() - started) * 1000, trace_id)
+        return response
+
+    async def _respond(self, request: Request, trace_id: str) -> Response:
         try:
             path = request.url.path
             if path.startswith(HEALTH_PREFIX):
@@ -108,8 +119,8 @@ class Server:
             return json_response(body, headers={"x-fb-trace-id": trace_id})
         except GraphError as error:
             return error_response(error, trace_id)
-        except sqlite3.Error:
-            log.exception("database error (trace %s)", trace_id)
+        except sqlite3.Error as exc:
+            log.error("database error (trace %s): %s", trace_id, type(exc).__name__)
             return error_response(Unavailable("The database is unavailable. Please retry shortly."), trace_id)
         except Exception:
             log.exception("internal error (trace %s)", trace_id)
@@ -157,7 +168,7 @@ class Server:
                 return json_response({"status": "ready"})
             status = "failed" if self.build_error else "starting"
             return json_response({"status": status, "detail": self.build_error}, status=503)
-        return error_response(Unavailable("Unknown health check; use /_health/live or /_health/ready"))
+        return error_response(NotFound("Unknown health check; use /_health/live or /_health/ready"))
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -171,8 +182,18 @@ class Server:
             self.storage.close()
 
     def asgi(self) -> Starlette:
-        methods = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
-        return Starlette(routes=[Route("/{path:path}", self.endpoint, methods=methods)], lifespan=self.lifespan)
+        # A plain ASGI endpoint: Starlette then lets every method through, so even TRACE or FOO gets a
+        # Graph 405, never a framework body.
+        return Starlette(routes=[Route("/{path:path}", _AsgiEndpoint(self.endpoint))], lifespan=self.lifespan)
+
+
+class _AsgiEndpoint:
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]]) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.endpoint(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 def create_app(settings: Settings, world: World | None = None) -> Starlette:

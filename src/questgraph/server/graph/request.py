@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from questgraph.server.auth.callers import Caller
-from questgraph.server.errors import InvalidParameter, MissingToken
+from questgraph.server.errors import InvalidParameter, MissingToken, NotFound
 from questgraph.server.graph.fields import NodeType, Selection, parse_fields
 from questgraph.server.graph.params import Params, parse_id
 
@@ -33,7 +33,15 @@ class GraphRequest:
         return self.caller_
 
     def path_id(self, name: str) -> int:
-        return parse_id(name, self.path_params[name], what="id")
+        """An id of the path; a number too large to be any object's id is an unknown object (404, D9)."""
+        value = self.path_params[name]
+        try:
+            return parse_id(name, value, what="id")
+        except InvalidParameter:
+            raise NotFound(
+                f"Unsupported {self.method.lower()} request. Object with ID '{value[:64]}' does not exist, "
+                "cannot be loaded due to missing permissions, or does not support this operation."
+            ) from None
 
     def fields(self, node: NodeType) -> Selection | None:
         """The validated ``fields`` selection (D5), or None when the request has none."""
@@ -46,8 +54,11 @@ class GraphRequest:
 
     def page_url(self, cursor_name: str, cursor: str) -> str:
         """This request again, every parameter and the token included, at another cursor (D21)."""
-        pairs = [(k, v) for k, v in self.params.items() if k not in _POSITION_PARAMS]
-        if self.token is not None and "access_token" not in self.params:
+        # Every value of every key, in order: a repeated list (user_ids=1&user_ids=2) stays whole, and a key
+        # given twice still resolves to the same last value (D2). The token once, whatever its source (D4).
+        pairs = [(k, v) for k, _ in self.params.items() if k not in _POSITION_PARAMS and k != "access_token"
+                 for v in self.params.get_all(k)]
+        if self.token is not None:
             pairs.append(("access_token", self.token))
         pairs.append((cursor_name, cursor))
         return f"{self.base_url}{self.path}?{urlencode(pairs)}"

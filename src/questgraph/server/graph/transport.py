@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from questgraph.server.errors import InvalidParameter
@@ -39,10 +40,18 @@ async def read_params(request: Request, max_bytes: int) -> tuple[Params, dict[st
         raise InvalidParameter(f"The request body is larger than {max_bytes} bytes")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
+        # Read under the size limit first (a chunked body has no Content-Length), then parse: a malformed
+        # body is a 400 in the Graph envelope, not Starlette's HTTPException (D6).
+        raw = await _body(request, max_bytes)
+
+        async def chunks() -> AsyncGenerator[bytes, None]:
+            yield raw
+
         try:
-            form = await request.form(max_files=100, max_fields=1000)
-        except (MultiPartException, AssertionError, ValueError) as exc:
-            raise InvalidParameter(f"The multipart body cannot be parsed: {exc}") from None
+            form = await MultiPartParser(request.headers, chunks(), max_files=100, max_fields=1000).parse()
+        except (MultiPartException, AssertionError, ValueError, KeyError) as exc:
+            detail = exc.message if isinstance(exc, MultiPartException) else type(exc).__name__
+            raise InvalidParameter(f"The multipart body cannot be parsed: {detail}") from None
         for key, value in form.multi_items():
             if isinstance(value, str):
                 params.add(key, value)
@@ -104,7 +113,8 @@ def public_base_url(request: Request, public_url: str | None, trust_forwarded: b
     scheme, host = request.url.scheme, request.headers.get("host", "")
     if trust_forwarded:
         forwarded = request.headers.get("forwarded", "").split(",")[0]
-        parts = dict(p.strip().split("=", 1) for p in forwarded.split(";") if "=" in p)
+        # RFC 7239: parameter names are case-insensitive; the first element was added by the client-facing proxy.
+        parts = {k.strip().lower(): v.strip() for k, v in (p.split("=", 1) for p in forwarded.split(";") if "=" in p)}
         scheme = parts.get("proto", "").strip('"') or request.headers.get("x-forwarded-proto", scheme)
         host = parts.get("host", "").strip('"') or request.headers.get("x-forwarded-host", host)
         scheme, host = scheme.split(",")[0].strip(), host.split(",")[0].strip()
