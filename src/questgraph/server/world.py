@@ -1,36 +1,142 @@
 """Declarative state: a TOML world file of orgs, apps, users, tokens, entitlements, SSO redirect URIs and
-leaderboards (docs/config.md), applied to an empty database. The demo world is one such file."""
+leaderboards (docs/config.md), applied to an empty database. The demo world is one such file.
+
+A world is checked as a whole when it is loaded (unknown keys, types, ids, aliases, references), so a bad
+file is refused even when the database already holds state and the world would not be applied. Applying
+it is one transaction: a world that fails half-way leaves the database empty, never half-built.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from questgraph.server.auth.callers import AppCaller
 from questgraph.server.errors import GraphError
-from questgraph.server.identity.service import IdentityService
-from questgraph.server.leaderboards.service import LeaderboardService, decode_extra_data
+from questgraph.server.graph.params import parse_int
+from questgraph.server.identity.service import (
+    AGE_CATEGORIES,
+    IdentityService,
+    valid_alias,
+    valid_redirect_uri,
+    valid_secret,
+    valid_user_token,
+)
+from questgraph.server.leaderboards.service import (
+    API_NAME,
+    SORT_ORDERS,
+    WRITE_POLICIES,
+    LeaderboardService,
+    decode_extra_data,
+)
+
+# Every key a world file may hold, per table; anything else is a typo and an error.
+TOP_KEYS = ("admin_key", "orgs", "users")
+ORG_KEYS = ("id", "name", "sso_redirect_uris", "apps")
+APP_KEYS = ("id", "name", "secret", "leaderboards")
+BOARD_KEYS = ("api_name", "sort_order", "entry_write_policy", "earliest_allowed_entry_time",
+              "latest_allowed_entry_time", "title_locale_map", "entries")
+ENTRY_KEYS = ("user", "score", "extra_data_base64")
+USER_KEYS = ("alias", "display_name", "profile_url", "age_category", "friends", "apps")
+MEMBER_KEYS = ("app", "id", "org_scoped_id", "entitled", "tokens")
+_OBJECT_ID = re.compile(r"[0-9]{15,17}")
 
 
 class WorldError(Exception):
     """A world file that cannot be applied; the message names the item at fault."""
 
 
+# --- the checked plan ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Entry:
+    where: str
+    user: str  # an alias of a member of the board's app, or a user id
+    score: int
+    extra_data: bytes
+
+
+@dataclass(frozen=True)
+class _Board:
+    where: str
+    api_name: str
+    sort_order: str
+    entry_write_policy: str | None
+    earliest: int | None
+    latest: int | None
+    title_locale_map: str | None
+    entries: list[_Entry]
+
+
+@dataclass(frozen=True)
+class _App:
+    where: str
+    id: int | None
+    name: str
+    secret: str | None
+    boards: list[_Board]
+
+
+@dataclass(frozen=True)
+class _Org:
+    where: str
+    id: int | None
+    name: str
+    redirect_uris: list[str]
+    apps: list[_App]
+
+
+@dataclass(frozen=True)
+class _Member:
+    where: str
+    app: int
+    id: int | None
+    org_scoped_id: int | None
+    entitled: bool
+    tokens: list[str]
+
+
+@dataclass(frozen=True)
+class _User:
+    where: str
+    alias: str
+    display_name: str | None
+    profile_url: str | None
+    age_category: str
+    friends: list[str]
+    members: list[_Member]
+
+
+@dataclass
+class _Plan:
+    orgs: list[_Org] = field(default_factory=list)
+    users: list[_User] = field(default_factory=list)
+
+
 @dataclass
 class World:
     data: dict[str, Any]
     source: str
+    _plan: _Plan = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            self._plan = _check(self.data)
+        except WorldError as exc:
+            raise WorldError(f"{self.source}: {exc}") from None
 
     @classmethod
     def load(cls, path: Path) -> World:
         try:
-            return cls(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise WorldError(f"{path}: {exc}") from None
+        return cls(data, str(path))
 
     @classmethod
     def demo(cls) -> World:
@@ -43,75 +149,291 @@ class World:
         return str(key) if key else None
 
     def apply(self, identity: IdentityService, leaderboards: LeaderboardService) -> None:
-        where = self.source
+        """Create everything the world declares, in one transaction (the database should be empty)."""
+        where = "top level"
+        plan = self._plan
         try:
-            apps: dict[tuple[int, int], AppCaller] = {}
-            for o, org_data in enumerate(self.data.get("orgs", [])):
-                where = f"{self.source}: orgs[{o}]"
-                org = identity.create_org(str(org_data["name"]), _id(org_data.get("id")))
-                for uri in org_data.get("sso_redirect_uris", []):
-                    identity.add_redirect_uri(org.id, str(uri))
-                for a, app_data in enumerate(org_data.get("apps", [])):
-                    where = f"{self.source}: orgs[{o}].apps[{a}]"
-                    made = identity.create_app(org.id, str(app_data["name"]), _id(app_data.get("id")),
-                                               _str(app_data.get("secret")))
-                    apps[(o, a)] = AppCaller(made.app)
-            persons: dict[str, int] = {}
-            users_by_alias: dict[tuple[int, str], int] = {}
-            for u, user_data in enumerate(self.data.get("users", [])):
-                where = f"{self.source}: users[{u}]"
-                alias = str(user_data["alias"])
-                person = identity.create_person(alias, _str(user_data.get("display_name")),
-                                                _str(user_data.get("profile_url")),
-                                                str(user_data.get("age_category", "AD")))
-                persons[alias] = person
-                for m, member in enumerate(user_data.get("apps", [])):
-                    where = f"{self.source}: users[{u}].apps[{m}]"
-                    user = identity.join_app(person, int(member["app"]), _id(member.get("id")),
-                                             _id(member.get("org_scoped_id")))
-                    users_by_alias[(user.app_id, alias)] = user.id
-                    if member.get("entitled", True):
-                        identity.grant_entitlement(user.id)
-                    for token in member.get("tokens", []):
-                        identity.mint_user_token(user.id, str(token))
-            for u, user_data in enumerate(self.data.get("users", [])):
-                where = f"{self.source}: users[{u}].friends"
-                for friend in user_data.get("friends", []):
-                    if str(friend) not in persons:
-                        raise WorldError(f"{where}: no user with alias {friend!r}")
-                    identity.befriend(persons[str(user_data["alias"])], persons[str(friend)])
-            for o, org_data in enumerate(self.data.get("orgs", [])):
-                for a, app_data in enumerate(org_data.get("apps", [])):
-                    caller = apps[(o, a)]
-                    for b, board in enumerate(app_data.get("leaderboards", [])):
-                        where = f"{self.source}: orgs[{o}].apps[{a}].leaderboards[{b}]"
-                        made_board = leaderboards.upsert(
-                            caller, caller.app.id, str(board["api_name"]),
-                            sort_order=board.get("sort_order"),
-                            entry_write_policy=board.get("entry_write_policy"),
-                            earliest=board.get("earliest_allowed_entry_time"),
-                            latest=board.get("latest_allowed_entry_time"),
-                            title_locale_map=_locale_map(board.get("title_locale_map")),
-                        )
-                        for e, entry in enumerate(board.get("entries", [])):
-                            where = f"{self.source}: orgs[{o}].apps[{a}].leaderboards[{b}].entries[{e}]"
-                            ref = str(entry["user"])
-                            user_id = users_by_alias.get((caller.app.id, ref)) or int(ref)
-                            leaderboards.submit(caller, made_board.api_name, int(entry["score"]),
-                                                decode_extra_data(entry.get("extra_data_base64")), True, user_id)
+            with identity.storage.transaction():
+                callers: dict[int, AppCaller] = {}  # by position of the app in the plan
+                for org_spec in plan.orgs:
+                    where = org_spec.where
+                    org = identity.create_org(org_spec.name, org_spec.id)
+                    for uri in org_spec.redirect_uris:
+                        identity.add_redirect_uri(org.id, uri)
+                    for app_spec in org_spec.apps:
+                        where = app_spec.where
+                        made = identity.create_app(org.id, app_spec.name, app_spec.id, app_spec.secret)
+                        callers[id(app_spec)] = AppCaller(made.app)
+                persons: dict[str, int] = {}
+                members: dict[tuple[int, str], int] = {}  # (app id, alias or user id) -> user id
+                for user_spec in plan.users:
+                    where = user_spec.where
+                    person = identity.create_person(user_spec.alias, user_spec.display_name,
+                                                    user_spec.profile_url, user_spec.age_category)
+                    persons[user_spec.alias] = person
+                    for member in user_spec.members:
+                        where = member.where
+                        user = identity.join_app(person, member.app, member.id, member.org_scoped_id)
+                        members[(user.app_id, user_spec.alias)] = user.id
+                        members[(user.app_id, str(user.id))] = user.id
+                        if member.entitled:
+                            identity.grant_entitlement(user.id)
+                        for token in member.tokens:
+                            identity.mint_user_token(user.id, token)
+                for user_spec in plan.users:
+                    where = f"{user_spec.where}.friends"
+                    for friend in user_spec.friends:
+                        identity.befriend(persons[user_spec.alias], persons[friend])
+                for org_spec in plan.orgs:
+                    for app_spec in org_spec.apps:
+                        caller = callers[id(app_spec)]
+                        for board_spec in app_spec.boards:
+                            where = board_spec.where
+                            board = leaderboards.upsert(
+                                caller, caller.app.id, board_spec.api_name,
+                                sort_order=board_spec.sort_order, entry_write_policy=board_spec.entry_write_policy,
+                                earliest=board_spec.earliest, latest=board_spec.latest,
+                                title_locale_map=board_spec.title_locale_map,
+                            )
+                            for entry in board_spec.entries:
+                                where = entry.where
+                                user_id = members.get((caller.app.id, entry.user))
+                                if user_id is None:
+                                    raise WorldError(f"{self.source}: {where}: no user {entry.user!r} in app "
+                                                     f"{caller.app.id}")
+                                leaderboards.submit(caller, board.api_name, entry.score, entry.extra_data, True,
+                                                    user_id)
         except GraphError as exc:
-            raise WorldError(f"{where}: {exc.message}") from None
-        except (KeyError, ValueError, TypeError) as exc:
-            raise WorldError(f"{where}: missing or malformed value ({exc})") from None
+            raise WorldError(f"{self.source}: {where}: {exc.message}") from None
 
 
-def _id(value: Any) -> int | None:
-    return None if value is None else int(value)
+# --- checking ---------------------------------------------------------------------------------------------
+def _check(data: Any) -> _Plan:
+    """Everything about a world that needs no database, with messages naming the item at fault."""
+    top = _table(data, "top level", TOP_KEYS)
+    if "admin_key" in top and not isinstance(top["admin_key"], str):
+        raise WorldError("admin_key must be a string")
+    plan = _Plan()
+    declared_apps: dict[int, str] = {}
+    fixed_ids: dict[int, str] = {}
+
+    def claim(object_id: int | None, where: str) -> None:
+        if object_id is None:
+            return
+        if object_id in fixed_ids:
+            raise WorldError(f"{where}: id {object_id} is already used by {fixed_ids[object_id]} (ids are unique "
+                             "across all objects, D9)")
+        fixed_ids[object_id] = where
+
+    for o, raw_org in enumerate(_list(top.get("orgs", []), "orgs")):
+        where = f"orgs[{o}]"
+        org = _table(raw_org, where, ORG_KEYS)
+        name = _name(org, where)
+        where = f"{where} ({name})"
+        org_id = _object_id(org.get("id"), where, "id")
+        claim(org_id, where)
+        uris = [_string(u, f"{where}.sso_redirect_uris[{i}]")
+                for i, u in enumerate(_list(org.get("sso_redirect_uris", []), f"{where}.sso_redirect_uris"))]
+        for i, uri in enumerate(uris):
+            if not valid_redirect_uri(uri):
+                raise WorldError(f"{where}.sso_redirect_uris[{i}]: {uri[:100]!r} is not an absolute http(s) URI "
+                                 "with a host, without spaces or a fragment")
+        apps = []
+        for a, raw_app in enumerate(_list(org.get("apps", []), f"{where}.apps")):
+            app_where = f"{where}.apps[{a}]"
+            app = _table(raw_app, app_where, APP_KEYS)
+            app_name = _name(app, app_where)
+            app_where = f"{app_where} ({app_name})"
+            app_id = _object_id(app.get("id"), app_where, "id")
+            claim(app_id, app_where)
+            if app_id is not None:
+                declared_apps[app_id] = app_where
+            secret = None
+            if "secret" in app:
+                secret = app["secret"]
+                if not isinstance(secret, str) or not valid_secret(secret):
+                    # Never echo the secret, not even a bad one (D7).
+                    raise WorldError(f"{app_where}: secret must be a string of 16 to 128 letters or digits")
+            boards = [_board(raw, f"{app_where}.leaderboards[{b}]")
+                      for b, raw in enumerate(_list(app.get("leaderboards", []), f"{app_where}.leaderboards"))]
+            seen: dict[str, str] = {}
+            for board in boards:
+                if board.api_name in seen:
+                    raise WorldError(f"{board.where}: api_name {board.api_name!r} is already declared by "
+                                     f"{seen[board.api_name]}")
+                seen[board.api_name] = board.where
+            apps.append(_App(app_where, app_id, app_name, secret, boards))
+        plan.orgs.append(_Org(where, org_id, name, uris, apps))
+
+    aliases: dict[str, str] = {}
+    tokens: dict[str, str] = {}
+    user_refs: dict[int, set[str]] = {}  # app id -> aliases and user ids of its members
+    for u, raw_user in enumerate(_list(top.get("users", []), "users")):
+        where = f"users[{u}]"
+        user = _table(raw_user, where, USER_KEYS)
+        if "alias" not in user:
+            raise WorldError(f"{where}: missing key 'alias'")
+        alias = _string(user["alias"], f"{where}.alias")
+        if not valid_alias(alias):
+            raise WorldError(f"{where}: alias {alias[:80]!r} must be 1 to 64 characters of letters, digits, _ . -")
+        where = f"{where} ({alias})"
+        if alias in aliases:
+            raise WorldError(f"{where}: alias {alias!r} is already used by {aliases[alias]}")
+        aliases[alias] = where
+        age = user.get("age_category", "AD")
+        age = age.strip().upper() if isinstance(age, str) else age
+        if age not in AGE_CATEGORIES:
+            raise WorldError(f"{where}: age_category must be one of {', '.join(AGE_CATEGORIES)} (got {age!r})")
+        friends = [_string(f, f"{where}.friends[{i}]")
+                   for i, f in enumerate(_list(user.get("friends", []), f"{where}.friends"))]
+        members: list[_Member] = []
+        for m, raw_member in enumerate(_list(user.get("apps", []), f"{where}.apps")):
+            member_where = f"{where}.apps[{m}]"
+            member = _table(raw_member, member_where, MEMBER_KEYS)
+            if "app" not in member:
+                raise WorldError(f"{member_where}: missing key 'app' (the id of an app declared under [[orgs.apps]])")
+            app_id = _object_id(member["app"], member_where, "app")
+            assert app_id is not None
+            if app_id not in declared_apps:
+                raise WorldError(f"{member_where}: app {app_id} is not declared under [[orgs.apps]] with that id")
+            if any(other.app == app_id for other in members):
+                raise WorldError(f"{member_where}: {alias} is already a user of app {app_id}")
+            user_id = _object_id(member.get("id"), member_where, "id")
+            claim(user_id, member_where)
+            org_scoped_id = _object_id(member.get("org_scoped_id"), member_where, "org_scoped_id")
+            entitled = member.get("entitled", True)
+            if not isinstance(entitled, bool):
+                raise WorldError(f"{member_where}: entitled must be true or false")
+            member_tokens = []
+            for t, token in enumerate(_list(member.get("tokens", []), f"{member_where}.tokens")):
+                if not isinstance(token, str) or not valid_user_token(token):
+                    raise WorldError(f"{member_where}.tokens[{t}]: a user token must be OC or FRL followed by 20 "
+                                     "to 256 letters or digits")
+                if token in tokens:
+                    raise WorldError(f"{member_where}.tokens[{t}]: the same token is already given to "
+                                     f"{tokens[token]}")
+                tokens[token] = member_where
+                member_tokens.append(token)
+            refs = user_refs.setdefault(app_id, set())
+            refs.add(alias)
+            if user_id is not None:
+                refs.add(str(user_id))
+            members.append(_Member(member_where, app_id, user_id, org_scoped_id, entitled, member_tokens))
+        plan.users.append(_User(where, alias, _optional_string(user, "display_name", where),
+                                _optional_string(user, "profile_url", where), age, friends, members))
+
+    for user_spec in plan.users:
+        for i, friend in enumerate(user_spec.friends):
+            if friend not in aliases:
+                raise WorldError(f"{user_spec.where}.friends[{i}]: no user with alias {friend!r}")
+    for org_spec in plan.orgs:
+        for app_spec in org_spec.apps:
+            refs = user_refs.get(app_spec.id, set()) if app_spec.id is not None else set()
+            for board in app_spec.boards:
+                for entry in board.entries:
+                    if entry.user not in refs:
+                        raise WorldError(f"{entry.where}: no user {entry.user!r} in this app (give the alias or id "
+                                         "of a user whose [[users.apps]] names this app)")
+    return plan
 
 
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _board(raw: Any, where: str) -> _Board:
+    board = _table(raw, where, BOARD_KEYS)
+    if "api_name" not in board:
+        raise WorldError(f"{where}: missing key 'api_name'")
+    api_name = _string(board["api_name"], f"{where}.api_name")
+    if not API_NAME.fullmatch(api_name):
+        raise WorldError(f"{where}: api_name {api_name[:80]!r} must be 1 to 64 characters of letters, digits, _ . -")
+    where = f"{where} ({api_name})"
+    sort_order = _choice(board.get("sort_order"), SORT_ORDERS, where, "sort_order")
+    if sort_order is None:
+        raise WorldError(f"{where}: missing key 'sort_order' ({' or '.join(SORT_ORDERS)})")
+    policy = _choice(board.get("entry_write_policy"), WRITE_POLICIES, where, "entry_write_policy")
+    earliest = _time(board.get("earliest_allowed_entry_time"), where, "earliest_allowed_entry_time")
+    latest = _time(board.get("latest_allowed_entry_time"), where, "latest_allowed_entry_time")
+    if earliest is not None and latest is not None and earliest >= latest:
+        raise WorldError(f"{where}: earliest_allowed_entry_time must be before latest_allowed_entry_time")
+    titles = board.get("title_locale_map")
+    if titles is not None and (not isinstance(titles, dict)
+                               or not all(isinstance(v, str) for v in titles.values())):
+        raise WorldError(f'{where}: title_locale_map must be a table of strings, e.g. {{ en_US = "Best lap" }}')
+    entries = []
+    for e, raw_entry in enumerate(_list(board.get("entries", []), f"{where}.entries")):
+        entry_where = f"{where}.entries[{e}]"
+        entry = _table(raw_entry, entry_where, ENTRY_KEYS)
+        for key in ("user", "score"):
+            if key not in entry:
+                raise WorldError(f"{entry_where}: missing key {key!r}")
+        user = entry["user"]
+        if isinstance(user, bool) or not isinstance(user, str | int):
+            raise WorldError(f"{entry_where}: user must be the alias or id of a user")
+        try:
+            score = parse_int("score", entry["score"])  # a signed 64-bit integer (D13)
+            extra = entry.get("extra_data_base64")
+            if extra is not None and not isinstance(extra, str):
+                raise WorldError(f"{entry_where}: extra_data_base64 must be a string")
+            extra_data = decode_extra_data(extra)
+        except GraphError as exc:
+            raise WorldError(f"{entry_where}: {exc.message.removeprefix('Param ')}") from None
+        entries.append(_Entry(entry_where, str(user), score, extra_data))
+    return _Board(where, api_name, sort_order, policy, earliest, latest,
+                  None if titles is None else json.dumps(titles, ensure_ascii=False), entries)
 
 
-def _locale_map(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
+def _table(value: Any, where: str, keys: Iterable[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise WorldError(f"{where}: must be a table")
+    allowed = tuple(keys)
+    for key in value:
+        if key not in allowed:
+            raise WorldError(f"{where}: unknown key {key!r} (known keys: {', '.join(allowed)})")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise WorldError(f"{where}: must be a list")
+    return value
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise WorldError(f"{where}: must be a non-empty string")
+    return value
+
+
+def _optional_string(table: dict[str, Any], key: str, where: str) -> str | None:
+    return None if table.get(key) is None else _string(table[key], f"{where}.{key}")
+
+
+def _name(table: dict[str, Any], where: str) -> str:
+    if "name" not in table:
+        raise WorldError(f"{where}: missing key 'name'")
+    return _string(table["name"], f"{where}.name")
+
+
+def _object_id(value: Any, where: str, key: str) -> int | None:
+    """An object id (D9): 15 to 17 digits, as a string or an integer."""
+    if value is None:
+        return None
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not _OBJECT_ID.fullmatch(text):
+        raise WorldError(f"{where}: {key} must be 15 to 17 digits, as a string or an integer (got {str(value)[:40]!r})")
+    return int(text)
+
+
+def _choice(value: Any, choices: tuple[str, ...], where: str, key: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.strip().upper() not in choices:
+        raise WorldError(f"{where}: {key} must be one of {', '.join(choices)} (got {value!r})")
+    return value.strip().upper()
+
+
+def _time(value: Any, where: str, key: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_int(key, value, minimum=0)
+    except GraphError:
+        raise WorldError(f"{where}: {key} must be Unix seconds (an integer ≥ 0)") from None

@@ -5,18 +5,23 @@ same Graph envelope as the S2S API."""
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from questgraph.server.errors import Forbidden, InvalidParameter
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.graph.routing import Router
+from questgraph.server.identity.service import AGE_CATEGORIES
 from questgraph.server.storage.records import App, User
+from questgraph.server.storage.sqlite import TABLES
 
 if TYPE_CHECKING:
     from questgraph.server.app import Server
 
 SNAPSHOT_VERSION = 1
+MAX_CLOCK_SECONDS = 2**32  # the emulator clock stays before 2106, so every timestamp fits its column (D36)
+_COLUMN = re.compile(r"[a-z_][a-z0-9_]{0,63}")
 
 
 def _app(app: App, secret: str | None = None) -> dict[str, Any]:
@@ -81,13 +86,18 @@ def register(router: Router, server: Server) -> None:
         app_id = request.path_id("app_id")
         identity.app(app_id)
         alias = require_param(request, "alias")
-        person = storage.find_person_by_alias(alias)
-        if person is None:
-            person = identity.create_person(alias, params.get("display_name"), params.get("profile_url"),
-                                            params.enum("age_category", ("CH", "TN", "AD"), default="AD") or "AD")
-        user = identity.join_app(person, app_id, optional_id(request, "id"), optional_id(request, "org_scoped_id"))
-        if params.boolean("entitled", default=True):
-            identity.grant_entitlement(user.id)
+        age_category = params.enum("age_category", AGE_CATEGORIES, default="AD") or "AD"
+        user_id, org_scoped_id = optional_id(request, "id"), optional_id(request, "org_scoped_id")
+        entitled = params.boolean("entitled", default=True)
+        # One transaction: a request that fails (say, an id already taken) leaves no stray person behind.
+        with storage.transaction():
+            person = storage.find_person_by_alias(alias)
+            if person is None:
+                person = identity.create_person(alias, params.get("display_name"), params.get("profile_url"),
+                                                age_category)
+            user = identity.join_app(person, app_id, user_id, org_scoped_id)
+            if entitled:
+                identity.grant_entitlement(user.id)
         return user_view(user)
 
     def list_users(request: GraphRequest) -> Any:
@@ -126,13 +136,13 @@ def register(router: Router, server: Server) -> None:
             tables = json.loads(require_param(request, "tables"))
         except ValueError:
             raise InvalidParameter("Param tables must be the JSON object of an exported snapshot") from None
-        if not isinstance(tables, dict):
-            raise InvalidParameter("Param tables must be the JSON object of an exported snapshot")
+        _check_snapshot_tables(tables)
         try:
             storage.import_tables(tables)
         except Exception as exc:  # a foreign or edited snapshot: reject it whole, keep the state
-            raise InvalidParameter(f"The snapshot cannot be imported: {exc}") from None
-        server.clock.offset_us = int(storage.get_setting("clock_offset_us") or 0)
+            raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
+        # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).
+        server.clock.offset_us = int(storage.get_setting("clock_offset_us") or 0) if server.settings.emulator else 0
         server.build_index()
         return {"success": True}
 
@@ -147,10 +157,12 @@ def register(router: Router, server: Server) -> None:
         if not server.settings.emulator:
             raise Forbidden("The clock can be moved only in emulator mode")
         advance = request.params.int64("advance_seconds", minimum=0)
-        target = request.params.int64("set", minimum=0, maximum=2**32)
+        target = request.params.int64("set", minimum=0, maximum=MAX_CLOCK_SECONDS)
         if (advance is None) == (target is None):
             raise InvalidParameter("Send exactly one of advance_seconds or set")
         if advance is not None:
+            if server.clock.now() + advance > MAX_CLOCK_SECONDS:
+                raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
             server.move_clock(lambda clock: clock.advance(advance))
         elif target is not None:
             server.move_clock(lambda clock: clock.set(target))
@@ -177,3 +189,19 @@ def register(router: Router, server: Server) -> None:
         ("POST", "/_admin/clock", move_clock),
     ]:
         router.add(method, path, handler)
+
+
+def _check_snapshot_tables(tables: Any) -> None:
+    """The shape of an exported snapshot: known tables, each a list of rows keyed by column names. Anything
+    else is refused before the database is touched (column names end up in SQL, so they must be plain)."""
+    if not isinstance(tables, dict):
+        raise InvalidParameter("Param tables must be the JSON object of an exported snapshot")
+    for name, rows in tables.items():
+        if name not in TABLES:
+            raise InvalidParameter(f"Param tables: unknown table {str(name)[:64]!r}")
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise InvalidParameter(f"Param tables: table {name} must be a list of row objects")
+        for row in rows:
+            for column in row:
+                if not _COLUMN.fullmatch(column):
+                    raise InvalidParameter(f"Param tables: table {name} has a malformed column name")

@@ -15,6 +15,7 @@ _APP_TOKEN = re.compile(r"OC\|([0-9]{1,19})\|([A-Za-z0-9]{1,128})")
 # (Meta's documentation examples have 53) are accepted too, so documented requests replay verbatim.
 _USER_TOKEN = re.compile(r"(?:OC|FRL)[A-Za-z0-9]{20,256}")
 INVALID = "Invalid OAuth access token - Cannot parse access token"
+MAX_ID = 2**63 - 1
 
 
 class Authenticator:
@@ -25,7 +26,9 @@ class Authenticator:
     def authenticate(self, token: str) -> Caller:
         app_token = _APP_TOKEN.fullmatch(token)
         if app_token:
-            app = self.storage.get_app(int(app_token.group(1)))
+            app_id = int(app_token.group(1))
+            # An id beyond int64 names no app (and must not reach the database as an overflow, a 500).
+            app = self.storage.get_app(app_id) if app_id <= MAX_ID else None
             # One message for unknown app and wrong secret: the answer must not tell which it was.
             if app is None or not matches(app_token.group(2), app.secret_hash):
                 raise InvalidToken("Invalid OAuth access token signature.")

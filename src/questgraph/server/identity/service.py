@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from questgraph.server.auth.secrets import digest, new_app_secret, new_object_id, new_user_token
 from questgraph.server.clock import Clock
@@ -15,6 +16,35 @@ AGE_CATEGORIES = ("CH", "TN", "AD")
 _SECRET = re.compile(r"[A-Za-z0-9]{16,128}")
 _USER_TOKEN = re.compile(r"(?:OC|FRL)[A-Za-z0-9]{20,256}")
 _ALIAS = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+MAX_TOKEN_TTL_SECONDS = 100 * 366 * 24 * 3600  # a century; an unbounded ttl would overflow the stored int64
+_URI_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f#]")
+
+
+def valid_secret(secret: str) -> bool:
+    """An app secret given by a world file or the admin API: 16 to 128 letters or digits."""
+    return _SECRET.fullmatch(secret) is not None
+
+
+def valid_user_token(token: str) -> bool:
+    """A fixed user token: ``OC`` or ``FRL`` and 20 to 256 letters or digits (minted ones have 96, D11)."""
+    return _USER_TOKEN.fullmatch(token) is not None
+
+
+def valid_alias(alias: str) -> bool:
+    return _ALIAS.fullmatch(alias) is not None
+
+
+def valid_redirect_uri(uri: str) -> bool:
+    """An absolute http(s) URI with a host, without whitespace, control characters or a fragment (D30)."""
+    if len(uri) > 2048 or _URI_FORBIDDEN.search(uri):
+        return False
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 (raises ValueError on a malformed port)
+    except ValueError:
+        return False
+    scheme_ok = parts.scheme in ("http", "https") and uri.lower().startswith(parts.scheme + "://")
+    return scheme_ok and bool(parts.hostname)
 
 
 @dataclass(frozen=True)
@@ -56,7 +86,7 @@ class IdentityService:
 
     def create_app(self, org_id: int, name: str, app_id: int | None = None, secret: str | None = None) -> NewApp:
         self.org(org_id)
-        if secret is not None and not _SECRET.fullmatch(secret):
+        if secret is not None and not valid_secret(secret):
             raise InvalidParameter("Param secret must be 16 to 128 letters or digits")
         secret = secret or new_app_secret()
         with self.storage.transaction():
@@ -73,22 +103,24 @@ class IdentityService:
     def rotate_secret(self, app_id: int, secret: str | None = None) -> NewApp:
         """The new secret works at once and the old one stops at once (D12)."""
         app = self.app(app_id)
-        if secret is not None and not _SECRET.fullmatch(secret):
+        if secret is not None and not valid_secret(secret):
             raise InvalidParameter("Param secret must be 16 to 128 letters or digits")
         secret = secret or new_app_secret()
         self.storage.set_app_secret_hash(app.id, digest(secret))
         return NewApp(self.app(app_id), secret)
 
     def add_redirect_uri(self, org_id: int, uri: str) -> None:
+        """Register an SSO redirect URI; later requests must match it exactly (D30)."""
         self.org(org_id)
-        if not re.match(r"https?://[^/\s#]+", uri) or "#" in uri or len(uri) > 2048:
-            raise InvalidParameter("Param redirect_uri must be an absolute http(s) URI without a fragment")
+        if not valid_redirect_uri(uri):
+            raise InvalidParameter("Param redirect_uri must be an absolute http(s) URI with a host, without "
+                                   "spaces or a fragment, at most 2048 characters")
         self.storage.add_redirect_uri(org_id, uri)
 
     # --- people and users -------------------------------------------------------------------------
     def create_person(self, alias: str, display_name: str | None = None, profile_url: str | None = None,
                       age_category: str = "AD") -> int:
-        if not _ALIAS.fullmatch(alias):
+        if not valid_alias(alias):
             raise InvalidParameter("Param alias must be 1 to 64 characters of letters, digits, _ . -")
         if age_category not in AGE_CATEGORIES:
             raise InvalidParameter("Param age_category must be one of {CH, TN, AD}")
@@ -135,8 +167,10 @@ class IdentityService:
     def mint_user_token(self, user_id: int, token: str | None = None, ttl_seconds: int | None = None) -> str:
         """What the headset's GetAccessToken would return; stored only as a hash (D11)."""
         user = self.user(user_id)
-        if token is not None and not _USER_TOKEN.fullmatch(token):
+        if token is not None and not valid_user_token(token):
             raise InvalidParameter("Param token must be OC or FRL followed by 20 to 256 letters or digits")
+        if ttl_seconds is not None and not 1 <= ttl_seconds <= MAX_TOKEN_TTL_SECONDS:
+            raise InvalidParameter(f"Param ttl_seconds must be between 1 and {MAX_TOKEN_TTL_SECONDS}")
         token = token or new_user_token()
         known = self.storage.get_user_token(digest(token))
         if known is not None:
