@@ -91,30 +91,39 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def banner(server: Server, world: World | None) -> str:
-    """What a newcomer needs to make a first call: ids, tokens, and a curl line to paste."""
+    """What a newcomer needs to make a first call: ids, tokens, and a curl line to paste.
+
+    Secrets and tokens come only from the world file the user wrote (or the demo world), and are
+    printed only in emulator mode; a production server prints none of them.
+    """
     settings = server.settings
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     lines = [f"questgraph {__version__} — S2S Graph API at {base}  (database: {settings.database})"]
-    if world is not None:
-        for org in world.data.get("orgs", []):
-            for app in org.get("apps", []):
-                if "id" in app and "secret" in app:
-                    lines.append(f"  app {app['name']}: id {app['id']}")
-                    lines.append(f"    app access token: OC|{app['id']}|{app['secret']}")
-        for user in world.data.get("users", []):
-            for member in user.get("apps", []):
-                token = (member.get("tokens") or [""])[0]
-                lines.append(f"  user {user['alias']}: id {member.get('id', '?')}"
-                             + (f"  token {token}" if token else ""))
-        app_tokens = [f"OC|{a['id']}|{a['secret']}" for o in world.data.get("orgs", [])
-                      for a in o.get("apps", []) if "id" in a and "secret" in a]
-        if app_tokens:
-            lines += [
-                "",
-                "Try it:",
-                f"  curl -G -H 'Authorization: Bearer {app_tokens[0]}' -d api_name=best_leaderboard -d summary=true \\",
-                f"    -d 'fields=user{{id,alias}},rank,score,timestamp' {base}/leaderboard_entries",
-            ]
+    if not settings.emulator:
+        lines.append("Production mode: the clock is fixed to the wall clock; no secrets or tokens are printed.")
+        return "\n".join(lines)
+    first_call: tuple[str, str] | None = None
+    for org in (world.data.get("orgs", []) if world else []):
+        for app in org.get("apps", []):
+            if "id" not in app or "secret" not in app:
+                continue
+            token = f"OC|{app['id']}|{app['secret']}"
+            lines += [f"  app {app['name']}: id {app['id']}", f"    app access token: {token}"]
+            boards = app.get("leaderboards", [])
+            if first_call is None and boards:
+                first_call = (token, str(boards[0]["api_name"]))
+    for user in (world.data.get("users", []) if world else []):
+        for member in user.get("apps", []):
+            token = (member.get("tokens") or [""])[0]
+            lines.append(f"  user {user['alias']}: id {member.get('id', '?')}" + (f"  token {token}" if token else ""))
+    if first_call is not None:
+        token, api_name = first_call
+        lines += [
+            "",
+            "Try it:",
+            f"  curl -G -H 'Authorization: Bearer {token}' -d api_name={api_name} -d summary=true \\",
+            f"    -d 'fields=user{{id,alias}},rank,score,timestamp' {base}/leaderboard_entries",
+        ]
     if settings.admin_key:
         lines.append(f"Admin API: {base}/_admin/orgs with 'Authorization: Bearer {settings.admin_key}'"
                      " (docs/config.md)")

@@ -115,8 +115,12 @@ class Server:
             path = request.url.path
             if path.startswith(HEALTH_PREFIX):
                 return self._health(path)
-            body = await self._handle(request, admin=path.startswith(ADMIN_PREFIX))
-            return json_response(body, headers={"x-fb-trace-id": trace_id})
+            admin = path.startswith(ADMIN_PREFIX)
+            body = await self._handle(request, admin)
+            headers = {"x-fb-trace-id": trace_id}
+            if admin:
+                headers["cache-control"] = "no-store"  # admin answers may show a new secret or token
+            return json_response(body, headers=headers)
         except GraphError as error:
             return error_response(error, trace_id)
         except sqlite3.Error as exc:
@@ -131,19 +135,19 @@ class Server:
         if not admin and not self.ready.is_set():
             raise Unavailable("questgraph is starting: the rank index is still being built")
         params, files = await read_params(request, self.settings.max_body_bytes)
+        token = access_token(request, params)
+        if admin:
+            self._check_admin_key(token)  # before routing: without the key, the admin API shows nothing
         method = effective_method(request, params)
         router = self.admin if admin else self.graph
         handler, path_params = router.resolve(method, request.url.path)
-        token = access_token(request, params)
         graph_request = GraphRequest(
             method, request.url.path, params, path_params,
             public_base_url(request, self.settings.public_url, self.settings.trust_forwarded), token, None, files,
         )
 
         def run() -> Any:
-            if admin:
-                self._check_admin_key(token)
-            else:
+            if not admin:
                 if token is None:
                     raise MissingToken("An access token is required to request this resource.")
                 graph_request.caller_ = self.auth.authenticate(token)
