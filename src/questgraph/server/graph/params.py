@@ -40,7 +40,8 @@ class Params:
             self.add(key, value)
 
     def add(self, key: str, value: str) -> None:
-        self._values.setdefault(key, []).append(value)
+        # Names are trimmed: Meta's own examples wrap lines inside query strings ("& sort_order=…").
+        self._values.setdefault(key.strip(), []).append(value)
 
     def replace(self, key: str, values: list[str]) -> None:
         self._values[key] = values

@@ -99,14 +99,23 @@ class _BoardView:
 
 
 def decode_extra_data(value: str | None) -> bytes:
-    """Standard or URL-safe base64, padding optional, at most 2048 bytes decoded (D18)."""
+    """Standard or URL-safe base64, padding optional, at most 2048 bytes decoded (D18).
+
+    A space stands for "+": base64 never contains spaces, and ``curl -d extra_data_base64=a+b=`` (the
+    documented way to call this API) sends "+" unencoded, which form decoding turns into a space.
+    """
     if not value:
         return b""
-    text = value.strip().replace("-", "+").replace("_", "/")
+    text = value.replace(" ", "+").strip().replace("-", "+").replace("_", "/")
     if len(text) > 4 * MAX_EXTRA_DATA:
         raise InvalidParameter(f"Param extra_data_base64 must decode to at most {MAX_EXTRA_DATA} bytes")
+    body = text.rstrip("=")
+    if body != text and (len(text) % 4 or len(text) - len(body) > 2):
+        # Padding is optional, but padding that is given must be the right amount ("QQ==", not "QQ=" or
+        # "QUJD===="): Python's decoder would otherwise accept surplus "=" after a complete group.
+        raise InvalidParameter("Param extra_data_base64 must be base64")
     try:
-        data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        data = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise InvalidParameter("Param extra_data_base64 must be base64") from None
     if len(data) > MAX_EXTRA_DATA:
@@ -301,7 +310,7 @@ class LeaderboardService:
         board = self.board(caller, query.api_name)
         viewer = caller.user if isinstance(caller, UserCaller) else None
         needs_viewer = query.start_at.startswith("CENTERED") or query.filter == "FRIENDS"
-        if needs_viewer and viewer is None and query.after is None and query.before is None:
+        if needs_viewer and viewer is None:  # with or without a cursor (D20)
             raise Forbidden("A viewer-centred or FRIENDS read needs a user access token")
         view: _BoardView | _SortedKeys
         if query.filter == "NONE":
