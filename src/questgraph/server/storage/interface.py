@@ -81,3 +81,16 @@ class Storage(Protocol):
     def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]:
         """(leaderboard_id, entry_id, score, written_us) of every entry, grouped by board."""
         ...
+
+    # --- bulk loading (benchmarks, large imports) ------------------------------------------------
+    def bulk_insert_users(self, app_id: int, users: Iterable[tuple[int, str]], granted_at: int | None = None) -> int:
+        """Many users of one app in one transaction: for each ``(user_id, alias)`` a new person with
+        default profile (adult), the app-scoped user and its object id (D9); entitled to the app when
+        ``granted_at`` is given. No org-scoped ids (those come with SSO). Returns how many were inserted.
+        Ids and aliases must be free: a conflict rolls the whole load back."""
+        ...
+
+    def bulk_insert_entries(self, entries: Iterable[Entry]) -> int:
+        """Many entries in one transaction, with their object ids (D9); at most one per user and board.
+        The caller rebuilds the rank index afterwards (the index is derived state). Returns the count."""
+        ...

@@ -5,12 +5,13 @@ domain calls), which keeps SQLite's locking out of the picture."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User, UserToken
 
@@ -30,6 +31,16 @@ BOARD_COLUMNS = (
     "latest_allowed_entry_time, title_locale_map, created_at"
 )
 ENTRY_COLUMNS = "id, leaderboard_id, user_id, score, extra_data, written_us"
+T = TypeVar("T")
+
+
+BULK_CHUNK = 50_000
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def _entry(row: sqlite3.Row | tuple[Any, ...]) -> Entry:
@@ -361,6 +372,41 @@ class SqliteStorage:
                 "DELETE FROM objects WHERE id IN (SELECT id FROM entries WHERE leaderboard_id = ?)", (board_id,)
             )
             self._conn.execute("DELETE FROM entries WHERE leaderboard_id = ?", (board_id,))
+
+    # --- bulk loading -----------------------------------------------------------------------------
+    def bulk_insert_users(self, app_id: int, users: Iterable[tuple[int, str]], granted_at: int | None = None) -> int:
+        count = 0
+        with self.transaction():
+            if self._conn.execute("SELECT 1 FROM apps WHERE id = ?", (app_id,)).fetchone() is None:
+                raise ValueError(f"no app {app_id}")
+            (person_id,) = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM persons").fetchone()
+            for chunk in _chunks(users, BULK_CHUNK):
+                persons, app_users = [], []
+                for user_id, alias in chunk:
+                    person_id += 1
+                    persons.append((person_id, alias, alias, f"https://questgraph.invalid/profile/{alias}.png"))
+                    app_users.append((user_id, app_id, person_id))
+                self._conn.executemany("INSERT INTO persons (id, alias, display_name, profile_url, age_category) "
+                                       "VALUES (?, ?, ?, ?, 'AD')", persons)
+                self._conn.executemany("INSERT INTO objects VALUES (?, 'user')", [(u[0],) for u in app_users])
+                self._conn.executemany("INSERT INTO app_users VALUES (?, ?, ?)", app_users)
+                if granted_at is not None:
+                    self._conn.executemany("INSERT INTO entitlements VALUES (?, ?, ?)",
+                                           [(u[0], app_id, granted_at) for u in app_users])
+                count += len(chunk)
+        return count
+
+    def bulk_insert_entries(self, entries: Iterable[Entry]) -> int:
+        count = 0
+        with self.transaction():
+            for chunk in _chunks(entries, BULK_CHUNK):
+                self._conn.executemany("INSERT INTO objects VALUES (?, 'entry')", [(e.id,) for e in chunk])
+                self._conn.executemany(
+                    f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(e.id, e.leaderboard_id, e.user_id, e.score, e.extra_data, e.written_us) for e in chunk],
+                )
+                count += len(chunk)
+        return count
 
     def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]:
         # A second connection so that a long scan at start-up holds no lock the writer needs.
