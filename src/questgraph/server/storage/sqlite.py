@@ -17,11 +17,6 @@ from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User
 
 log = logging.getLogger("questgraph.storage")
 
-# Tables in dependency order: export walks it forwards, reset walks it backwards.
-TABLES = (
-    "objects", "settings", "orgs", "apps", "persons", "app_users", "org_users", "friendships",
-    "user_tokens", "entitlements", "redirect_uris", "leaderboards", "entries",
-)
 USER_SELECT = (
     "SELECT u.id, u.app_id, u.person_id, p.alias, p.display_name, p.profile_url, p.age_category "
     "FROM app_users u JOIN persons p ON p.id = u.person_id"
@@ -125,15 +120,26 @@ class SqliteStorage:
     def is_empty(self) -> bool:
         return self._one("SELECT 1 FROM objects LIMIT 1") is None
 
+    def tables(self) -> list[str]:
+        """Every table of state, in creation order: parents before children, as migrations create them.
+        Export and import walk it forwards, reset backwards, so a new migration needs no list to edit."""
+        rows = self._all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                         "AND name != 'schema_migrations' ORDER BY rowid")
+        return [str(r[0]) for r in rows]
+
+    def _columns(self, table: str) -> dict[str, str]:
+        """Column name → declared type."""
+        return {str(r[1]): str(r[2]).upper() for r in self._all(f"PRAGMA table_info({table})")}
+
     def reset(self) -> None:
         with self.transaction():
-            for table in reversed(TABLES):
+            for table in reversed(self.tables()):
                 self._conn.execute(f"DELETE FROM {table}")
 
     def export_tables(self) -> dict[str, list[dict[str, Any]]]:
         tables: dict[str, list[dict[str, Any]]] = {}
         with self._lock:
-            for table in TABLES:
+            for table in self.tables():
                 cursor = self._conn.execute(f"SELECT * FROM {table} ORDER BY rowid")
                 names = [d[0] for d in cursor.description]
                 rows = []
@@ -145,16 +151,23 @@ class SqliteStorage:
         return tables
 
     def import_tables(self, tables: dict[str, list[dict[str, Any]]]) -> None:
+        """Replace all state with an export; ValueError (and nothing changed) for anything foreign."""
+        known = self.tables()
+        unknown = [name for name in tables if name not in known]
+        if unknown:
+            raise ValueError(f"unknown table {str(unknown[0])[:64]!r}")
         with self.transaction():
             self.reset()
-            for table in TABLES:
+            for table in known:
+                columns = self._columns(table)
                 for row in tables.get(table, []):
-                    if table == "entries":
-                        row = {**row, "extra_data": bytes.fromhex(row["extra_data"])}
-                    names = list(row)
+                    foreign = [name for name in row if name not in columns]
+                    if foreign:
+                        raise ValueError(f"table {table} has no column {str(foreign[0])[:64]!r}")
+                    values = [bytes.fromhex(v) if columns[n] == "BLOB" and isinstance(v, str) else v
+                              for n, v in row.items()]
                     self._conn.execute(
-                        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-                        [row[n] for n in names],
+                        f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", values
                     )
 
     def get_setting(self, key: str) -> str | None:
