@@ -1,6 +1,6 @@
 """Who is calling: tokens (D4, D11) resolved into an app caller or a user caller."""
 
-from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
+from questgraph.server.auth.callers import AnyCaller, AppCaller, Caller, LinkCaller, UserCaller
 from questgraph.server.auth.tokens import Authenticator
 
-__all__ = ["AppCaller", "Authenticator", "Caller", "UserCaller"]
+__all__ = ["AnyCaller", "AppCaller", "Authenticator", "Caller", "LinkCaller", "UserCaller"]

@@ -20,4 +20,15 @@ class UserCaller:
     user: User
 
 
+@dataclass(frozen=True)
+class LinkCaller:
+    """An SSO ``oauth_token`` (D33): one person's account link with one organization. It may call
+    ``/me`` only; every other Graph call refuses it (403)."""
+
+    org_id: int
+    org_scoped_id: int
+    person_id: int
+
+
 Caller = AppCaller | UserCaller
+AnyCaller = AppCaller | UserCaller | LinkCaller

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
+from questgraph.server.auth.callers import AnyCaller, AppCaller, LinkCaller, UserCaller
 from questgraph.server.auth.secrets import digest, matches
 from questgraph.server.clock import Clock
 from questgraph.server.errors import InvalidToken
@@ -16,14 +17,19 @@ _APP_TOKEN = re.compile(r"OC\|([0-9]{1,19})\|([A-Za-z0-9]{1,128})")
 _USER_TOKEN = re.compile(r"(?:OC|FRL)[A-Za-z0-9]{20,256}")
 INVALID = "Invalid OAuth access token - Cannot parse access token"
 MAX_ID = 2**63 - 1
+OAUTH_PREFIX = "OCAe"  # SSO oauth_tokens (D11); a minted user token may start so too, by chance
+LinkResolver = Callable[[str], LinkCaller | None]
 
 
 class Authenticator:
     def __init__(self, storage: Storage, clock: Clock) -> None:
         self.storage = storage
         self.clock = clock
+        # Set by the account-linking feature: the link behind an SSO oauth_token, or None when the token
+        # is none of its own (it may then still be a user token).
+        self.resolve_link: LinkResolver | None = None
 
-    def authenticate(self, token: str) -> Caller:
+    def authenticate(self, token: str) -> AnyCaller:
         app_token = _APP_TOKEN.fullmatch(token)
         if app_token:
             app_id = int(app_token.group(1))
@@ -33,6 +39,10 @@ class Authenticator:
             if app is None or not matches(app_token.group(2), app.secret_hash):
                 raise InvalidToken("Invalid OAuth access token signature.")
             return AppCaller(app)
+        if token.startswith(OAUTH_PREFIX) and self.resolve_link is not None:
+            link = self.resolve_link(token)
+            if link is not None:
+                return link
         if _USER_TOKEN.fullmatch(token):
             stored = self.storage.get_user_token(digest(token))
             if stored is None:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from questgraph.server.auth.callers import Caller
-from questgraph.server.errors import InvalidParameter, MissingToken, NotFound
+from questgraph.server.auth.callers import AnyCaller, Caller, LinkCaller
+from questgraph.server.errors import Forbidden, InvalidParameter, MissingToken, NotFound
 from questgraph.server.graph.fields import NodeType, Selection, parse_fields
 from questgraph.server.graph.params import Params, parse_id
 
@@ -23,14 +23,23 @@ class GraphRequest:
     path_params: dict[str, str]
     base_url: str
     token: str | None = None
-    caller_: Caller | None = None
+    caller_: AnyCaller | None = None
     files: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def caller(self) -> Caller:
+    def any_caller(self) -> AnyCaller:
+        """The caller of any kind, SSO links included: only ``/me`` takes those."""
         if self.caller_ is None:
             raise MissingToken("An active access token must be used to query information about the current user.")
         return self.caller_
+
+    @property
+    def caller(self) -> Caller:
+        """An app or user caller; an SSO oauth_token is refused here (D33: it is for /me only)."""
+        caller = self.any_caller
+        if isinstance(caller, LinkCaller):
+            raise Forbidden("An account-linking oauth_token can only be used with /me")
+        return caller
 
     def path_id(self, name: str) -> int:
         """An id of the path; a number too large to be any object's id is an unknown object (404, D9)."""
