@@ -1,4 +1,7 @@
-"""The contract every storage backend fulfils. Feature code sees only this protocol and the records.
+"""The contract every storage backend fulfils. Feature code sees only these protocols and the records.
+
+``Storage`` is the union of one protocol per domain; a feature with its own tables adds its protocol in
+``storage/<feature>.py`` and lists it here, and its SQLite implementation in ``sqlite_<feature>.py``.
 
 Every method that writes runs inside ``transaction()``; a backend commits durably before the block
 returns, so an acknowledged write survives a crash of the process.
@@ -13,7 +16,9 @@ from typing import Any, Protocol
 from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User, UserToken
 
 
-class Storage(Protocol):
+class StorageCore(Protocol):
+    """Lifecycle, whole-state operations, settings and global object ids."""
+
     # --- lifecycle and whole-state operations -----------------------------------------------------
     def transaction(self) -> AbstractContextManager[None]: ...
     def close(self) -> None: ...
@@ -33,6 +38,9 @@ class Storage(Protocol):
     def object_kind(self, object_id: int) -> str | None: ...
     def release_object_id(self, object_id: int) -> None: ...
 
+
+
+class IdentityStore(Protocol):
     # --- organizations, apps, users ---------------------------------------------------------------
     def insert_org(self, org: Org) -> None: ...
     def get_org(self, org_id: int) -> Org | None: ...
@@ -59,6 +67,9 @@ class Storage(Protocol):
     def add_redirect_uri(self, org_id: int, uri: str) -> None: ...
     def list_redirect_uris(self, org_id: int) -> list[str]: ...
 
+
+
+class LeaderboardStore(Protocol):
     # --- leaderboards -----------------------------------------------------------------------------
     def insert_leaderboard(self, board: Leaderboard) -> None: ...
     def update_leaderboard(self, board: Leaderboard) -> None: ...
@@ -95,3 +106,7 @@ class Storage(Protocol):
         """Many entries in one transaction, with their object ids (D9); at most one per user and board.
         The caller rebuilds the rank index afterwards (the index is derived state). Returns the count."""
         ...
+
+
+class Storage(IdentityStore, LeaderboardStore, StorageCore, Protocol):
+    """Everything the server stores."""
