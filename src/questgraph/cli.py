@@ -1,14 +1,19 @@
-"""The ``questgraph`` command. ``serve`` runs the server; admin and Graph commands come with the client."""
+"""The ``questgraph`` command. ``serve`` runs the server; the admin and Graph commands call a server through
+the client (docs/client.md)."""
 
 from __future__ import annotations
 
 import argparse
+import base64
+import dataclasses
+import itertools
+import json
 import logging
 import os
 import secrets
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from questgraph import __version__
 
@@ -42,10 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="questgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
+    _client_parsers(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
-    return 2
+    return run_client_command(args)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -127,4 +133,250 @@ def banner(server: Server, world: World | None) -> str:
     if settings.admin_key:
         lines.append(f"Admin API: {base}/_admin/orgs with 'Authorization: Bearer {settings.admin_key}'"
                      " (docs/config.md)")
+    return "\n".join(lines)
+
+
+# --- admin and Graph commands, through the client (docs/client.md, "The command line") ---------------------
+LOCAL_URL = "http://127.0.0.1:8080"
+
+
+class CommandError(Exception):
+    """A message for the user: what went wrong and what to do."""
+
+
+def _client_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--base-url", default=os.environ.get("QUESTGRAPH_BASE_URL", LOCAL_URL),
+                        help=f"server to call (env QUESTGRAPH_BASE_URL; default {LOCAL_URL}; "
+                             "https://graph.oculus.com for Meta)")
+    common.add_argument("--admin-key", default=os.environ.get("QUESTGRAPH_ADMIN_KEY"),
+                        help="admin key of a questgraph server (env QUESTGRAPH_ADMIN_KEY)")
+    common.add_argument("--token", default=os.environ.get("QUESTGRAPH_ACCESS_TOKEN"),
+                        help="access token for Graph calls, e.g. the app token OC|APP_ID|SECRET "
+                             "(env QUESTGRAPH_ACCESS_TOKEN)")
+    common.add_argument("--app-id", default=os.environ.get("QUESTGRAPH_APP_ID"),
+                        help="app id, when --token is a user token (env QUESTGRAPH_APP_ID)")
+    common.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default 10)")
+    common.add_argument("--json", action="store_true", help="print JSON (for scripts) instead of tables")
+    return common
+
+
+def _client_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    common = _client_options()
+
+    def group(name: str, help: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+        parser = sub.add_parser(name, help=help, description=help)
+        return parser.add_subparsers(dest="action", required=True)
+
+    def add(actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
+            help: str) -> argparse.ArgumentParser:
+        return actions.add_parser(name, help=help, description=help, parents=[common])
+
+    orgs = group("orgs", "organizations (admin API)")
+    add(orgs, "list", "list organizations with their apps")
+    create = add(orgs, "create", "create an organization")
+    create.add_argument("name")
+    create.add_argument("--id")
+
+    apps = group("apps", "apps and their secrets (admin API)")
+    create = add(apps, "create", "create an app (its secret is shown once)")
+    create.add_argument("org_id")
+    create.add_argument("name")
+    create.add_argument("--id")
+    create.add_argument("--secret")
+    add(apps, "show", "show an app").add_argument("app_id")
+    rotate = add(apps, "rotate-secret", "give an app a new secret (the old one stops working at once)")
+    rotate.add_argument("app_id")
+    rotate.add_argument("--secret", help="the new secret (default: random)")
+    rotate = add(sub, "rotate-secret", "same as `apps rotate-secret`")
+    rotate.add_argument("app_id")
+    rotate.add_argument("--secret", help="the new secret (default: random)")
+
+    users = group("users", "users of apps (admin API)")
+    add(users, "list", "list an app's users").add_argument("app_id")
+    add(users, "show", "show a user").add_argument("user_id")
+    create = add(users, "create", "create a user of an app (or add the person with that alias)")
+    create.add_argument("app_id")
+    create.add_argument("alias")
+    create.add_argument("--display-name")
+    create.add_argument("--age-category", choices=["AD", "TN", "CH"])
+    create.add_argument("--not-entitled", action="store_true", help="do not grant the app")
+
+    tokens = group("tokens", "user access tokens (admin API)")
+    mint = add(tokens, "mint", "mint a user access token")
+    mint.add_argument("user_id")
+    mint.add_argument("--ttl", type=int, help="expire after this many seconds (default: never)")
+
+    entitlements = group("entitlements", "entitlements (admin API)")
+    add(entitlements, "grant", "grant a user their app").add_argument("user_id")
+
+    boards = group("leaderboard", "leaderboards (Graph API, with --token)")
+    add(boards, "list", "list the app's leaderboards")
+    show = add(boards, "show", "show a leaderboard and its top entries")
+    show.add_argument("name", help="the leaderboard's api_name")
+    show.add_argument("--limit", type=int, default=25, help="entries to show (default 25)")
+    show.add_argument("--start-at", choices=["TOP", "OFFSET", "CENTERED_ON_VIEWER", "CENTERED_ON_VIEWER_OR_TOP"])
+    show.add_argument("--offset", type=int)
+
+
+def run_client_command(args: argparse.Namespace) -> int:
+    from questgraph.client import QuestGraphError
+
+    try:
+        result = _dispatch(args)
+    except CommandError as exc:
+        print(f"questgraph: {exc}", file=sys.stderr)
+        return 1
+    except QuestGraphError as exc:
+        print(f"questgraph: {_explain(exc, args)}", file=sys.stderr)
+        return 1
+    print(result)
+    return 0
+
+
+def _admin(args: argparse.Namespace) -> Any:
+    from questgraph.client import AdminClient
+
+    if not args.admin_key:
+        raise CommandError("this is an admin call and no admin key was given.\n"
+                           "  Pass --admin-key KEY or set QUESTGRAPH_ADMIN_KEY (`questgraph serve` prints the key).")
+    return AdminClient(args.base_url, admin_key=args.admin_key, timeout=args.timeout)
+
+
+def _graph(args: argparse.Namespace) -> Any:
+    from questgraph.client import Client
+
+    if not args.token:
+        raise CommandError("this is a Graph call and no access token was given.\n"
+                           "  Pass --token 'OC|APP_ID|APP_SECRET' or set QUESTGRAPH_ACCESS_TOKEN.")
+    client = Client(access_token=args.token, app_id=args.app_id, base_url=args.base_url, timeout=args.timeout)
+    if client.app_id is None:
+        client.close()
+        raise CommandError("--token is not an app token (OC|APP_ID|SECRET): give the app id too "
+                           "with --app-id or QUESTGRAPH_APP_ID.")
+    return client
+
+
+def _dispatch(args: argparse.Namespace) -> str:
+    command, action = args.command, getattr(args, "action", None)
+    if command == "rotate-secret":
+        command, action = "apps", "rotate-secret"
+    if command == "leaderboard":
+        with _graph(args) as client:
+            if action == "list":
+                return _out(args, client.leaderboards.list(), ["api_name", "id", "sort_order", "entry_write_policy",
+                                                              "entry_count", "title"], many=True)
+            board = client.leaderboards.get(args.name)
+            entries = list(itertools.islice(client.leaderboards.entries(
+                args.name, start_at=args.start_at, offset=args.offset, limit=min(max(args.limit, 1), 100)),
+                max(args.limit, 0)))
+            if args.json:
+                return _json({"leaderboard": board, "entries": entries})
+            head = (f"{board.api_name} (id {board.id}): {board.sort_order}, {board.entry_write_policy}, "
+                    f"{board.entry_count} entries" + (f" - {board.title}" if board.title else ""))
+            rows = [{"rank": e.rank, "user": e.user.alias if e.user else None, "user_id": e.user.id if e.user else None,
+                     "score": e.score, "timestamp": e.timestamp, "extra_data": _extra(e.extra_data), "entry_id": e.id}
+                    for e in entries]
+            return head + "\n" + _table(rows, ["rank", "user", "user_id", "score", "timestamp", "extra_data",
+                                               "entry_id"])
+    with _admin(args) as admin:
+        if command == "orgs" and action == "list":
+            orgs = admin.orgs()
+            if args.json:
+                return _json(orgs)
+            rows = [{"org_id": o.id, "org": o.name, "app_id": a.id, "app": a.name}
+                    for o in orgs for a in (o.apps or [None]) if a] + [
+                    {"org_id": o.id, "org": o.name, "app_id": "", "app": "(no apps)"} for o in orgs if not o.apps]
+            return _table(rows, ["org_id", "org", "app_id", "app"])
+        if command == "orgs":
+            return _out(args, [admin.create_org(args.name, id=args.id)], ["id", "name"])
+        if command == "apps" and action == "create":
+            made = admin.create_app(args.org_id, args.name, id=args.id, secret=args.secret)
+            return _out(args, [made], ["id", "org_id", "name", "secret", "app_access_token"],
+                        note="The secret is shown only now: keep it.")
+        if command == "apps" and action == "show":
+            return _out(args, [admin.get_app(args.app_id)], ["id", "org_id", "name"])
+        if command == "apps":
+            made = admin.rotate_secret(args.app_id, secret=args.secret)
+            return _out(args, [made], ["id", "name", "secret", "app_access_token"],
+                        note="The old secret no longer works. The new one is shown only now: keep it.")
+        user_columns = ["id", "alias", "display_name", "age_category", "entitled", "org_scoped_id", "app_id"]
+        if command == "users" and action == "list":
+            return _out(args, admin.users(args.app_id), user_columns, many=True)
+        if command == "users" and action == "show":
+            return _out(args, [admin.get_user(args.user_id)], user_columns)
+        if command == "users":
+            return _out(args, [admin.create_user(args.app_id, args.alias, display_name=args.display_name,
+                                                 age_category=args.age_category, entitled=not args.not_entitled)],
+                        user_columns)
+        if command == "tokens":
+            token = admin.mint_token(args.user_id, ttl_seconds=args.ttl)
+            return _json({"access_token": token}) if args.json else token
+        if command == "entitlements":
+            admin.grant_entitlement(args.user_id)
+            return _json({"success": True}) if args.json else f"user {args.user_id} is entitled to their app"
+    raise CommandError(f"unknown command {command} {action}")  # pragma: no cover - argparse refuses it first
+
+
+def _explain(exc: Exception, args: argparse.Namespace) -> str:
+    """The error, and what to do about it."""
+    from questgraph.client import AuthError, GraphError, NotFound, PermissionDenied, TransportError
+
+    admin = args.command not in ("leaderboard",)
+    if isinstance(exc, TransportError):
+        return (f"cannot reach {args.base_url} ({exc}).\n"
+                "  Is the server running (`questgraph serve`)? Point --base-url or QUESTGRAPH_BASE_URL at it.")
+    if isinstance(exc, AuthError | PermissionDenied) and admin and exc.status in (401, 403) and exc.code in (104, 200):
+        return (f"the admin key was refused: {exc.message}.\n"
+                "  Pass the server's key with --admin-key or QUESTGRAPH_ADMIN_KEY (`questgraph serve` prints it).")
+    if isinstance(exc, AuthError):
+        return (f"the access token was refused: {exc.message}.\n"
+                "  Pass a valid app token with --token 'OC|APP_ID|APP_SECRET' or QUESTGRAPH_ACCESS_TOKEN.")
+    if isinstance(exc, NotFound):
+        return f"not found: {exc.message}"
+    if isinstance(exc, GraphError):
+        return f"{exc.message} (HTTP {exc.status}, code {exc.code})"
+    return str(exc)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def _json(value: Any) -> str:
+    return json.dumps(_plain(value), indent=2)
+
+
+def _extra(data: bytes | None) -> str:
+    if not data:
+        return ""
+    text = data.decode("utf-8", "replace")
+    return text if text.isprintable() else base64.b64encode(data).decode()
+
+
+def _out(args: argparse.Namespace, items: list[Any], columns: list[str], note: str | None = None,
+         many: bool = False) -> str:
+    """A table, or with --json a JSON list (``many``) or object."""
+    if args.json:
+        return _json(items if many else items[0])
+    text = _table([_plain(i) for i in items], columns)
+    return f"{text}\n{note}" if note else text
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """Columns aligned under their headers; an empty list says so."""
+    if not rows:
+        return "(none)"
+    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return "\n".join(lines)

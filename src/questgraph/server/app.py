@@ -21,10 +21,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from questgraph.server.achievements import AchievementService
+from questgraph.server.achievements import views as achievement_views
 from questgraph.server.admin import views as admin_views
 from questgraph.server.auth import Authenticator
 from questgraph.server.clock import Clock
-from questgraph.server.errors import Forbidden, GraphError, InternalError, MissingToken, NotFound, Unavailable
+from questgraph.server.commerce import CommerceService
+from questgraph.server.commerce import views as commerce_views
+from questgraph.server.errors import (
+    Forbidden,
+    GraphError,
+    InternalError,
+    MethodNotAllowed,
+    MissingToken,
+    NotFound,
+    Unavailable,
+)
 from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.responses import error_response, json_response, new_trace_id
@@ -35,7 +47,12 @@ from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import views as leaderboard_views
 from questgraph.server.ranking import InMemoryRankIndex
 from questgraph.server.settings import Settings
+from questgraph.server.sso import SsoService
+from questgraph.server.sso import views as sso_views
+from questgraph.server.sso.pages import SsoPages
 from questgraph.server.storage.sqlite import SqliteStorage
+from questgraph.server.users import UserService
+from questgraph.server.users import views as user_views
 from questgraph.server.world import World
 
 log = logging.getLogger("questgraph.server")
@@ -62,18 +79,28 @@ class Server:
         self.auth = Authenticator(self.storage, self.clock)
         self.identity = IdentityService(self.storage, self.clock)
         self.leaderboards = LeaderboardService(self.storage, self.index, self.clock, self.identity)
+        self.sso = SsoService(self.storage, self.clock, self.identity)
+        self.auth.resolve_link = self.sso.resolve_link  # SSO oauth_tokens (OCAe…) become LinkCallers (D33)
+        self.achievements = AchievementService(self.storage, self.clock, self.identity)
+        self.users = UserService(self.storage, self.clock, self.identity)
+        self.commerce = CommerceService(self.storage, self.clock, self.identity)
         # One domain call at a time: SQLite and the in-memory index see a single writer, and
         # read-then-write rules (keep-best submits) cannot interleave.
         self.limiter = anyio.CapacityLimiter(1)
         self.graph = Router()
         self.objects = ObjectKinds(self.storage)
         leaderboard_views.register(self.graph, self.objects, self.leaderboards)
+        sso_views.register(self.graph, self.objects, self.sso)
+        self.sso_pages = SsoPages(self.sso, self.settings, self.limiter, self.ready)  # /sso/, HTML (D30)
+        achievement_views.register(self.graph, self.objects, self.achievements)
+        user_views.register(self.graph, self.objects, self.users)
+        commerce_views.register(self.graph, self.objects, self.commerce)
         self.graph.add("GET", "/{id}", self.objects.get)
         self.graph.add("DELETE", "/{id}", self.objects.delete)
         self.admin = Router()
         admin_views.register(self.admin, self)
         if self.world is not None and self.storage.is_empty():
-            self.world.apply(self.identity, self.leaderboards)
+            self.world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce)
             log.info("applied %s to an empty database", self.world.source)
 
     # --- state ------------------------------------------------------------------------------------
@@ -93,7 +120,7 @@ class Server:
         self.storage.reset()
         self.clock.offset_us = 0
         if apply_world and self.world is not None:
-            self.world.apply(self.identity, self.leaderboards)
+            self.world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce)
         self.build_index()
 
     def move_clock(self, change: Callable[[Clock], None]) -> None:
@@ -115,6 +142,10 @@ class Server:
             path = request.url.path
             if path.startswith(HEALTH_PREFIX):
                 return self._health(path)
+            if SsoPages.handles(path):
+                return await self.sso_pages.respond(request, trace_id)
+            if path.startswith(achievement_views.MEDIA_PREFIX):
+                return await self._media(request, trace_id)
             admin = path.startswith(ADMIN_PREFIX)
             body = await self._handle(request, admin)
             headers = {"x-fb-trace-id": trace_id}
@@ -153,7 +184,11 @@ class Server:
                 graph_request.caller_ = self.auth.authenticate(token)
             return handler(graph_request)
 
-        return await anyio.to_thread.run_sync(run, limiter=self.limiter)
+        try:
+            return await anyio.to_thread.run_sync(run, limiter=self.limiter)
+        finally:
+            for upload in files.values():  # multipart files are spooled to temporary files: free them
+                upload.file.close()
 
     def _check_admin_key(self, token: str | None) -> None:
         key = self.settings.admin_key
@@ -163,6 +198,18 @@ class Server:
             raise MissingToken("The admin API needs the admin key: Authorization: Bearer <admin key>")
         if not hmac.compare_digest(token.encode(), key.encode()):
             raise Forbidden("The admin key is not valid")
+
+    async def _media(self, request: Request, trace_id: str) -> Response:
+        """An achievement icon (graph-api.md §2.1): public like Meta's CDN URIs, found only by its random key."""
+        if request.method not in ("GET", "HEAD"):
+            return error_response(MethodNotAllowed(f"Unsupported {request.method.lower()} request."), trace_id)
+        key = request.url.path[len(achievement_views.MEDIA_PREFIX):].rstrip("/")
+        found = await anyio.to_thread.run_sync(self.achievements.media, key, limiter=self.limiter)
+        if found is None:
+            return error_response(NotFound("Unknown media file"), trace_id)
+        data, content_type = found
+        return Response(data, media_type=content_type,
+                        headers={"cache-control": "public, max-age=86400", "x-content-type-options": "nosniff"})
 
     def _health(self, path: str) -> Response:
         if path.rstrip("/") == f"{HEALTH_PREFIX}/live":

@@ -17,7 +17,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from questgraph.server.achievements.service import AchievementService
+from questgraph.server.achievements.world import (
+    AchievementSpec,
+    AchievementWorldError,
+    apply_achievements,
+    check_achievements,
+)
 from questgraph.server.auth.callers import AppCaller
+from questgraph.server.commerce.service import CommerceService, ItemSpec
+from questgraph.server.commerce.world_spec import GrantSpec, world_grants, world_items
 from questgraph.server.errors import GraphError
 from questgraph.server.graph.params import parse_int
 from questgraph.server.identity.service import (
@@ -35,16 +44,17 @@ from questgraph.server.leaderboards.service import (
     LeaderboardService,
     decode_extra_data,
 )
+from questgraph.server.sso.service import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SsoService
 
 # Every key a world file may hold, per table; anything else is a typo and an error.
 TOP_KEYS = ("admin_key", "orgs", "users")
 ORG_KEYS = ("id", "name", "sso_redirect_uris", "apps")
-APP_KEYS = ("id", "name", "secret", "leaderboards")
+APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items")
 BOARD_KEYS = ("api_name", "sort_order", "entry_write_policy", "earliest_allowed_entry_time",
               "latest_allowed_entry_time", "title_locale_map", "entries")
 ENTRY_KEYS = ("user", "score", "extra_data_base64")
-USER_KEYS = ("alias", "display_name", "profile_url", "age_category", "friends", "apps")
-MEMBER_KEYS = ("app", "id", "org_scoped_id", "entitled", "tokens")
+USER_KEYS = ("alias", "display_name", "profile_url", "age_category", "friends", "apps", "password")
+MEMBER_KEYS = ("app", "id", "org_scoped_id", "entitled", "tokens", "purchases")
 _OBJECT_ID = re.compile(r"[0-9]{15,17}")
 
 
@@ -80,6 +90,8 @@ class _App:
     name: str
     secret: str | None
     boards: list[_Board]
+    achievements: list[AchievementSpec] = field(default_factory=list)
+    items: list[ItemSpec] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,7 @@ class _Member:
     org_scoped_id: int | None
     entitled: bool
     tokens: list[str]
+    purchases: list[GrantSpec] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,7 @@ class _User:
     age_category: str
     friends: list[str]
     members: list[_Member]
+    password: str | None = None  # for the SSO page's production sign-in; stored only as a scrypt hash
 
 
 @dataclass
@@ -148,7 +162,8 @@ class World:
         key = self.data.get("admin_key")
         return str(key) if key else None
 
-    def apply(self, identity: IdentityService, leaderboards: LeaderboardService) -> None:
+    def apply(self, identity: IdentityService, leaderboards: LeaderboardService,
+              achievements: AchievementService | None = None, commerce: CommerceService | None = None) -> None:
         """Create everything the world declares, in one transaction (the database should be empty)."""
         where = "top level"
         plan = self._plan
@@ -171,6 +186,8 @@ class World:
                     person = identity.create_person(user_spec.alias, user_spec.display_name,
                                                     user_spec.profile_url, user_spec.age_category)
                     persons[user_spec.alias] = person
+                    if user_spec.password is not None:
+                        SsoService(identity.storage, identity.clock, identity).set_password(person, user_spec.password)
                     for member in user_spec.members:
                         where = member.where
                         user = identity.join_app(person, member.app, member.id, member.org_scoped_id)
@@ -203,8 +220,32 @@ class World:
                                                      f"{caller.app.id}")
                                 leaderboards.submit(caller, board.api_name, entry.score, entry.extra_data, True,
                                                     user_id)
+                        if app_spec.achievements and achievements is not None:
+                            def at(item: str) -> None:
+                                nonlocal where
+                                where = item
+
+                            def user_of(ref: str, app_id: int = caller.app.id) -> int | None:
+                                return members.get((app_id, ref))
+
+                            apply_achievements(achievements, caller, app_spec.achievements, user_of, at)
+                # The IAP catalogue of every app, then the items and subscriptions granted to users.
+                shop = commerce or CommerceService(identity.storage, identity.clock, identity)
+                for org_spec in plan.orgs:
+                    for app_spec in org_spec.apps:
+                        for item_spec in app_spec.items:
+                            where = f"{app_spec.where}.items ({item_spec.sku})"
+                            shop.create_item(callers[id(app_spec)].app.id, item_spec)
+                for user_spec in plan.users:
+                    for grantee in user_spec.members:
+                        for grant in grantee.purchases:
+                            where = grant.where
+                            shop.grant(members[(grantee.app, user_spec.alias)], grant.sku,
+                                       expires_at=grant.expires_at, trial=grant.trial)
         except GraphError as exc:
             raise WorldError(f"{self.source}: {where}: {exc.message}") from None
+        except AchievementWorldError as exc:
+            raise WorldError(f"{self.source}: {exc}") from None
 
 
 # --- checking ---------------------------------------------------------------------------------------------
@@ -262,7 +303,15 @@ def _check(data: Any) -> _Plan:
                     raise WorldError(f"{board.where}: api_name {board.api_name!r} is already declared by "
                                      f"{seen[board.api_name]}")
                 seen[board.api_name] = board.where
-            apps.append(_App(app_where, app_id, app_name, secret, boards))
+            try:
+                achievements = check_achievements(app.get("achievements", []), app_where)
+            except AchievementWorldError as exc:
+                raise WorldError(str(exc)) from None
+            try:
+                items = world_items(app.get("items", []), f"{app_where}.items")
+            except ValueError as exc:
+                raise WorldError(str(exc)) from None
+            apps.append(_App(app_where, app_id, app_name, secret, boards, achievements, items=items))
         plan.orgs.append(_Org(where, org_id, name, uris, apps))
 
     aliases: dict[str, str] = {}
@@ -318,9 +367,20 @@ def _check(data: Any) -> _Plan:
             refs.add(alias)
             if user_id is not None:
                 refs.add(str(user_id))
-            members.append(_Member(member_where, app_id, user_id, org_scoped_id, entitled, member_tokens))
+            try:
+                purchases = world_grants(member.get("purchases", []), f"{member_where}.purchases")
+            except ValueError as exc:
+                raise WorldError(str(exc)) from None
+            members.append(_Member(member_where, app_id, user_id, org_scoped_id, entitled, member_tokens,
+                                   purchases=purchases))
+        password = user.get("password")
+        if password is not None and (not isinstance(password, str)
+                                     or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH):
+            # Never echo the password, not even a bad one (D7).
+            raise WorldError(f"{where}: password must be a string of {MIN_PASSWORD_LENGTH} to "
+                             f"{MAX_PASSWORD_LENGTH} characters")
         plan.users.append(_User(where, alias, _optional_string(user, "display_name", where),
-                                _optional_string(user, "profile_url", where), age, friends, members))
+                                _optional_string(user, "profile_url", where), age, friends, members, password))
 
     for user_spec in plan.users:
         for i, friend in enumerate(user_spec.friends):
@@ -334,6 +394,18 @@ def _check(data: Any) -> _Plan:
                     if entry.user not in refs:
                         raise WorldError(f"{entry.where}: no user {entry.user!r} in this app (give the alias or id "
                                          "of a user whose [[users.apps]] names this app)")
+            for achievement in app_spec.achievements:
+                for row in achievement.progress:
+                    if row.user not in refs:
+                        raise WorldError(f"{row.where}: no user {row.user!r} in this app (give the alias or id "
+                                         "of a user whose [[users.apps]] names this app)")
+    skus_of_app = {a.id: {i.sku for i in a.items} for o in plan.orgs for a in o.apps if a.id is not None}
+    for user_spec in plan.users:
+        for grantee in user_spec.members:
+            for grant in grantee.purchases:
+                if grant.sku not in skus_of_app.get(grantee.app, set()):
+                    raise WorldError(f"{grant.where}: no item with sku {grant.sku!r} in the catalogue of app "
+                                     f"{grantee.app} (declare it under [[orgs.apps.items]])")
     return plan
 
 

@@ -8,12 +8,15 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from questgraph.server.commerce.admin import admin_routes as commerce_admin_routes
 from questgraph.server.errors import Forbidden, InvalidParameter
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.graph.routing import Router
 from questgraph.server.identity.service import AGE_CATEGORIES
+from questgraph.server.sso import admin as sso_admin
 from questgraph.server.storage.records import App, User
+from questgraph.server.users.admin import admin_routes as user_admin_routes
 
 if TYPE_CHECKING:
     from questgraph.server.app import Server
@@ -186,8 +189,11 @@ def register(router: Router, server: Server) -> None:
         ("POST", "/_admin/snapshot", import_snapshot),
         ("GET", "/_admin/clock", get_clock),
         ("POST", "/_admin/clock", move_clock),
+        *user_admin_routes(server.users, server.achievements),
+        *commerce_admin_routes(server),
     ]:
         router.add(method, path, handler)
+    sso_admin.register(router, server.sso)  # account links and SSO passwords (D32-D34)
 
 
 def _check_snapshot_tables(tables: Any) -> None:

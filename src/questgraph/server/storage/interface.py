@@ -13,7 +13,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from questgraph.server.storage.achievements import AchievementStore, UserProofStore
+from questgraph.server.storage.commerce import CommerceStore
 from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User, UserToken
+from questgraph.server.storage.sso import SsoStore
 
 
 class StorageCore(Protocol):
@@ -108,5 +111,8 @@ class LeaderboardStore(Protocol):
         ...
 
 
-class Storage(IdentityStore, LeaderboardStore, StorageCore, Protocol):
+class Storage(
+    IdentityStore, LeaderboardStore, CommerceStore, AchievementStore,
+    UserProofStore, SsoStore, StorageCore, Protocol,
+):
     """Everything the server stores."""

@@ -13,7 +13,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User, UserToken
+from questgraph.server.storage.sqlite_achievements import SqliteAchievementStore
+from questgraph.server.storage.sqlite_commerce import SqliteCommerceStore
 from questgraph.server.storage.sqlite_core import SqliteCore
+from questgraph.server.storage.sqlite_sso import SqliteSsoStore
 
 USER_SELECT = (
     "SELECT u.id, u.app_id, u.person_id, p.alias, p.display_name, p.profile_url, p.age_category "
@@ -40,7 +43,7 @@ def _entry(row: sqlite3.Row | tuple[Any, ...]) -> Entry:
     return Entry(row[0], row[1], row[2], row[3], bytes(row[4]), row[5])
 
 
-class SqliteStorage(SqliteCore):
+class SqliteStorage(SqliteCommerceStore, SqliteAchievementStore, SqliteSsoStore, SqliteCore):
     # --- identity ---------------------------------------------------------------------------------
     def insert_org(self, org: Org) -> None:
         self._run("INSERT INTO orgs VALUES (?, ?, ?)", (org.id, org.name, org.created_at))

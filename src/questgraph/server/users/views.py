@@ -1,0 +1,54 @@
+"""HTTP handlers of the user endpoints (graph-api.md §4): ``GET /{user_id}``, ``GET /me`` and
+``POST /user_nonce_validate``; and the control-plane side of the device SDK (minting user proof nonces)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from questgraph.server.graph.fields import Field, NodeType
+from questgraph.server.graph.objects import ObjectKinds
+from questgraph.server.graph.params import parse_id
+from questgraph.server.graph.request import GraphRequest, require_param
+from questgraph.server.graph.routing import Router
+from questgraph.server.users.service import LinkedPerson, ShownUser, UserService
+
+USER_NODE = NodeType("User", {
+    "id": Field(lambda s: str(s.user.id)),
+    "alias": Field(lambda s: s.user.alias),
+    "display_name": Field(lambda s: s.user.display_name),
+    "profile_url": Field(lambda s: s.user.profile_url),
+    "org_scoped_id": Field(lambda s: None if s.org_scoped_id is None else str(s.org_scoped_id)),
+})
+# With an SSO oauth_token only these two exist: any other field is the D5 "nonexisting field" 400 (D33).
+LINKED_NODE = NodeType("User", {
+    "id": Field(lambda p: str(p.org_scoped_id)),
+    "alias": Field(lambda p: p.alias),
+})
+DEFAULT_FIELDS: list[tuple[str, Any]] = [("id", None), ("alias", None)]  # §4.3's response shape
+
+
+def render_user(request: GraphRequest, shown: ShownUser | LinkedPerson) -> dict[str, Any]:
+    node = LINKED_NODE if isinstance(shown, LinkedPerson) else USER_NODE
+    selection = request.fields(node)
+    return node.render(shown, selection or DEFAULT_FIELDS)
+
+
+def register(router: Router, objects: ObjectKinds, service: UserService) -> None:
+    def get_user(request: GraphRequest, user_id: int) -> dict[str, Any]:
+        request.fields(USER_NODE)  # an unknown field is a 400 before any lookup (D5)
+        return render_user(request, service.user_node(request.caller, user_id))
+
+    def me(request: GraphRequest) -> dict[str, Any]:
+        caller = request.any_caller  # the one Graph call an SSO oauth_token may make (D33)
+        return render_user(request, service.me(caller))
+
+    def nonce_validate(request: GraphRequest) -> dict[str, Any]:
+        caller = request.caller
+        nonce = require_param(request, "nonce")
+        user_id = parse_id("user_id", require_param(request, "user_id"))
+        return {"is_valid": service.validate_nonce(caller, nonce, user_id)}  # D8: a "no" is a 200
+
+    router.add("GET", "/me", me)
+    router.add("POST", "/user_nonce_validate", nonce_validate)
+    router.add("GET", "/user_nonce_validate", nonce_validate)  # clients send it with query parameters too
+    objects.register("user", get=get_user)

@@ -1,0 +1,215 @@
+"""``questgraph.testing``: a pytest plugin that gives each test its own questgraph server.
+
+Registered as a ``pytest11`` entry point, so it is active wherever questgraph is installed (with the
+``server`` extra). It adds fixtures only, and imports the server lazily, when a test asks for one.
+
+Fixtures:
+
+* ``questgraph_world``: the world (a dict in the world-file shape, docs/config.md) the ``questgraph``
+  fixture starts from. Override it in a conftest.py or a test module, or mark a test with
+  ``@pytest.mark.questgraph_world({...})``. The default is ``DEFAULT_WORLD``: one app with a leaderboard
+  and two users.
+* ``questgraph``: a fresh server for the test (in-memory SQLite, uvicorn in a thread on a free port),
+  a ``QuestgraphServer`` with ``url``, ``client()``, ``user_client(alias)``, ``admin`` and ``token(alias)``.
+* ``questgraph_client``: ``questgraph.client()``, a ``Client`` with the first app's token.
+* ``questgraph_factory``: a function ``make(world) -> QuestgraphServer`` for tests that need several
+  servers or build their world on the fly. Every server it starts stops at the end of the test.
+
+Example (in your own back-end's tests)::
+
+    @pytest.mark.questgraph_world({"orgs": [{"name": "S", "apps": [{"id": "1234567890123456", "name": "G",
+        "secret": "s3cr3ts3cr3ts3cr3t", "leaderboards": [{"api_name": "laps", "sort_order": "LOWER_IS_BETTER"}]}]}],
+        "users": [{"alias": "ada", "apps": [{"app": "1234567890123456"}]}]})
+    def test_my_backend_posts_lap_times(questgraph, questgraph_client):
+        my_backend = MyBackend(graph_url=questgraph.url, app_token=questgraph.app_token())
+        my_backend.finish_lap(questgraph.user_id("ada"), 61234)
+        assert [e.score for e in questgraph_client.leaderboards.entries("laps")] == [61234]
+"""
+
+from __future__ import annotations
+
+import copy
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+
+from questgraph.client import AdminClient, Client
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from questgraph.server.app import Server
+
+C = TypeVar("C", Client, AdminClient)
+ADMIN_KEY = "questgraph-testing-admin-key"
+DEFAULT_APP_ID = "1234757621998335"
+DEFAULT_APP_SECRET = "0123456789abcdef0123456789abcdef"
+DEFAULT_WORLD: dict[str, Any] = {
+    "orgs": [{
+        "id": "1000000000000001", "name": "Test Studio",
+        "sso_redirect_uris": ["http://localhost:3000/auth/callback"],
+        "apps": [{
+            "id": DEFAULT_APP_ID, "name": "Test Game", "secret": DEFAULT_APP_SECRET,
+            "leaderboards": [{"api_name": "best_leaderboard", "sort_order": "HIGHER_IS_BETTER"}],
+        }],
+    }],
+    "users": [
+        {"alias": "ada", "friends": ["grace"],
+         "apps": [{"app": DEFAULT_APP_ID, "id": "123402235207175",
+                   "tokens": ["OCadaTestToken0000000000000000000000000000000000000000000000000000000000000000"]}]},
+        {"alias": "grace",
+         "apps": [{"app": DEFAULT_APP_ID, "id": "123402235207176",
+                   "tokens": ["OCgraceTestToken00000000000000000000000000000000000000000000000000000000000000"]}]},
+    ],
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "questgraph_world(world): the world (a world-file dict) of the questgraph "
+                                       "fixture for this test")
+
+
+class QuestgraphServer:
+    """A questgraph server running in this process for one test, with clients for its apps and users."""
+
+    def __init__(self, world: dict[str, Any]) -> None:
+        try:
+            import uvicorn
+
+            from questgraph.server.app import Server
+            from questgraph.server.settings import Settings
+            from questgraph.server.world import World
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            pytest.skip(f'questgraph.testing needs the questgraph server ({exc.name} is missing): '
+                        f'pip install "questgraph[server]"')
+        self.world = copy.deepcopy(world)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        settings = Settings(database=":memory:", port=port, admin_key=ADMIN_KEY)
+        self.server: Server = Server(settings, World(data=copy.deepcopy(world), source="questgraph_world"))
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(self.server.asgi(), host="127.0.0.1", port=port, log_level="warning",
+                                lifespan="on", proxy_headers=False, access_log=False)
+        self._uvicorn: uvicorn.Server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._uvicorn.run, name=f"questgraph:{port}", daemon=True)
+        self._clients: list[Client | AdminClient] = []
+        self._thread.start()
+        self._wait_ready()
+        self.admin = self._keep(AdminClient(self.url, admin_key=ADMIN_KEY))
+
+    def _wait_ready(self) -> None:
+        import httpx
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if not self._thread.is_alive():
+                raise RuntimeError("the questgraph test server stopped while starting")
+            try:
+                if httpx.get(f"{self.url}/_health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.01)
+        raise RuntimeError("the questgraph test server did not become ready in 30 s")
+
+    def _keep(self, client: C) -> C:
+        self._clients.append(client)
+        return client
+
+    def _apps(self) -> list[dict[str, Any]]:
+        return [app for org in self.world.get("orgs", []) for app in org.get("apps", [])]
+
+    def app_token(self, app_id: str | None = None) -> str:
+        """``OC|id|secret`` of the app ``app_id`` (default: the world's first app); it needs ``id`` and
+        ``secret`` in the world."""
+        for app in self._apps():
+            if app_id is None or str(app.get("id")) == str(app_id):
+                if "id" not in app or "secret" not in app:
+                    raise ValueError(f"app {app.get('name')!r} needs an id and a secret in the world for a token")
+                return f"OC|{app['id']}|{app['secret']}"
+        raise ValueError(f"no app {app_id} in the world" if app_id else "the world has no app")
+
+    def client(self, app_id: str | None = None, **options: Any) -> Client:
+        """A ``Client`` of this server with the app token of ``app_id`` (default: the first app)."""
+        return self._keep(Client(access_token=self.app_token(app_id), base_url=self.url, **options))
+
+    def _member(self, alias: str, app_id: str | None) -> tuple[dict[str, Any], str]:
+        app = str(app_id or next(iter(self._apps()), {}).get("id"))
+        for user in self.world.get("users", []):
+            if user.get("alias") == alias:
+                for member in user.get("apps", []):
+                    if str(member.get("app")) == app:
+                        return member, app
+        raise ValueError(f"no user {alias!r} in app {app} of the world")
+
+    def user_id(self, alias: str, app_id: str | None = None) -> str:
+        """The app-scoped id of ``alias`` in the app (default: the first app)."""
+        member, app = self._member(alias, app_id)
+        if "id" in member:
+            return str(member["id"])
+        return next(u.id for u in self.admin.users(app) if u.alias == alias)
+
+    def token(self, alias: str, app_id: str | None = None) -> str:
+        """A user access token of ``alias``: the first declared in the world, else a new one."""
+        member, app = self._member(alias, app_id)
+        tokens = member.get("tokens") or []
+        return str(tokens[0]) if tokens else self.admin.mint_token(self.user_id(alias, app))
+
+    def user_client(self, alias: str, app_id: str | None = None, **options: Any) -> Client:
+        """A ``Client`` with a user token of ``alias`` (for viewer-centred reads and client writes)."""
+        _, app = self._member(alias, app_id)
+        return self._keep(Client(app_id=app, access_token=self.token(alias, app_id), base_url=self.url,
+                                 **options))
+
+    def stop(self) -> None:
+        for client in self._clients:
+            client.close()
+        self._uvicorn.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __repr__(self) -> str:
+        return f"QuestgraphServer(url={self.url!r})"
+
+
+@pytest.fixture
+def questgraph_world(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The world of the ``questgraph`` fixture: a ``questgraph_world`` mark's, else ``DEFAULT_WORLD``."""
+    marker = request.node.get_closest_marker("questgraph_world")
+    if marker is not None:
+        if len(marker.args) != 1 or not isinstance(marker.args[0], dict):
+            raise pytest.UsageError("@pytest.mark.questgraph_world takes one dict in the world-file shape")
+        return dict(marker.args[0])
+    return copy.deepcopy(DEFAULT_WORLD)
+
+
+@pytest.fixture
+def questgraph_factory() -> Iterator[Callable[[dict[str, Any]], QuestgraphServer]]:
+    """``make(world)`` starts a fresh questgraph server with that world; all stop after the test."""
+    started: list[QuestgraphServer] = []
+
+    def make(world: dict[str, Any]) -> QuestgraphServer:
+        server = QuestgraphServer(world)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def questgraph(questgraph_factory: Callable[[dict[str, Any]], QuestgraphServer],
+               questgraph_world: dict[str, Any]) -> QuestgraphServer:
+    """A fresh questgraph server for this test, started from ``questgraph_world``."""
+    return questgraph_factory(questgraph_world)
+
+
+@pytest.fixture
+def questgraph_client(questgraph: QuestgraphServer) -> Client:
+    """A ``Client`` of the test's questgraph server with the first app's token."""
+    return questgraph.client()
