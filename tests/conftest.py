@@ -1,18 +1,31 @@
-"""Shared fixtures: a real questgraph server (uvicorn on a free port, a real SQLite file) and HTTP clients.
+"""Shared fixtures: a real questgraph server (uvicorn on a free port, on a real SQLite file or a real
+PostgreSQL schema) and HTTP clients.
 
 Most tests share one server per session and reset it to ``tests/world.toml`` before each test through
 the admin API; tests that need their own settings start their own server with ``start_server``.
+
+Every integration test runs on both backends (issue 6): a test that uses the shared server, asks for the
+``backend`` fixture, or lives in a module that imports ``start_server`` is parametrized ``[sqlite]`` and
+``[postgres]``. A PostgreSQL server gets a schema of its own in the test database (``qg_t_<random>``,
+dropped when the session ends), so tests never see each other's state. Without a reachable PostgreSQL
+the ``[postgres]`` variants skip, except when the ``CI`` environment variable is set: then they fail.
+Tests that only make sense on SQLite (they read or write its file) carry ``@pytest.mark.sqlite_only``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -23,6 +36,9 @@ from questgraph.server.settings import Settings
 from questgraph.server.world import World
 
 WORLD_FILE = Path(__file__).with_name("world.toml")
+BACKENDS = ("sqlite", "postgres")
+# The PostgreSQL database the tests use (trust auth on CI's machine and here); each server gets a schema.
+POSTGRES_URL = os.environ.get("QUESTGRAPH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN_KEY = "test-admin-key"
 
 # Identities of tests/world.toml (Meta's documentation examples use the first app, user and tokens).
@@ -79,6 +95,11 @@ class RunningServer:
     def stop(self) -> None:
         self._uvicorn.should_exit = True
         self._thread.join(timeout=10)
+        self.server.storage.close()  # PostgreSQL: give the pool's connections back
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.settings.database.startswith("postgresql://") else "sqlite"
 
     @property
     def url(self) -> str:
@@ -91,17 +112,138 @@ class RunningServer:
         return self.client(headers={"Authorization": f"Bearer {self.settings.admin_key}"})
 
 
-def start_server(tmp_path: Path, world: World | None = None, **settings: Any) -> RunningServer:
-    """A new server on a fresh SQLite file in ``tmp_path`` (or the ``database`` given)."""
-    options: dict[str, Any] = {"database": str(tmp_path / "questgraph.sqlite3"), "port": free_port(),
-                               "admin_key": ADMIN_KEY}
-    options.update(settings)
-    return RunningServer(Settings(**options), world if world is not None else World.load(WORLD_FILE)).start()
+# --- backends -----------------------------------------------------------------------------------------------
+_current_backend = "sqlite"  # of the running test: start_server's default (set by _backend_of_test)
+_schemas: dict[str, str] = {}  # database key (a path) → its PostgreSQL URL, one schema each
+_postgres_problem: list[str | None] = []  # memo: why PostgreSQL cannot be used, None when it can
+
+
+def postgres_problem() -> str | None:
+    """None when the test PostgreSQL answers; else why not (checked once per session)."""
+    if not _postgres_problem:
+        try:
+            import psycopg
+
+            with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+            _postgres_problem.append(None)
+        except Exception as exc:  # driver missing, refused, unknown database…
+            _postgres_problem.append(f"PostgreSQL is not reachable at {POSTGRES_URL}: {type(exc).__name__}: {exc}")
+    return _postgres_problem[0]
+
+
+def require_postgres() -> None:
+    """Skip (a laptop without PostgreSQL) or, when CI is set, fail: CI's machine has PostgreSQL."""
+    problem = postgres_problem()
+    if problem is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{problem} (CI is set, so PostgreSQL tests may not skip)")
+        pytest.skip(problem)
+
+
+def postgres_database(key: str) -> str:
+    """The URL of the PostgreSQL schema standing for the database ``key`` (a file path a test would have
+    used with SQLite): the same key gives the same schema, so a restarted server finds its data."""
+    if key not in _schemas or key == ":memory:":
+        import psycopg
+
+        schema = f"qg_t_{secrets.token_hex(6)}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        _schemas[key] = f"{POSTGRES_URL}?options={quote(f'-c search_path={schema}')}"
+    return _schemas[key]
+
+
+def drop_postgres_schemas() -> None:
+    if not _schemas:
+        return
+    import psycopg
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '10s'")
+        for url in _schemas.values():
+            schema = url.rsplit("%3D", 1)[1]
+            # A server a test never stopped may still hold a lock: then the schema is left behind.
+            with contextlib.suppress(psycopg.Error):
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    _schemas.clear()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: the test reads or writes SQLite's file; not run on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Integration tests run once per backend (see the module docstring)."""
+    if metafunc.definition.get_closest_marker("sqlite_only") is not None:
+        return
+    names = metafunc.fixturenames
+    if "shared_server" in names or "backend" in names or hasattr(metafunc.module, "start_server"):
+        if "backend" not in names:
+            names.append("backend")  # a test calling start_server itself: request the fixture for it
+        metafunc.parametrize("backend", BACKENDS, indirect=True, scope="session")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    drop_postgres_schemas()
 
 
 @pytest.fixture(scope="session")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    server = start_server(tmp_path_factory.mktemp("shared"))
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend of the test: "sqlite" or "postgres"."""
+    name = str(getattr(request, "param", "sqlite"))
+    if name == "postgres":
+        require_postgres()
+    return name
+
+
+@pytest.fixture(autouse=True)
+def _backend_of_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    global _current_backend
+    callspec = getattr(request.node, "callspec", None)
+    _current_backend = callspec.params.get("backend", "sqlite") if callspec is not None else "sqlite"
+    if _current_backend == "postgres":
+        require_postgres()
+    yield
+    _current_backend = "sqlite"
+
+
+def start_server(tmp_path: Path, world: World | None = None, *, backend: str | None = None,
+                 **settings: Any) -> RunningServer:
+    """A new server on a fresh database: a SQLite file in ``tmp_path`` (or the ``database`` given), or,
+    when the test runs on PostgreSQL, a schema standing for that file."""
+    options: dict[str, Any] = {"database": str(tmp_path / "questgraph.sqlite3"), "port": free_port(),
+                               "admin_key": ADMIN_KEY}
+    options.update(settings)
+    if (backend or _current_backend) == "postgres" and not str(options["database"]).startswith("postgresql://"):
+        options["database"] = postgres_database(str(options["database"]))
+    return RunningServer(Settings(**options), world if world is not None else World.load(WORLD_FILE)).start()
+
+
+def run_sql(server: RunningServer, sql: str, params: tuple[Any, ...] = ()) -> int:
+    """Change the server's database directly (``?`` placeholders, either backend): for states no API can
+    make. Returns the number of rows changed."""
+    return int(server.server.storage._run(sql, params).rowcount)  # type: ignore[attr-defined]
+
+
+def dump_database(server: RunningServer) -> str:
+    """Every value the server's database holds, as text, on either backend: SQLite's SQL dump of the file,
+    or every PostgreSQL table row by row (for "this secret is stored nowhere" checks, D11)."""
+    if server.backend == "sqlite":
+        with contextlib.closing(sqlite3.connect(server.settings.database)) as conn:
+            return "\n".join(conn.iterdump())
+    import psycopg
+
+    lines: list[str] = []
+    with psycopg.connect(server.settings.database) as conn:
+        for table in server.server.storage.tables():
+            lines.extend(repr(row) for row in conn.execute(f"SELECT * FROM {table}"))
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
+    server = start_server(tmp_path_factory.mktemp(f"shared-{backend}"), backend=backend)
     yield server
     server.stop()
 

@@ -465,3 +465,19 @@ def test_the_clock_survives_a_restart_and_never_moves_in_production(tmp_path: Pa
             assert clock["offset_seconds"] == 0 and abs(clock["now"] - time.time()) < 5
     finally:
         running.stop()
+
+
+def test_a_frozen_clock_stands_still_moves_when_told_and_thaws(admin: httpx.Client) -> None:
+    """D36: freeze=true stops the emulator clock at an instant; set/advance move it exactly; freeze=false lets it
+    run again from where it stood; a reset thaws it."""
+    frozen = ok(admin.post("/_admin/clock", data={"set": "2000000000", "freeze": "true"}))
+    assert frozen["now"] == 2_000_000_000 and frozen["frozen"] is True
+    time.sleep(1.05)
+    assert ok(admin.get("/_admin/clock"))["now"] == 2_000_000_000
+    assert ok(admin.post("/_admin/clock", data={"advance_seconds": "59"}))["now"] == 2_000_000_059
+    thawed = ok(admin.post("/_admin/clock", data={"freeze": "false"}))
+    assert thawed["frozen"] is False and 2_000_000_059 <= thawed["now"] <= 2_000_000_061
+    assert_graph_error(admin.post("/_admin/clock", data={"freeze": "maybe"}), 400, 100)
+    ok(admin.post("/_admin/clock", data={"freeze": "true"}))
+    ok(admin.post("/_admin/reset"))
+    assert ok(admin.get("/_admin/clock"))["frozen"] is False

@@ -268,6 +268,7 @@ def test_the_snapshot_holds_no_plain_secret_or_token(http: httpx.Client, admin: 
         assert secret.replace("|", "%7C") not in text
 
 
+@pytest.mark.sqlite_only
 def test_the_sqlite_file_holds_no_plain_secret_or_token(tmp_path: Path) -> None:
     """D11: the bytes of the database file (and its WAL) never contain a secret or a token, while the
     server runs and after it stopped."""

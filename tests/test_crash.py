@@ -41,9 +41,10 @@ Key = tuple[str, str]  # (api_name, user_id)
 
 
 class ServerProcess:
-    """``python -m questgraph serve`` on a given SQLite file and port, with its log in a file."""
+    """``python -m questgraph serve`` on a given database (a SQLite file, or a PostgreSQL URL: see
+    tests/test_postgres_concurrency.py) and port, with its log in a file."""
 
-    def __init__(self, db: Path, port: int, log: Path) -> None:
+    def __init__(self, db: Path | str, port: int, log: Path) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         command = [sys.executable, "-m", "questgraph", "serve", "--config", str(WORLD_FILE), "--db", str(db),

@@ -192,8 +192,8 @@ def test_admin_and_health_paths_use_the_envelope(http: httpx.Client) -> None:
 
 # --- D6/D7 on a private server whose internals fail -------------------------------------------------------------
 @pytest.fixture(scope="module")
-def private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    server = start_server(tmp_path_factory.mktemp("errors"), max_body_bytes=MAX_BODY)
+def private(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
+    server = start_server(tmp_path_factory.mktemp("errors"), max_body_bytes=MAX_BODY, backend=backend)
     try:
         yield server
     finally:

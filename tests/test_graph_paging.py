@@ -102,8 +102,8 @@ def test_forwarded_proto_is_ignored_unless_trusted(qg: RunningServer, http: http
 
 
 @pytest.fixture(scope="module")
-def public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    server = start_server(tmp_path_factory.mktemp("public"), public_url="https://qg.example")
+def public(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
+    server = start_server(tmp_path_factory.mktemp("public"), public_url="https://qg.example", backend=backend)
     try:
         yield server
     finally:
@@ -111,8 +111,8 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 
 @pytest.fixture(scope="module")
-def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    server = start_server(tmp_path_factory.mktemp("proxied"), trust_forwarded=True)
+def proxied(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[RunningServer]:
+    server = start_server(tmp_path_factory.mktemp("proxied"), trust_forwarded=True, backend=backend)
     try:
         yield server
     finally:

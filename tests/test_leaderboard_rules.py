@@ -925,6 +925,7 @@ def test_rival_app_can_never_touch_the_first_apps_boards(http: httpx.Client, adm
 
 # --- D22: rank reads stay cheap at depth -----------------------------------------------------------------------
 
+@pytest.mark.sqlite_only
 def test_d22_deep_reads_are_exact_on_a_large_board(tmp_path: Path) -> None:
     """D22: on a board of 20 000 entries (loaded straight into the database, then indexed at start-up),
     reads at the bottom are exact: global rank of the last entry, an OFFSET page at the end, a centred

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.conftest import APP_TOKEN, RIVAL_APP_TOKEN, RunningServer, assert_graph_error
+from tests.conftest import APP_TOKEN, RIVAL_APP_TOKEN, RunningServer, assert_graph_error, run_sql
 from tests.sso_support import (
     CODE,
     OAUTH_TOKEN,
@@ -322,9 +322,7 @@ def test_under_13_user_is_refused_without_redirect(http: httpx.Client, admin: ht
 
 def test_under_13_exchange_is_403(qg: RunningServer, http: httpx.Client) -> None:
     """D35: a code exchange for a user under 13 is a 403 (a code issued before the age changed)."""
-    import sqlite3
-
     linked = link(http, "linus")
-    with sqlite3.connect(qg.settings.database) as db:  # the admin API has no age change; emulate one
-        db.execute("UPDATE persons SET age_category = 'CH' WHERE alias = 'linus'")
+    # The admin API has no age change; emulate one in the database (either backend).
+    assert run_sql(qg, "UPDATE persons SET age_category = 'CH' WHERE alias = 'linus'") == 1
     assert_graph_error(exchange(http, APP_TOKEN, linked.code, linked.org_scoped_id), 403, 200)

@@ -5,7 +5,6 @@ server clock, the admin API of links, production sign-in with passwords, and the
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ from tests.conftest import (
     APP_TOKEN,
     RunningServer,
     assert_graph_error,
+    dump_database,
     start_server,
 )
 from tests.sso_support import (
@@ -181,7 +181,7 @@ def test_secrets_are_stored_hashed(qg: RunningServer, http: httpx.Client) -> Non
     grant = exchange(http, APP_TOKEN, linked.code, linked.org_scoped_id).json()
     cookie = http.cookies.get("qg_sso_session")
     assert cookie
-    dump = "\n".join(sqlite3.connect(qg.settings.database).iterdump())
+    dump = dump_database(qg)
     for secret in (linked.code, grant["oauth_token"], grant["refresh_code"], cookie):
         assert secret not in dump
 
@@ -278,7 +278,7 @@ def test_production_sign_in_with_password(production: RunningServer) -> None:
         answer = client.post("/sso/consent", data=form(ORG_ID, REDIRECT_URI, csrf_of(consent), decision="link"))
         data = decode_fragment(answer.headers["location"])
         assert exchange(client, APP_TOKEN, data["code"], data["org_scoped_id"]).status_code == 200
-    dump = "\n".join(sqlite3.connect(production.settings.database).iterdump())
+    dump = dump_database(production)
     assert "correct horse battery" not in dump and "scrypt$" in dump  # memory-hard hash only
 
 

@@ -13,6 +13,8 @@ from questgraph.server.storage.records import Entry
 from questgraph.server.storage.sqlite import SqliteStorage
 from tests.conftest import ADMIN_KEY, APP_ID, APP_TOKEN, RunningServer, start_server
 
+pytestmark = pytest.mark.sqlite_only  # the bulk loaders are tested on SqliteStorage and its file
+
 USER_BASE, ENTRY_BASE = 30_000_000_000_000_000, 40_000_000_000_000_000
 COUNT = 120  # more than one page, so paging and the index are both exercised
 

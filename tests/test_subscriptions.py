@@ -36,7 +36,8 @@ JAN_31 = 1738281600  # 2025-01-31T00:00:00Z: month ends test the calendar arithm
 
 
 def at(admin: httpx.Client, instant: int) -> None:
-    admin.post("/_admin/clock", data={"set": str(instant)}).raise_for_status()
+    """Stop the clock at ``instant`` (D36): renewals and lapses are then checked to the second."""
+    admin.post("/_admin/clock", data={"set": str(instant), "freeze": "true"}).raise_for_status()
 
 
 def status(http: httpx.Client, token: str = APP_TOKEN, **params: str) -> list[dict[str, Any]]:

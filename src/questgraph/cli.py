@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +28,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                            description="Run questgraph: graph.oculus.com's S2S API on your machine.")
     serve.add_argument("--demo", action="store_true", help="start with the demo world (docs/config.md)")
     serve.add_argument("--config", type=Path, help="a world file (TOML) applied to an empty database")
-    serve.add_argument("--db", default=None, help="SQLite file (default: questgraph.sqlite3, or "
-                       "questgraph-demo.sqlite3 with --demo)")
+    serve.add_argument("--db", default=None, help="database: a SQLite file or sqlite:///path, or postgresql://… "
+                       "(default: questgraph.sqlite3, or questgraph-demo.sqlite3 with --demo)")
     serve.add_argument("--memory", action="store_true", help="keep everything in memory (lost on exit)")
     serve.add_argument("--reset", action="store_true", help="wipe the database first, then apply the world")
     serve.add_argument("--host", default="127.0.0.1")
@@ -41,6 +42,11 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--production", action="store_true",
                        help="production mode: the clock cannot be moved and no admin key is invented")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--rank-index", default=os.environ.get("QUESTGRAPH_RANK_INDEX"),
+                       help="where ranks are kept: memory (default, this process) or redis://host:port/db "
+                       "(shared by every process; env QUESTGRAPH_RANK_INDEX)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes (>1 needs --db postgresql://… and --rank-index redis://…)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +60,30 @@ def main(argv: list[str] | None = None) -> int:
     return run_client_command(args)
 
 
+def workers_refusal(workers: int, database: str, rank_index: str | None) -> str | None:
+    """Why ``--workers`` cannot be used with these settings, or None (issue 6)."""
+    if workers < 1:
+        return "questgraph: --workers must be at least 1"
+    if workers == 1:
+        return None
+    missing = []
+    if not database.startswith(("postgresql://", "postgres://")):
+        missing.append("a PostgreSQL database (--db postgresql://user@host/dbname) instead of SQLite")
+    if not (rank_index or "").startswith(("redis://", "rediss://", "unix://")):
+        missing.append("a Redis rank index (--rank-index redis://host:6379/0) instead of the in-memory one")
+    if not missing:
+        return None
+    return (f"questgraph: --workers {workers} needs state that every process shares, and SQLite and the "
+            "in-memory rank index live inside one process. Use:\n  " + "\n  ".join(missing)
+            + "\nor run one worker (--workers 1). See docs/deployment.md.")
+
+
 def serve(args: argparse.Namespace) -> int:
+    refusal = workers_refusal(args.workers, ":memory:" if args.memory else args.db or "questgraph.sqlite3",
+                              args.rank_index)
+    if refusal is not None:  # before anything is opened or wiped
+        print(refusal, file=sys.stderr)
+        return 2
     try:
         import uvicorn
 
@@ -74,25 +103,58 @@ def serve(args: argparse.Namespace) -> int:
     database = ":memory:" if args.memory else args.db or ("questgraph-demo.sqlite3" if args.demo
                                                           else "questgraph.sqlite3")
     if args.reset and database != ":memory:":
-        for suffix in ("", "-wal", "-shm"):
-            Path(database + suffix).unlink(missing_ok=True)
+        # Through the storage layer, so a postgresql:// database (or sqlite:///…) is wiped too.
+        from questgraph.server.storage.factory import open_storage
+
+        storage = open_storage(database)
+        storage.reset()
+        storage.close()
     admin_key = args.admin_key or (world.admin_key if world else None)
     if admin_key is None and not args.production:
         admin_key = secrets.token_urlsafe(24)
     settings = Settings(
         database=database, config=args.config, host=args.host, port=args.port, public_url=args.public_url,
         trust_forwarded=args.trust_forwarded_headers, admin_key=admin_key, emulator=not args.production,
+        rank_index=args.rank_index,
     )
     try:
+        # With --workers, this first Server applies the world to an empty database once, before any
+        # worker starts (workers then find it applied); it serves nothing itself.
         server = Server(settings, world)
-    except WorldError as exc:
+    except (WorldError, ValueError, RuntimeError) as exc:  # a bad world file, rank index URL or driver
         print(f"questgraph: {exc}", file=sys.stderr)
         return 2
     print(banner(server, world), flush=True)
     # uvicorn's access log prints query strings, which may hold access tokens: questgraph logs its own.
     # Forwarded headers are questgraph's to judge (--trust-forwarded-headers), not uvicorn's.
+    if args.workers > 1:
+        server.storage.close()
+        return _serve_workers(args, settings)
     uvicorn.run(server.asgi(), host=args.host, port=args.port, log_level=args.log_level.lower(),
                 access_log=False, proxy_headers=False)
+    return 0
+
+
+def _serve_workers(args: argparse.Namespace, settings: Any) -> int:
+    """N processes of ``questgraph.server.asgi:app``, configured through the environment (asgi.py)."""
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from questgraph.server.asgi import settings_env
+
+    os.environ.update(settings_env(settings, demo=args.demo))
+    own_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics adds up every worker's counters
+        own_dir = tempfile.mkdtemp(prefix="questgraph-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_dir
+    try:
+        uvicorn.run("questgraph.server.asgi:app", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level=args.log_level.lower(), access_log=False, proxy_headers=False)
+    finally:
+        if own_dir is not None:
+            shutil.rmtree(own_dir, ignore_errors=True)
     return 0
 
 
@@ -218,6 +280,10 @@ def _client_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     show.add_argument("--start-at", choices=["TOP", "OFFSET", "CENTERED_ON_VIEWER", "CENTERED_ON_VIEWER_OR_TOP"])
     show.add_argument("--offset", type=int)
 
+    from questgraph._cli_features import add_parsers  # achievements, IAP, subscriptions, account linking
+
+    add_parsers(sub, common)
+
 
 def run_client_command(args: argparse.Namespace) -> int:
     from questgraph.client import QuestGraphError
@@ -261,6 +327,10 @@ def _dispatch(args: argparse.Namespace) -> str:
     command, action = args.command, getattr(args, "action", None)
     if command == "rotate-secret":
         command, action = "apps", "rotate-secret"
+    from questgraph import _cli_features
+
+    if command in _cli_features.COMMANDS:
+        return _cli_features.dispatch(args)
     if command == "leaderboard":
         with _graph(args) as client:
             if action == "list":
@@ -320,9 +390,10 @@ def _dispatch(args: argparse.Namespace) -> str:
 
 def _explain(exc: Exception, args: argparse.Namespace) -> str:
     """The error, and what to do about it."""
+    from questgraph._cli_features import GRAPH_COMMANDS
     from questgraph.client import AuthError, GraphError, NotFound, PermissionDenied, TransportError
 
-    admin = args.command not in ("leaderboard",)
+    admin = args.command not in ("leaderboard", *GRAPH_COMMANDS)
     if isinstance(exc, TransportError):
         return (f"cannot reach {args.base_url} ({exc}).\n"
                 "  Is the server running (`questgraph serve`)? Point --base-url or QUESTGRAPH_BASE_URL at it.")
@@ -348,6 +419,8 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
+    if isinstance(value, datetime):  # Graph's own time format (§0.5), in tables and JSON alike
+        return value.strftime("%Y-%m-%dT%H:%M:%S%z")
     return value
 
 

@@ -1,5 +1,6 @@
 """The admin API of a questgraph server (``/_admin``, docs/config.md): orgs, apps and secrets, SSO redirect
-URIs, users, tokens, entitlements, friends, reset, snapshots and the emulator clock (D36).
+URIs, users, tokens, nonces, entitlements, friends, reset, snapshots, the emulator clock (D36), a user's
+achievement progress, the IAP catalogue, grants and purchase history, and account links and SSO passwords.
 
 Meta has no such API; this is for setting up and inspecting a questgraph server from scripts and tests.
 ``AdminCalls`` builds the calls; ``AdminClient`` / ``AsyncAdminClient`` send them with the admin key.
@@ -16,7 +17,22 @@ import httpx
 from questgraph.client._async_client import AsyncClient
 from questgraph.client._base import DEFAULT_TIMEOUT, Call, params
 from questgraph.client._client import Client
-from questgraph.client._models import AdminApp, AdminUser, AgeCategory, AppCredentials, ClockState, Org, id_str
+from questgraph.client._models import (
+    AccountLink,
+    AdminApp,
+    AdminProgress,
+    AdminUser,
+    AgeCategory,
+    AppCredentials,
+    CatalogueItem,
+    ClockState,
+    ItemType,
+    Org,
+    PurchaseRecord,
+    Term,
+    TrialType,
+    id_str,
+)
 from questgraph.client._retry import RetryPolicy
 
 Id = int | str
@@ -140,6 +156,59 @@ class AdminCalls:
                     safe=set is not None)
 
 
+class FeatureAdminCalls:
+    """Admin calls of achievements, commerce and account linking (docs/config.md), built without I/O."""
+
+    @staticmethod
+    def user_achievements(user_id: Id) -> Call[list[AdminProgress]]:
+        return Call("GET", f"/_admin/users/{id_str(user_id, 'user_id')}/achievements", {},
+                    lambda b: [AdminProgress.from_json(r) for r in b["data"]], safe=True)
+
+    @staticmethod
+    def items(app_id: Id) -> Call[list[CatalogueItem]]:
+        return Call("GET", f"/_admin/apps/{id_str(app_id, 'app_id')}/items", {},
+                    lambda b: [CatalogueItem.from_json(r) for r in b["data"]], safe=True)
+
+    @staticmethod
+    def create_item(app_id: Id, sku: str, type: ItemType, name: str, *, description: str | None,
+                    price: int | None, currency: str | None, subscription_term: Term | None,
+                    trial_type: TrialType | None, trial_term: Term | None, trial_max_term_count: int | None,
+                    trial_price: int | None) -> Call[CatalogueItem]:
+        # Not repeated: a sku already in the catalogue is a 400, so a repeat would turn success into an error.
+        return Call("POST", f"/_admin/apps/{id_str(app_id, 'app_id')}/items", params(
+            sku=sku, type=type, name=name, description=description, price=price, currency=currency,
+            subscription_term=subscription_term, trial_type=trial_type, trial_term=trial_term,
+            trial_max_term_count=trial_max_term_count, trial_price=trial_price), CatalogueItem.from_json)
+
+    @staticmethod
+    def grant_item(user_id: Id, sku: str, expires_at: int | None, trial: bool | None) -> Call[PurchaseRecord]:
+        # Not repeated: an item still owned cannot be granted again (400), and a consumable consumed in
+        # between would be granted twice.
+        return Call("POST", f"/_admin/users/{id_str(user_id, 'user_id')}/purchases",
+                    params(sku=sku, expires_at=expires_at, trial=trial), PurchaseRecord.from_json)
+
+    @staticmethod
+    def purchases(user_id: Id) -> Call[list[PurchaseRecord]]:
+        return Call("GET", f"/_admin/users/{id_str(user_id, 'user_id')}/purchases", {},
+                    lambda b: [PurchaseRecord.from_json(r) for r in b["data"]], safe=True)
+
+    @staticmethod
+    def links(user_id: Id) -> Call[list[AccountLink]]:
+        return Call("GET", f"/_admin/users/{id_str(user_id, 'user_id')}/links", {},
+                    lambda b: [AccountLink.from_json(r) for r in b["data"]], safe=True)
+
+    @staticmethod
+    def revoke_link(link_id: Id) -> Call[AccountLink]:
+        # Revoking a revoked link leaves it revoked: safe to repeat.
+        return Call("POST", f"/_admin/links/{id_str(link_id, 'link_id')}/revoke", {},
+                    lambda b: AccountLink.from_json(b["link"]), safe=True)
+
+    @staticmethod
+    def set_password(user_id: Id, password: str) -> Call[None]:
+        return Call("POST", f"/_admin/users/{id_str(user_id, 'user_id')}/password", params(password=password), _ok,
+                    safe=True)  # setting the same password twice leaves the same state
+
+
 class AdminClient:
     """The admin API of a questgraph server, with its admin key (``Authorization: Bearer``).
 
@@ -251,6 +320,46 @@ class AdminClient:
         """Jump the clock to ``unix_seconds``."""
         return self._client.send(AdminCalls.move_clock(None, unix_seconds))
 
+    # --- achievements, commerce and account linking (docs/config.md) -----------------------------------------
+    def user_achievements(self, user_id: Id) -> list[AdminProgress]:
+        """Every progress row of a user, archived and secret achievements included."""
+        return self._client.send(FeatureAdminCalls.user_achievements(user_id))
+
+    def items(self, app_id: Id) -> list[CatalogueItem]:
+        """The app's IAP catalogue, by sku (D29)."""
+        return self._client.send(FeatureAdminCalls.items(app_id))
+
+    def create_item(self, app_id: Id, sku: str, type: ItemType, name: str, *, description: str | None = None,
+                    price: int | None = None, currency: str | None = None, subscription_term: Term | None = None,
+                    trial_type: TrialType | None = None, trial_term: Term | None = None,
+                    trial_max_term_count: int | None = None, trial_price: int | None = None) -> CatalogueItem:
+        """Add an item to the app's catalogue (``price`` in hundredths). Not retried."""
+        return self._client.send(FeatureAdminCalls.create_item(
+            app_id, sku, type, name, description=description, price=price, currency=currency,
+            subscription_term=subscription_term, trial_type=trial_type, trial_term=trial_term,
+            trial_max_term_count=trial_max_term_count, trial_price=trial_price))
+
+    def grant_item(self, user_id: Id, sku: str, *, expires_at: int | None = None,
+                   trial: bool | None = None) -> PurchaseRecord:
+        """Give a user an item or a subscription, as a purchase on the headset would. Not retried."""
+        return self._client.send(FeatureAdminCalls.grant_item(user_id, sku, expires_at, trial))
+
+    def purchases(self, user_id: Id) -> list[PurchaseRecord]:
+        """The user's whole purchase history, oldest first (consumed, refunded and lapsed rows included)."""
+        return self._client.send(FeatureAdminCalls.purchases(user_id))
+
+    def links(self, user_id: Id) -> list[AccountLink]:
+        """Every account link of the person behind ``user_id`` (an app-scoped or org-scoped id)."""
+        return self._client.send(FeatureAdminCalls.links(user_id))
+
+    def revoke_link(self, link_id: Id) -> AccountLink:
+        """Revoke a link: its oauth_tokens and refresh code stop at once."""
+        return self._client.send(FeatureAdminCalls.revoke_link(link_id))
+
+    def set_password(self, user_id: Id, password: str) -> None:
+        """The password of the SSO page's production sign-in for the person behind ``user_id``."""
+        self._client.send(FeatureAdminCalls.set_password(user_id, password))
+
 
 class AsyncAdminClient:
     """``AdminClient`` for asyncio: the same methods, awaited."""
@@ -339,3 +448,35 @@ class AsyncAdminClient:
 
     async def set_clock(self, unix_seconds: int) -> ClockState:
         return await self._client.send(AdminCalls.move_clock(None, unix_seconds))
+
+    async def user_achievements(self, user_id: Id) -> list[AdminProgress]:
+        return await self._client.send(FeatureAdminCalls.user_achievements(user_id))
+
+    async def items(self, app_id: Id) -> list[CatalogueItem]:
+        return await self._client.send(FeatureAdminCalls.items(app_id))
+
+    async def create_item(self, app_id: Id, sku: str, type: ItemType, name: str, *, description: str | None = None,
+                          price: int | None = None, currency: str | None = None,
+                          subscription_term: Term | None = None, trial_type: TrialType | None = None,
+                          trial_term: Term | None = None, trial_max_term_count: int | None = None,
+                          trial_price: int | None = None) -> CatalogueItem:
+        return await self._client.send(FeatureAdminCalls.create_item(
+            app_id, sku, type, name, description=description, price=price, currency=currency,
+            subscription_term=subscription_term, trial_type=trial_type, trial_term=trial_term,
+            trial_max_term_count=trial_max_term_count, trial_price=trial_price))
+
+    async def grant_item(self, user_id: Id, sku: str, *, expires_at: int | None = None,
+                         trial: bool | None = None) -> PurchaseRecord:
+        return await self._client.send(FeatureAdminCalls.grant_item(user_id, sku, expires_at, trial))
+
+    async def purchases(self, user_id: Id) -> list[PurchaseRecord]:
+        return await self._client.send(FeatureAdminCalls.purchases(user_id))
+
+    async def links(self, user_id: Id) -> list[AccountLink]:
+        return await self._client.send(FeatureAdminCalls.links(user_id))
+
+    async def revoke_link(self, link_id: Id) -> AccountLink:
+        return await self._client.send(FeatureAdminCalls.revoke_link(link_id))
+
+    async def set_password(self, user_id: Id, password: str) -> None:
+        await self._client.send(FeatureAdminCalls.set_password(user_id, password))

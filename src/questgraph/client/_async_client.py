@@ -35,11 +35,18 @@ class AsyncClient(BaseClient):
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout,
                                                                     transport=transport)
+        from questgraph.client._achievements import AsyncAchievements
+        from questgraph.client._commerce import AsyncEntitlements, AsyncSubscriptions
         from questgraph.client._leaderboards import AsyncLeaderboards
+        from questgraph.client._linking import AsyncAccountLinking
         from questgraph.client._users import AsyncUsers
 
         self.leaderboards = AsyncLeaderboards(self)
+        self.achievements = AsyncAchievements(self)
+        self.entitlements = AsyncEntitlements(self)
+        self.subscriptions = AsyncSubscriptions(self)
         self.users = AsyncUsers(self)
+        self.account_linking = AsyncAccountLinking(self)
 
     def as_user(self, access_token: str) -> AsyncClient:
         """As ``Client.as_user``: a client with a user's token sharing this one's connections."""

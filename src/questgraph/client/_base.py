@@ -31,6 +31,8 @@ class Call(Generic[T]):
     params: dict[str, str] = field(default_factory=dict)
     parse: Callable[[Any], T] = field(default=lambda body: body)
     safe: bool = False  # may be repeated after a transient failure (docs/client.md, "Retries")
+    # Multipart files (name -> (filename, content, content type)); only achievement images use them (§2.1).
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
 
     def following(self, next_url: str) -> Call[T]:
         """The call for a ``paging.next``/``previous`` link (D21): the link's parameters, minus its
@@ -96,6 +98,9 @@ class BaseClient:
         if call.method == "GET" or call.method == "DELETE":
             return http.build_request(call.method, call.path, params=call.params, headers=headers,
                                       timeout=self.timeout)
+        if call.files:  # multipart/form-data: the other parameters go as its text parts (D2)
+            return http.build_request(call.method, call.path, data=call.params, files=dict(call.files),
+                                      headers=headers, timeout=self.timeout)
         return http.build_request(call.method, call.path, data=call.params, headers=headers, timeout=self.timeout)
 
     def _read(self, call: Call[T], response: httpx.Response) -> T:

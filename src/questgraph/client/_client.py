@@ -47,11 +47,18 @@ class Client(BaseClient):
         self._owns_http = http is None
         self._http = http if http is not None else httpx.Client(base_url=self.base_url, timeout=self.timeout,
                                                                transport=transport)
+        from questgraph.client._achievements import Achievements
+        from questgraph.client._commerce import Entitlements, Subscriptions
         from questgraph.client._leaderboards import Leaderboards
+        from questgraph.client._linking import AccountLinking
         from questgraph.client._users import Users
 
         self.leaderboards = Leaderboards(self)
+        self.achievements = Achievements(self)
+        self.entitlements = Entitlements(self)
+        self.subscriptions = Subscriptions(self)
         self.users = Users(self)
+        self.account_linking = AccountLinking(self)
 
     def as_user(self, access_token: str) -> Client:
         """A client with a user's token, for the calls that need one (viewer-centred and FRIENDS reads,

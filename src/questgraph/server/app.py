@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,8 +25,12 @@ from questgraph.server.achievements import views as achievement_views
 from questgraph.server.admin import views as admin_views
 from questgraph.server.auth import Authenticator
 from questgraph.server.clock import Clock
+from questgraph.server.clock_sync import ClockFollower
 from questgraph.server.commerce import CommerceService
 from questgraph.server.commerce import views as commerce_views
+from questgraph.server.dashboard import DashboardService, RequestInspector
+from questgraph.server.dashboard.inspector import token_source
+from questgraph.server.dashboard.pages import DashboardPages
 from questgraph.server.errors import (
     Forbidden,
     GraphError,
@@ -45,12 +48,13 @@ from questgraph.server.graph.transport import access_token, effective_method, pu
 from questgraph.server.identity import IdentityService
 from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import views as leaderboard_views
-from questgraph.server.ranking import InMemoryRankIndex
+from questgraph.server.metrics import METRICS_PATH, Metrics
+from questgraph.server.ranking.keeper import index_errors, open_rank_index
 from questgraph.server.settings import Settings
 from questgraph.server.sso import SsoService
 from questgraph.server.sso import views as sso_views
 from questgraph.server.sso.pages import SsoPages
-from questgraph.server.storage.sqlite import SqliteStorage
+from questgraph.server.storage.factory import DATABASE_ERRORS, open_storage
 from questgraph.server.users import UserService
 from questgraph.server.users import views as user_views
 from questgraph.server.world import World
@@ -60,6 +64,7 @@ access_log = logging.getLogger("questgraph.access")
 ADMIN_PREFIX = "/_admin"
 HEALTH_PREFIX = "/_health"
 CLOCK_SETTING = "clock_offset_us"
+INDEX_ERRORS = index_errors()
 
 
 @dataclass
@@ -72,18 +77,28 @@ class Server:
     build_error: str | None = None
 
     def __post_init__(self) -> None:
-        self.storage = SqliteStorage(self.settings.database)
-        offset = int(self.storage.get_setting(CLOCK_SETTING) or 0) if self.settings.emulator else 0
-        self.clock = Clock(offset)
-        self.index = InMemoryRankIndex()
+        self.storage = open_storage(self.settings.database)  # SQLite or PostgreSQL by the setting (issue 6)
+        self.clock = Clock()
+        if self.settings.emulator:
+            self.clock.load_setting(self.storage.get_setting(CLOCK_SETTING))
+        # In memory, or in Redis shared by every process of a deployment (issue 6; ranking/keeper.py).
+        self.index, self.index_keeper = open_rank_index(self.settings.rank_index, self.settings.database)
+        # With a shared index there may be other processes: follow the clock offset they store (D36).
+        self.clock_follower = (ClockFollower(self.clock, lambda: self.storage.get_setting(CLOCK_SETTING))
+                               if self.settings.emulator and self.index_keeper.kind != "memory" else None)
         self.auth = Authenticator(self.storage, self.clock)
         self.identity = IdentityService(self.storage, self.clock)
         self.leaderboards = LeaderboardService(self.storage, self.index, self.clock, self.identity)
+        self.index_keeper.bind(self.storage, self.leaderboards.build_index)
         self.sso = SsoService(self.storage, self.clock, self.identity)
         self.auth.resolve_link = self.sso.resolve_link  # SSO oauth_tokens (OCAe…) become LinkCallers (D33)
         self.achievements = AchievementService(self.storage, self.clock, self.identity)
         self.users = UserService(self.storage, self.clock, self.identity)
         self.commerce = CommerceService(self.storage, self.clock, self.identity)
+        self.dashboard = DashboardService(self.storage, self.clock, self.identity)  # /dashboard (issue 7)
+        sample = self.settings.inspector_sample_rate
+        self.inspector = RequestInspector(self.settings.inspector_size,
+                                          (1.0 if self.settings.emulator else 0.0) if sample is None else sample)
         # One domain call at a time: SQLite and the in-memory index see a single writer, and
         # read-then-write rules (keep-best submits) cannot interleave.
         self.limiter = anyio.CapacityLimiter(1)
@@ -99,39 +114,62 @@ class Server:
         self.graph.add("DELETE", "/{id}", self.objects.delete)
         self.admin = Router()
         admin_views.register(self.admin, self)
+        self.dashboard_pages = DashboardPages(self)
+        self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
+        self.applied_world = False  # then the start-up build must rebuild a shared index too
         if self.world is not None and self.storage.is_empty():
-            self.world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce)
+            with self.index_keeper.detached():  # the start-up build indexes it; Redis may not be up yet
+                self.world.apply(self.identity, self.leaderboards, achievements=self.achievements,
+                                 commerce=self.commerce)
+            self.applied_world = True
             log.info("applied %s to an empty database", self.world.source)
 
     # --- state ------------------------------------------------------------------------------------
-    def build_index(self) -> None:
+    def build_index(self, force: bool = True) -> None:
+        """Build the rank index from the database; ``force=False`` (start-up) keeps a shared index that
+        already matches the database (ranking/keeper.py)."""
         self.ready.clear()
         try:
-            self.index.reset()
-            self.leaderboards.build_index()
+            self.index_keeper.rebuild(force)
         except Exception as exc:
             self.build_error = f"{type(exc).__name__}: {exc}"
             log.exception("building the rank index failed")
+            if self.index_keeper.kind != "memory":
+                # A shared index is checked on every request and rebuilt once Redis answers again:
+                # from here on its state, not this process's start-up, decides (503 meanwhile).
+                self.ready.set()
             raise
         self.build_error = None
         self.ready.set()
 
     def reset(self, apply_world: bool = True) -> None:
-        self.storage.reset()
-        self.clock.offset_us = 0
-        if apply_world and self.world is not None:
-            self.world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce)
-        self.build_index()
+        with self.index_keeper.exclusive():  # other processes answer 503 until the shared index is rebuilt
+            self.storage.reset()
+            self.inspector.clear()  # the request inspector's buffers are state too (issue 7)
+            self.clock.offset_us = 0
+            if apply_world and self.world is not None:
+                self.world.apply(self.identity, self.leaderboards, achievements=self.achievements,
+                                 commerce=self.commerce)
+            self.build_index()
 
     def move_clock(self, change: Callable[[Clock], None]) -> None:
         change(self.clock)
-        self.storage.set_setting(CLOCK_SETTING, str(self.clock.offset_us))
+        self.storage.set_setting(CLOCK_SETTING, self.clock.to_setting())
 
     # --- HTTP -------------------------------------------------------------------------------------
     async def endpoint(self, request: Request) -> Response:
         started = time.perf_counter()
         trace_id = new_trace_id()
         response = await self._respond(request, trace_id)
+        graph_request = getattr(request.state, "graph_request", None)
+        if graph_request is not None and self.inspector.wants():  # the request inspector (issue 7)
+            self.inspector.record(
+                at_us=self.clock.now_us(), caller=graph_request.caller_, method=graph_request.method,
+                path=graph_request.path, params=graph_request.params.items(), token=graph_request.token,
+                status=response.status_code,
+                token_source=token_source(request.headers, request.query_params.keys(), graph_request.token),
+                body=bytes(response.body), latency_ms=(time.perf_counter() - started) * 1000, trace_id=trace_id)
+        self.metrics.observe(request.method, request.url.path, response.status_code, time.perf_counter() - started)
         # Our own access log: the path without the query string, which may carry an access token.
         access_log.info("%s %s %d %.1fms trace=%s", request.method, request.url.path, response.status_code,
                         (time.perf_counter() - started) * 1000, trace_id)
@@ -141,9 +179,14 @@ class Server:
         try:
             path = request.url.path
             if path.startswith(HEALTH_PREFIX):
-                return self._health(path)
+                return await anyio.to_thread.run_sync(self._health, path)  # may ask Redis: off the loop
+            if path == METRICS_PATH:
+                body, content_type = await anyio.to_thread.run_sync(self.metrics.exposition)
+                return Response(body, headers={"content-type": content_type, "cache-control": "no-store"})
             if SsoPages.handles(path):
                 return await self.sso_pages.respond(request, trace_id)
+            if DashboardPages.handles(path):
+                return await self.dashboard_pages.respond(request, trace_id)
             if path.startswith(achievement_views.MEDIA_PREFIX):
                 return await self._media(request, trace_id)
             admin = path.startswith(ADMIN_PREFIX)
@@ -154,9 +197,12 @@ class Server:
             return json_response(body, headers=headers)
         except GraphError as error:
             return error_response(error, trace_id)
-        except sqlite3.Error as exc:
+        except DATABASE_ERRORS as exc:
             log.error("database error (trace %s): %s", trace_id, type(exc).__name__)
             return error_response(Unavailable("The database is unavailable. Please retry shortly."), trace_id)
+        except INDEX_ERRORS as exc:  # Redis down or timing out (D7: dependency down)
+            log.error("rank index error (trace %s): %s", trace_id, type(exc).__name__)
+            return error_response(Unavailable("The rank index is unavailable. Please retry shortly."), trace_id)
         except Exception:
             log.exception("internal error (trace %s)", trace_id)
             return error_response(InternalError("An unexpected error has occurred. Please retry your request."),
@@ -176,13 +222,21 @@ class Server:
             method, request.url.path, params, path_params,
             public_base_url(request, self.settings.public_url, self.settings.trust_forwarded), token, None, files,
         )
+        if not admin:
+            request.state.graph_request = graph_request  # for the request inspector, once answered
 
         def run() -> Any:
+            if self.clock_follower is not None:
+                self.clock_follower.maybe_refresh()
             if not admin:
+                self.index_keeper.check()  # a shared index may be lost or rebuilding: 503 (D7)
                 if token is None:
                     raise MissingToken("An access token is required to request this resource.")
                 graph_request.caller_ = self.auth.authenticate(token)
-            return handler(graph_request)
+            result = handler(graph_request)
+            if admin and method != "GET":  # every admin action is audited, durably (issue 7)
+                self.dashboard.audit_admin_call(method, request.url.path, graph_request.params.items())
+            return result
 
         try:
             return await anyio.to_thread.run_sync(run, limiter=self.limiter)
@@ -215,16 +269,18 @@ class Server:
         if path.rstrip("/") == f"{HEALTH_PREFIX}/live":
             return json_response({"status": "live"})
         if path.rstrip("/") == f"{HEALTH_PREFIX}/ready":
-            if self.ready.is_set():
-                return json_response({"status": "ready"})
-            status = "failed" if self.build_error else "starting"
-            return json_response({"status": status, "detail": self.build_error}, status=503)
+            index = self.index_keeper.describe()
+            if self.ready.is_set() and index["state"] == "ready":
+                return json_response({"status": "ready", "rank_index": index})
+            status = ("failed" if self.build_error else "starting") if not self.ready.is_set() else index["state"]
+            return json_response({"status": status, "detail": self.build_error, "rank_index": index}, status=503)
         return error_response(NotFound("Unknown health check; use /_health/live or /_health/ready"))
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         # Build in the background so /_health answers at once; Graph calls get 503 until ready.
-        task = asyncio.ensure_future(anyio.to_thread.run_sync(self.build_index, limiter=self.limiter))
+        task = asyncio.ensure_future(anyio.to_thread.run_sync(self.build_index, self.applied_world,
+                                                              limiter=self.limiter))
         try:
             yield
         finally:

@@ -8,7 +8,9 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from questgraph.server.clock import Clock
 from questgraph.server.commerce.admin import admin_routes as commerce_admin_routes
+from questgraph.server.dashboard.admin import admin_routes as dashboard_admin_routes
 from questgraph.server.errors import Forbidden, InvalidParameter
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
@@ -144,30 +146,39 @@ def register(router: Router, server: Server) -> None:
         except Exception as exc:  # a foreign or edited snapshot: reject it whole, keep the state
             raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
         # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).
-        server.clock.offset_us = int(storage.get_setting("clock_offset_us") or 0) if server.settings.emulator else 0
+        server.clock.load_setting(storage.get_setting("clock_offset_us") if server.settings.emulator else None)
         server.build_index()
         return {"success": True}
 
     def clock_view() -> dict[str, Any]:
-        return {"now": server.clock.now(), "offset_seconds": server.clock.offset_us / 1_000_000}
+        return {"now": server.clock.now(), "offset_seconds": server.clock.offset_us / 1_000_000,
+                "frozen": server.clock.frozen_us is not None}
 
     def get_clock(request: GraphRequest) -> Any:
         return clock_view()
 
     def move_clock(request: GraphRequest) -> Any:
-        """Move the emulator clock forward (``advance_seconds``) or to an instant (``set``) (D36)."""
+        """Move the emulator clock forward (``advance_seconds``) or to an instant (``set``), and/or freeze or
+        thaw it (``freeze=true|false``: a frozen clock stands still between moves) (D36)."""
         if not server.settings.emulator:
             raise Forbidden("The clock can be moved only in emulator mode")
         advance = request.params.int64("advance_seconds", minimum=0)
         target = request.params.int64("set", minimum=0, maximum=MAX_CLOCK_SECONDS)
-        if (advance is None) == (target is None):
-            raise InvalidParameter("Send exactly one of advance_seconds or set")
-        if advance is not None:
-            if server.clock.now() + advance > MAX_CLOCK_SECONDS:
-                raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
-            server.move_clock(lambda clock: clock.advance(advance))
-        elif target is not None:
-            server.move_clock(lambda clock: clock.set(target))
+        frozen = request.params.boolean("freeze") if request.params.get("freeze") else None
+        if (advance is not None and target is not None) or (advance is None and target is None and frozen is None):
+            raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false")
+        if advance is not None and server.clock.now() + advance > MAX_CLOCK_SECONDS:
+            raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
+
+        def change(clock: Clock) -> None:
+            if frozen is not None:
+                clock.freeze(frozen)
+            if advance is not None:
+                clock.advance(advance)
+            elif target is not None:
+                clock.set(target)
+
+        server.move_clock(change)
         return clock_view()
 
     for method, path, handler in [
@@ -191,6 +202,7 @@ def register(router: Router, server: Server) -> None:
         ("POST", "/_admin/clock", move_clock),
         *user_admin_routes(server.users, server.achievements),
         *commerce_admin_routes(server),
+        *dashboard_admin_routes(server.dashboard),  # members and the audit log (issue 7)
     ]:
         router.add(method, path, handler)
     sso_admin.register(router, server.sso)  # account links and SSO passwords (D32-D34)

@@ -355,9 +355,12 @@ class CommerceService:
             raise InvalidParameter(f"Param sku: {item.sku!r} is a {item.item_type} item; only CONSUMABLE items "
                                    "can be consumed")
         now = self.clock.now()
-        owned = self._owned_purchase(user, item, now)
-        # The conditional update decides: of two racing consumes, exactly one changes the row.
-        return owned is not None and self.storage.mark_consumed(owned.id, now)
+        # The conditional update decides: of two racing consumes of one grant, exactly one changes the
+        # row. The loser reads again: with several processes (issue 6) another grant may still be owned.
+        while (owned := self._owned_purchase(user, item, now)) is not None:
+            if self.storage.mark_consumed(owned.id, now):
+                return True
+        return False
 
     def _owned_purchase(self, user: User, item: IapItem, now: int) -> Purchase | None:
         owned = [p for p in self.storage.purchases_of_user(user.id) if p.item_id == item.id and p.owned_at(now)]

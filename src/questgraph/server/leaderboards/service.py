@@ -276,14 +276,16 @@ class LeaderboardService:
             raise InvalidParameter("This leaderboard entry is too late for the leaderboard's allowed time window.")
         with self.storage.transaction():
             existing = self.storage.find_entry(board.id, user.id)
-            if existing is None:
-                entry = Entry(self.identity.claim_id("entry"), board.id, user.id, score, extra_data,
-                              self.clock.now_us())
-                self.storage.insert_entry(entry)
-            elif force_update or _better(board.sort_order, score, existing.score):
-                entry = replace(existing, score=score, extra_data=extra_data, written_us=self.clock.now_us())
-                self.storage.update_entry(entry)
-            else:
+            if existing is not None and not force_update and not _better(board.sort_order, score, existing.score):
+                return False  # not better than the entry as read: no write at all
+            claimed = self.identity.claim_id("entry") if existing is None else None
+            wanted = Entry(existing.id if existing is not None else claimed or 0, board.id, user.id, score,
+                           extra_data, self.clock.now_us())
+            # The database decides keep-best atomically: another process may have written since the read.
+            entry = self.storage.submit_entry(wanted, board.sort_order == HIGHER_IS_BETTER, force_update)
+            if claimed is not None and (entry is None or entry.id != claimed):
+                self.storage.release_object_id(claimed)  # another process created the entry first
+            if entry is None:
                 return False
         self.index.put(board.id, entry.id, self._key(board, entry))
         return True

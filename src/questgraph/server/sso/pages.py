@@ -11,7 +11,6 @@ Routes: ``GET /sso/`` (the page), ``POST /sso/login``, ``POST /sso/consent``, ``
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from questgraph.server.graph.transport import public_base_url
 from questgraph.server.settings import Settings
 from questgraph.server.sso import templates
 from questgraph.server.sso.service import LinkRefused, LinkRequest, SsoService
+from questgraph.server.storage.factory import DATABASE_ERRORS
 from questgraph.server.storage.sso import Person
 
 log = logging.getLogger("questgraph.sso")
@@ -109,7 +109,7 @@ class SsoPages:
         except _FormTooLarge:
             return self._html(413, templates.problem("Request too large", "The form sent is too large.", emulator,
                                                      trace_id), trace_id)
-        except sqlite3.Error as exc:
+        except DATABASE_ERRORS as exc:
             log.error("database error on the SSO page (trace %s): %s", trace_id, type(exc).__name__)
             return self._html(503, templates.problem("Temporarily unavailable", "The service is temporarily "
                                                      "unavailable. Try again shortly.", emulator, trace_id), trace_id)

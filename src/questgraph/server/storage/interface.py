@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from questgraph.server.storage.achievements import AchievementStore, UserProofStore
 from questgraph.server.storage.commerce import CommerceStore
+from questgraph.server.storage.dashboard import DashboardStore
 from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User, UserToken
 from questgraph.server.storage.sso import SsoStore
 
@@ -86,6 +87,13 @@ class LeaderboardStore(Protocol):
 
     def insert_entry(self, entry: Entry) -> None: ...
     def update_entry(self, entry: Entry) -> None: ...
+    def submit_entry(self, entry: Entry, higher_is_better: bool, force: bool) -> Entry | None:
+        """Keep-best write in one atomic statement (D15, issue 6): insert ``entry`` when the user has none
+        on the board, else replace the stored score, extra data and time when ``force`` or when
+        ``entry.score`` is strictly better (the stored id stays). Returns the stored entry when it
+        changed, None when the old one was kept. Atomic across processes sharing the database."""
+        ...
+
     def get_entry(self, entry_id: int) -> Entry | None: ...
     def get_entries(self, entry_ids: Sequence[int]) -> dict[int, Entry]: ...
     def find_entry(self, board_id: int, user_id: int) -> Entry | None: ...
@@ -113,6 +121,6 @@ class LeaderboardStore(Protocol):
 
 class Storage(
     IdentityStore, LeaderboardStore, CommerceStore, AchievementStore,
-    UserProofStore, SsoStore, StorageCore, Protocol,
+    UserProofStore, SsoStore, DashboardStore, StorageCore, Protocol,
 ):
     """Everything the server stores."""

@@ -2,7 +2,8 @@
 disk before it is acknowledged. One connection, used by one thread at a time (the server serialises
 domain calls), which keeps SQLite's locking out of the picture.
 
-This module holds identity and leaderboards; other features add a ``sqlite_<feature>.py`` store and
+This module holds the identity and leaderboard SQL (``SqlIdentityLeaderboardStore``, portable: PostgreSQL
+runs the same text, see ``postgres/``); other features add a ``sqlite_<feature>.py`` store and
 ``SqliteStorage`` inherits it."""
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User, UserToken
+from questgraph.server.storage.sql_core import SqlCore
 from questgraph.server.storage.sqlite_achievements import SqliteAchievementStore
 from questgraph.server.storage.sqlite_commerce import SqliteCommerceStore
 from questgraph.server.storage.sqlite_core import SqliteCore
+from questgraph.server.storage.sqlite_dashboard import SqliteDashboardStore
 from questgraph.server.storage.sqlite_sso import SqliteSsoStore
 
 USER_SELECT = (
@@ -43,7 +46,9 @@ def _entry(row: sqlite3.Row | tuple[Any, ...]) -> Entry:
     return Entry(row[0], row[1], row[2], row[3], bytes(row[4]), row[5])
 
 
-class SqliteStorage(SqliteCommerceStore, SqliteAchievementStore, SqliteSsoStore, SqliteCore):
+class SqlIdentityLeaderboardStore(SqlCore):
+    """Identity and leaderboards in portable SQL (see ``sql_core``)."""
+
     # --- identity ---------------------------------------------------------------------------------
     def insert_org(self, org: Org) -> None:
         self._run("INSERT INTO orgs VALUES (?, ?, ?)", (org.id, org.name, org.created_at))
@@ -73,12 +78,10 @@ class SqliteStorage(SqliteCommerceStore, SqliteAchievementStore, SqliteSsoStore,
         self._run("UPDATE apps SET secret_hash = ? WHERE id = ?", (secret_hash, app_id))
 
     def insert_person(self, alias: str, display_name: str, profile_url: str, age_category: str) -> int:
-        cursor = self._run(
+        return self._insert_id(
             "INSERT INTO persons (alias, display_name, profile_url, age_category) VALUES (?, ?, ?, ?)",
             (alias, display_name, profile_url, age_category),
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     def find_person_by_alias(self, alias: str) -> int | None:
         row = self._one("SELECT id FROM persons WHERE alias = ?", (alias,))
@@ -118,7 +121,7 @@ class SqliteStorage(SqliteCommerceStore, SqliteAchievementStore, SqliteSsoStore,
     def add_friendship(self, person_a: int, person_b: int) -> None:
         with self.transaction():
             for a, b in ((person_a, person_b), (person_b, person_a)):
-                self._conn.execute("INSERT OR IGNORE INTO friendships VALUES (?, ?)", (a, b))
+                self._run("INSERT INTO friendships VALUES (?, ?) ON CONFLICT DO NOTHING", (a, b))
 
     def friends_of(self, person_id: int) -> list[int]:
         return [r[0] for r in self._all("SELECT person_b FROM friendships WHERE person_a = ?", (person_id,))]
@@ -132,14 +135,14 @@ class SqliteStorage(SqliteCommerceStore, SqliteAchievementStore, SqliteSsoStore,
         return None if row is None else UserToken(*row)
 
     def grant_entitlement(self, user_id: int, app_id: int, granted_at: int) -> None:
-        self._run("INSERT OR IGNORE INTO entitlements VALUES (?, ?, ?)", (user_id, app_id, granted_at))
+        self._run("INSERT INTO entitlements VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (user_id, app_id, granted_at))
 
     def is_entitled(self, user_id: int, app_id: int) -> bool:
         return self._one("SELECT 1 FROM entitlements WHERE user_id = ? AND app_id = ?",
                          (user_id, app_id)) is not None
 
     def add_redirect_uri(self, org_id: int, uri: str) -> None:
-        self._run("INSERT OR IGNORE INTO redirect_uris VALUES (?, ?)", (org_id, uri))
+        self._run("INSERT INTO redirect_uris VALUES (?, ?) ON CONFLICT DO NOTHING", (org_id, uri))
 
     def list_redirect_uris(self, org_id: int) -> list[str]:
         return [r[0] for r in self._all("SELECT uri FROM redirect_uris WHERE org_id = ? ORDER BY uri", (org_id,))]
@@ -178,17 +181,32 @@ class SqliteStorage(SqliteCommerceStore, SqliteAchievementStore, SqliteSsoStore,
 
     def delete_leaderboard(self, board_id: int) -> None:
         with self.transaction():
-            self._conn.execute(
+            self._run(
                 "DELETE FROM objects WHERE id IN (SELECT id FROM entries WHERE leaderboard_id = ?)", (board_id,)
             )
-            self._conn.execute("DELETE FROM entries WHERE leaderboard_id = ?", (board_id,))
-            self._conn.execute("DELETE FROM leaderboards WHERE id = ?", (board_id,))
-            self._conn.execute("DELETE FROM objects WHERE id = ?", (board_id,))
+            self._run("DELETE FROM entries WHERE leaderboard_id = ?", (board_id,))
+            self._run("DELETE FROM leaderboards WHERE id = ?", (board_id,))
+            self._run("DELETE FROM objects WHERE id = ?", (board_id,))
 
     def insert_entry(self, entry: Entry) -> None:
         self._run(f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                   (entry.id, entry.leaderboard_id, entry.user_id, entry.score, entry.extra_data,
                    entry.written_us))
+
+    def submit_entry(self, entry: Entry, higher_is_better: bool, force: bool) -> Entry | None:
+        # One upsert decides, in the database, whether the new score wins: two processes submitting
+        # for one user cannot both read the old entry and overwrite each other (issue 6). Upsert with a
+        # WHERE and RETURNING: SQLite 3.35+ and PostgreSQL run the same text.
+        better = ">" if higher_is_better else "<"
+        row = self._returning(
+            f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (leaderboard_id, user_id) DO UPDATE SET score = excluded.score, "
+            "extra_data = excluded.extra_data, written_us = excluded.written_us "
+            f"WHERE ? = 1 OR excluded.score {better} entries.score RETURNING {ENTRY_COLUMNS}",
+            (entry.id, entry.leaderboard_id, entry.user_id, entry.score, entry.extra_data, entry.written_us,
+             int(force)),
+        )
+        return None if row is None else _entry(row)
 
     def update_entry(self, entry: Entry) -> None:
         self._run("UPDATE entries SET score = ?, extra_data = ?, written_us = ? WHERE id = ?",
@@ -230,51 +248,55 @@ class SqliteStorage(SqliteCommerceStore, SqliteAchievementStore, SqliteSsoStore,
 
     def delete_entry(self, entry_id: int) -> None:
         with self.transaction():
-            self._conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
-            self._conn.execute("DELETE FROM objects WHERE id = ?", (entry_id,))
+            self._run("DELETE FROM entries WHERE id = ?", (entry_id,))
+            self._run("DELETE FROM objects WHERE id = ?", (entry_id,))
 
     def delete_all_entries(self, board_id: int) -> None:
         with self.transaction():
-            self._conn.execute(
+            self._run(
                 "DELETE FROM objects WHERE id IN (SELECT id FROM entries WHERE leaderboard_id = ?)", (board_id,)
             )
-            self._conn.execute("DELETE FROM entries WHERE leaderboard_id = ?", (board_id,))
+            self._run("DELETE FROM entries WHERE leaderboard_id = ?", (board_id,))
 
     # --- bulk loading -----------------------------------------------------------------------------
     def bulk_insert_users(self, app_id: int, users: Iterable[tuple[int, str]], granted_at: int | None = None) -> int:
         count = 0
         with self.transaction():
-            if self._conn.execute("SELECT 1 FROM apps WHERE id = ?", (app_id,)).fetchone() is None:
+            if self._one("SELECT 1 FROM apps WHERE id = ?", (app_id,)) is None:
                 raise ValueError(f"no app {app_id}")
-            (person_id,) = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM persons").fetchone()
+            (person_id,) = self._one("SELECT COALESCE(MAX(id), 0) FROM persons")
             for chunk in _chunks(users, BULK_CHUNK):
                 persons, app_users = [], []
                 for user_id, alias in chunk:
                     person_id += 1
                     persons.append((person_id, alias, alias, f"https://questgraph.invalid/profile/{alias}.png"))
                     app_users.append((user_id, app_id, person_id))
-                self._conn.executemany("INSERT INTO persons (id, alias, display_name, profile_url, age_category) "
-                                       "VALUES (?, ?, ?, ?, 'AD')", persons)
-                self._conn.executemany("INSERT INTO objects VALUES (?, 'user')", [(u[0],) for u in app_users])
-                self._conn.executemany("INSERT INTO app_users VALUES (?, ?, ?)", app_users)
+                self._many("INSERT INTO persons (id, alias, display_name, profile_url, age_category) "
+                           "VALUES (?, ?, ?, ?, 'AD')", persons)
+                self._many("INSERT INTO objects VALUES (?, 'user')", [(u[0],) for u in app_users])
+                self._many("INSERT INTO app_users VALUES (?, ?, ?)", app_users)
                 if granted_at is not None:
-                    self._conn.executemany("INSERT INTO entitlements VALUES (?, ?, ?)",
-                                           [(u[0], app_id, granted_at) for u in app_users])
+                    self._many("INSERT INTO entitlements VALUES (?, ?, ?)",
+                               [(u[0], app_id, granted_at) for u in app_users])
                 count += len(chunk)
+            self._after_explicit_ids()
         return count
 
     def bulk_insert_entries(self, entries: Iterable[Entry]) -> int:
         count = 0
         with self.transaction():
             for chunk in _chunks(entries, BULK_CHUNK):
-                self._conn.executemany("INSERT INTO objects VALUES (?, 'entry')", [(e.id,) for e in chunk])
-                self._conn.executemany(
+                self._many("INSERT INTO objects VALUES (?, 'entry')", [(e.id,) for e in chunk])
+                self._many(
                     f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                     [(e.id, e.leaderboard_id, e.user_id, e.score, e.extra_data, e.written_us) for e in chunk],
                 )
                 count += len(chunk)
         return count
 
+
+class SqliteStorage(SqliteCommerceStore, SqliteAchievementStore, SqliteSsoStore, SqliteDashboardStore,
+                    SqlIdentityLeaderboardStore, SqliteCore):
     def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]:
         # A second connection so that a long scan at start-up holds no lock the writer needs.
         conn = sqlite3.connect(self.path) if self.path != ":memory:" else self._conn

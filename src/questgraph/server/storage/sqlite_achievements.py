@@ -1,4 +1,5 @@
-"""SQLite store of achievements, their icons and user proof nonces (see ``storage/achievements.py``).
+"""SQL store of achievements, their icons and user proof nonces (see ``storage/achievements.py``), run by
+SQLite (``SqliteStorage``) and PostgreSQL (``postgres.achievements``) alike.
 
 The SQL is plain and portable on purpose: keyset conditions are written out (no row values), progress is
 replaced by compare-and-set, and a nonce is spent by ``UPDATE … WHERE used = 0`` and its rowcount.
@@ -16,7 +17,7 @@ from questgraph.server.storage.achievements import (
     MediaFile,
     UserNonce,
 )
-from questgraph.server.storage.sqlite_core import SqliteCore
+from questgraph.server.storage.sql_core import SqlCore
 
 DEFINITION_COLUMNS = (
     "id, app_id, api_name, achievement_type, write_policy, target, bitfield_length, is_archived, is_secret, "
@@ -49,7 +50,7 @@ def _keyset(prefix: str, after: Keyset | None, before: Keyset | None) -> tuple[s
     return "", [], f" ORDER BY {prefix}created_us, {prefix}id"
 
 
-class SqliteAchievementStore(SqliteCore):
+class SqliteAchievementStore(SqlCore):
     # --- definitions ------------------------------------------------------------------------------
     def insert_achievement(self, definition: AchievementDefinition) -> None:
         d = definition
@@ -152,10 +153,10 @@ class SqliteAchievementStore(SqliteCore):
 
     def delete_progress_of_user(self, user_id: int) -> int:
         with self.transaction():
-            self._conn.execute(
+            self._run(
                 "DELETE FROM objects WHERE id IN (SELECT id FROM achievement_progress WHERE user_id = ?)", (user_id,)
             )
-            return self._conn.execute("DELETE FROM achievement_progress WHERE user_id = ?", (user_id,)).rowcount
+            return self._run("DELETE FROM achievement_progress WHERE user_id = ?", (user_id,)).rowcount
 
     # --- image files ------------------------------------------------------------------------------
     def insert_media(self, media: MediaFile) -> None:

@@ -1,11 +1,12 @@
-"""SQLite store of the IAP catalogue, the purchase history and subscriptions (``storage/commerce.py``)."""
+"""SQL store of the IAP catalogue, the purchase history and subscriptions (``storage/commerce.py``), shared
+by SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from questgraph.server.storage.commerce import IapItem, Purchase, Subscription
-from questgraph.server.storage.sqlite_core import SqliteCore
+from questgraph.server.storage.sql_core import SqlCore
 
 ITEM_COLUMNS = (
     "id, app_id, sku, item_type, name, description, price_hundredths, currency, offer_id, subscription_term, "
@@ -24,7 +25,7 @@ def _sub(row: Any) -> Subscription:
     return Subscription(*values)
 
 
-class SqliteCommerceStore(SqliteCore):
+class SqliteCommerceStore(SqlCore):
     # --- catalogue --------------------------------------------------------------------------------
     def insert_iap_item(self, item: IapItem) -> None:
         self._run(f"INSERT INTO iap_items ({ITEM_COLUMNS}) VALUES ({', '.join('?' * 16)})",

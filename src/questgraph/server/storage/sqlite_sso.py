@@ -1,11 +1,12 @@
-"""SQLite implementation of the account-linking store (storage/sso.py). Plain portable SQL; single use is a
-conditional ``UPDATE … WHERE used_at IS NULL`` whose row count says who won (D32, D34)."""
+"""SQL implementation of the account-linking store (storage/sso.py), shared by SQLite and PostgreSQL.
+Plain portable SQL; single use is a conditional ``UPDATE … WHERE used_at IS NULL`` whose row count says
+who won (D32, D34)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from questgraph.server.storage.sqlite_core import SqliteCore
+from questgraph.server.storage.sql_core import SqlCore
 from questgraph.server.storage.sso import (
     OrgMember,
     Person,
@@ -27,7 +28,7 @@ def _member(row: Any) -> OrgMember:
     return OrgMember(int(row[0]), int(row[1]), Person(*row[2:]))
 
 
-class SqliteSsoStore(SqliteCore):
+class SqliteSsoStore(SqlCore):
     # --- people -----------------------------------------------------------------------------------
     def get_person(self, person_id: int) -> Person | None:
         row = self._one(f"SELECT {_PERSON} FROM persons p WHERE p.id = ?", (person_id,))

@@ -1,0 +1,259 @@
+"""Choosing the rank index (``Settings.rank_index``) and keeping it valid for the server.
+
+The in-memory index lives in one process: it is built at start-up and after a reset or import, and is
+always ready afterwards. The Redis index is shared by every process of a deployment and can be lost
+under them (FLUSHALL, a restart without persistence, eviction), so its keeper checks it on every Graph
+request (one MGET), rebuilds it from the database when it is lost (one process at a time, under a Redis
+lock), and meanwhile Graph calls answer 503 code 2, is_transient true (D7) rather than wrong ranks.
+
+Which database state an index was built from is recorded as an epoch: a random token kept in the
+database's settings (a reset or an import replaces it) and copied into the index's ready marker. At
+start-up a process rebuilds only when the two differ, so restarting one replica of many costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from questgraph.server.errors import Unavailable
+from questgraph.server.ranking.index import InMemoryRankIndex, RankIndex
+from questgraph.server.ranking.keys import sort_key
+
+if TYPE_CHECKING:  # redis is an optional dependency (the "redis" extra): imported only when used
+    from questgraph.server.ranking.redis_index import RedisRankIndex
+
+log = logging.getLogger("questgraph.ranking")
+EPOCH_SETTING = "rank_index_epoch"
+MEMORY = "memory"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+State = Literal["ready", "rebuilding", "lost", "down"]
+
+
+class IndexUnavailable(Unavailable):
+    """The shared rank index is being rebuilt or cannot be reached: a 503 code 2, is_transient (D7)."""
+
+
+def index_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that mean "the rank index backend failed" (answered as a transient 503, D7)."""
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:
+        return ()
+    return (RedisError,)
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for logs, health answers and namespaces."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class _Storage(Protocol):
+    """The little of ``Storage`` the keeper uses (boards and their entries, the settings table)."""
+
+    def get_setting(self, key: str) -> str | None: ...
+    def set_setting(self, key: str, value: str) -> None: ...
+    def get_leaderboard(self, leaderboard_id: int) -> Any: ...
+    def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]: ...
+
+
+class IndexKeeper(Protocol):
+    kind: str
+    rebuilds: int
+
+    def bind(self, storage: _Storage, build: Callable[[], object]) -> None: ...
+    def state(self) -> State: ...
+    def check(self) -> None:
+        """Per Graph request: return when the index can be read, else raise ``IndexUnavailable``."""
+        ...
+
+    def rebuild(self, force: bool = True) -> None: ...
+    def exclusive(self) -> AbstractContextManager[None]: ...
+    def detached(self) -> AbstractContextManager[None]:
+        """Index writes are skipped inside (a rebuild follows): applying a world before serving."""
+        ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+def open_rank_index(url: str | None, database: str) -> tuple[RankIndex, IndexKeeper]:
+    """``None``/``memory`` → in memory; ``redis://…`` (or ``rediss://``, ``unix://``) → Redis."""
+    if not url or url == MEMORY:
+        memory = InMemoryRankIndex()
+        return memory, MemoryKeeper(memory)
+    if url.split("://", 1)[0] in REDIS_SCHEMES:
+        try:
+            from questgraph.server.ranking.redis_index import RedisRankIndex
+        except ImportError as exc:
+            raise RuntimeError("a redis:// rank index needs the Redis client: pip install 'questgraph[redis]'") from exc
+        index = RedisRankIndex.from_url(url, default_namespace(database))
+        return index, RedisKeeper(index, url)
+    raise ValueError(f"unsupported rank index {redacted(url)!r}: use 'memory' or redis://host:port/db")
+
+
+def default_namespace(database: str) -> str:
+    """A namespace per database, so two deployments sharing one Redis never share boards.
+
+    A database URL names one database wherever it is used (without its password); a SQLite file is
+    local to its host, so its host name is part of its identity.
+    """
+    if "://" in database and not database.startswith("sqlite:"):
+        identity = redacted(database)
+    else:
+        path = database if database == ":memory:" else os.path.abspath(database)
+        identity = f"sqlite:{socket.gethostname()}:{path}"
+        if database == ":memory:":  # a private database: a private namespace
+            identity += f":{os.getpid()}:{secrets.token_hex(8)}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+def _reload(storage: _Storage, index: RankIndex, board_id: int) -> None:
+    board = storage.get_leaderboard(board_id)
+    if board is None:
+        index.clear(board_id)
+        return
+    index.load(board_id, [sort_key(board.sort_order, score, written_us, entry_id)
+                          for _, entry_id, score, written_us in storage.iter_entry_keys(board_id)])
+
+
+class MemoryKeeper:
+    kind = MEMORY
+
+    def __init__(self, index: InMemoryRankIndex) -> None:
+        self.index = index
+        self.rebuilds = 0
+        self._build: Callable[[], object] = lambda: None
+
+    def bind(self, storage: _Storage, build: Callable[[], object]) -> None:
+        self._build = build
+
+    def state(self) -> State:
+        return "ready"
+
+    def check(self) -> None:
+        return None
+
+    def rebuild(self, force: bool = True) -> None:
+        self.index.reset()
+        self._build()
+        self.rebuilds += 1
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def detached(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()  # in-memory writes are harmless; the start-up build resets them
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": MEMORY, "state": "ready"}
+
+
+class RedisKeeper:
+    kind = "redis"
+
+    def __init__(self, index: RedisRankIndex, url: str) -> None:
+        self.index = index
+        self.url = redacted(url)
+        self.rebuilds = 0
+        self._storage: _Storage | None = None
+        self._build: Callable[[], object] = lambda: None
+        self._background: threading.Thread | None = None
+        self._guard = threading.Lock()
+
+    def bind(self, storage: _Storage, build: Callable[[], object]) -> None:
+        self._storage, self._build = storage, build
+
+    def state(self) -> State:
+        return self.index.state()
+
+    def check(self) -> None:
+        state = self.index.state()
+        if state == "ready":
+            return
+        if state == "down":
+            raise IndexUnavailable("The rank index (Redis) is unavailable. Please retry shortly.")
+        if state == "lost":
+            self._rebuild_in_background()
+        raise IndexUnavailable("The rank index is being rebuilt. Please retry shortly.")
+
+    def _epoch(self) -> str:
+        assert self._storage is not None, "bind() first"
+        epoch = self._storage.get_setting(EPOCH_SETTING)
+        if epoch is None:
+            epoch = secrets.token_hex(16)
+            self._storage.set_setting(EPOCH_SETTING, epoch)
+        return epoch
+
+    def _run_rebuild(self) -> None:
+        storage = self._storage
+        assert storage is not None, "bind() first"
+        started = time.monotonic()
+        self.index.rebuild(self._build, lambda board_id: _reload(storage, self.index, board_id), self._epoch())
+        self.rebuilds += 1
+        log.info("rank index (redis) rebuilt in %.1fs", time.monotonic() - started)
+
+    def rebuild(self, force: bool = True) -> None:
+        """``force``: rebuild now (waiting for another rebuilder); else only if the index is not the
+        database's (start-up), and not at all while another process is already rebuilding it."""
+        if force:
+            with self.index.exclusive():
+                self._run_rebuild()
+            return
+        if self.index.marker() == self._epoch():
+            return
+        if not self.index.try_lock():
+            return  # another process rebuilds; requests answer 503 until it is done
+        try:
+            self._run_rebuild()
+        finally:
+            self.index.release_lock()
+
+    def _rebuild_in_background(self) -> None:
+        with self._guard:
+            if self._background is not None and self._background.is_alive():
+                return
+            self._background = threading.Thread(target=self._rebuild_if_lost, name="rank-index-rebuild",
+                                                daemon=True)
+            self._background.start()
+
+    def _rebuild_if_lost(self) -> None:
+        try:
+            if not self.index.try_lock():
+                return
+            try:
+                if self.index.state() == "ready":
+                    return
+                log.warning("rank index (redis) lost: rebuilding it from the database")
+                self._run_rebuild()
+            finally:
+                self.index.release_lock()
+        except Exception:
+            log.exception("rebuilding the rank index failed; the next request retries")
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        return self.index.exclusive()
+
+    @contextlib.contextmanager
+    def detached(self) -> Iterator[None]:
+        self.index.detached = True
+        try:
+            yield
+        finally:
+            self.index.detached = False
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "redis", "state": self.index.state()}

@@ -1,0 +1,373 @@
+"""The rank index in Redis, shared by every server process of a deployment (issue 6, D14, D22).
+
+Layout, under ``<prefix>:{<namespace>}:`` (the braces are a Redis Cluster hash tag, so every key of a
+deployment lives in one slot and the Lua scripts below may touch several of them):
+
+- ``z:<board>``: a sorted set whose members are the entries' D14 keys as 24 fixed-width big-endian bytes,
+  all with score 0. A sorted-set score is a double (53-bit mantissa), which would merge different int64
+  scores; with equal scores Redis orders members by memcmp, and fixed-width big-endian bytes compare
+  exactly like the integers they encode. So the order is exact over the whole key range.
+- ``h:<board>``: a hash entry id → that entry's member, to find and replace an entry's old key.
+- ``ready``: the marker saying the index matches the database. It is set only at the end of a build; a
+  FLUSHALL, a Redis restart without persistence or an eviction removes it, and every read checks it in the
+  same transaction, so a lost index answers ``IndexUnavailable`` (a 503, D7) instead of wrong ranks.
+- ``lock``: the rebuild lock (``SET NX PX`` with an owner token), so one process rebuilds at a time.
+- ``dirty``: boards written while the marker was absent. The rebuilder reloads them before it sets the
+  marker, so a write committed while a rebuild was reading the database is never lost from the index.
+
+Reads are O(log n) (D22): ZCARD O(1), ZLEXCOUNT O(log n), ZRANGE by index O(log n + m), HGET O(1).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis
+from redis.exceptions import RedisError
+
+from questgraph.server.ranking.keeper import IndexUnavailable, State
+
+log = logging.getLogger("questgraph.ranking")
+
+KEY_BYTES = 24  # keys.sort_key packs three unsigned 64-bit fields: < 2**192
+KEY_LIMIT = 2 ** (8 * KEY_BYTES)
+_ENTRY_MASK = 2**64 - 1
+LOAD_CHUNK = 5_000
+LOCK_TTL_MS = 30_000
+
+# put: drop the entry's old member, add the new one, remember it; mark the board dirty while not ready
+# (the last argument is '0' for the rebuilder's own writes, which must not mark what it is settling).
+_PUT = """
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then redis.call('ZREM', KEYS[1], old) end
+redis.call('ZADD', KEYS[1], 0, ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SADD', KEYS[4], ARGV[3]) end
+return 1
+"""
+_REMOVE = """
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then
+  redis.call('ZREM', KEYS[1], old)
+  redis.call('HDEL', KEYS[2], ARGV[1])
+end
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SADD', KEYS[4], ARGV[2]) end
+return 1
+"""
+# clear and load (which replaces a board with keys staged under temporary names, KEYS[5] and KEYS[6]).
+_REPLACE = """
+redis.call('DEL', KEYS[1], KEYS[2])
+if ARGV[2] == '1' then
+  redis.call('RENAME', KEYS[5], KEYS[1])
+  redis.call('RENAME', KEYS[6], KEYS[2])
+  redis.call('PERSIST', KEYS[1])
+  redis.call('PERSIST', KEYS[2])
+end
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SADD', KEYS[4], ARGV[1]) end
+return 1
+"""
+# The marker goes up only when no board was written since the rebuilder last looked (see ``dirty``).
+_FINISH = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+if redis.call('SCARD', KEYS[3]) > 0 then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
+_TAKE_DIRTY = """
+local boards = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return boards
+"""
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def pack(key: int) -> bytes:
+    return key.to_bytes(KEY_BYTES, "big")
+
+
+def unpack(member: bytes) -> int:
+    return int.from_bytes(member, "big")
+
+
+def split_url(url: str) -> tuple[str, str, str | None]:
+    """``redis://host:port/db?prefix=…&namespace=…`` → (URL for redis-py, prefix, namespace or None)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    ours = {k: v for k, v in query if k in ("prefix", "namespace")}
+    rest = [(k, v) for k, v in query if k not in ("prefix", "namespace")]
+    return urlunsplit(parts._replace(query=urlencode(rest))), ours.get("prefix") or "questgraph", ours.get("namespace")
+
+
+class RedisRankIndex:
+    """``RankIndex`` over Redis, plus the lifecycle a shared index needs (state, rebuild lock, marker)."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "questgraph", namespace: str = "default") -> None:
+        self.client = client
+        self.base = f"{prefix}:{{{namespace}}}:"
+        self._put = client.register_script(_PUT)
+        self._remove = client.register_script(_REMOVE)
+        self._replace = client.register_script(_REPLACE)
+        self._finish = client.register_script(_FINISH)
+        self._take_dirty = client.register_script(_TAKE_DIRTY)
+        self._extend = client.register_script(_EXTEND)
+        self._release = client.register_script(_RELEASE)
+        self._lock_token: str | None = None  # set while this process holds the rebuild lock
+        self._lock_touched = 0.0
+        # A write that failed half-way (Redis went away after the database commit) leaves the index
+        # suspect: the next time Redis answers, this process drops the marker so the index is rebuilt.
+        self._suspect = False
+        self._guard = threading.Lock()
+        self._local = threading.local()  # .rebuilding: this thread is the rebuilder
+        self.detached = False  # writes skipped: a world applied before serving, rebuilt at start-up
+
+    def _mark(self) -> str:
+        return "0" if getattr(self._local, "rebuilding", False) else "1"
+
+    @classmethod
+    def from_url(cls, url: str, default_namespace: str) -> RedisRankIndex:
+        plain, prefix, namespace = split_url(url)
+        # Short timeouts: a stopped Redis must turn into a prompt 503, not a hung request.
+        client = redis.Redis.from_url(plain, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
+        return cls(client, prefix, namespace or default_namespace)
+
+    # --- key names ----------------------------------------------------------------------------------
+    def _z(self, board_id: int) -> str:
+        return f"{self.base}z:{board_id}"
+
+    def _h(self, board_id: int) -> str:
+        return f"{self.base}h:{board_id}"
+
+    @property
+    def _ready(self) -> str:
+        return f"{self.base}ready"
+
+    @property
+    def _lock(self) -> str:
+        return f"{self.base}lock"
+
+    @property
+    def _dirty(self) -> str:
+        return f"{self.base}dirty"
+
+    # --- RankIndex: writes --------------------------------------------------------------------------
+    def _write(self, run: Any) -> None:
+        if self.detached:
+            return
+        try:
+            run()
+        except RedisError:
+            self._suspect = True
+            raise
+
+    def reset(self) -> None:
+        """Delete every key of this namespace but the rebuild lock (its holder is the one resetting)."""
+        pattern = _glob_escape(self.base) + "*"
+        lock = self._lock.encode()
+        batch: list[bytes] = []
+        for name in self.client.scan_iter(match=pattern, count=1000):
+            if name != lock:
+                batch.append(name)
+            if len(batch) >= 1000:
+                self.client.unlink(*batch)
+                batch = []
+        if batch:
+            self.client.unlink(*batch)
+
+    def put(self, board_id: int, entry_id: int, key: int) -> None:
+        self._write(lambda: self._put(keys=[self._z(board_id), self._h(board_id), self._ready, self._dirty],
+                                      args=[entry_id, pack(key), board_id, self._mark()]))
+
+    def remove(self, board_id: int, entry_id: int) -> None:
+        self._write(lambda: self._remove(keys=[self._z(board_id), self._h(board_id), self._ready, self._dirty],
+                                         args=[entry_id, board_id, self._mark()]))
+
+    def clear(self, board_id: int) -> None:
+        unused = f"{self.base}tmp:unused"
+        self._write(lambda: self._replace(keys=[self._z(board_id), self._h(board_id), self._ready, self._dirty,
+                                                unused, unused], args=[board_id, "0", self._mark()]))
+
+    def load(self, board_id: int, keys: Iterable[int]) -> None:
+        """Replace the board with ``keys`` (entry ids are the keys' low 64 bits, as in memory).
+
+        Big boards are staged in chunks under temporary names and swapped in with one atomic step, so
+        readers never see half a board and the command sizes stay bounded.
+        """
+        token = secrets.token_hex(8)
+        tmp_z, tmp_h = f"{self.base}tmp:{token}:z:{board_id}", f"{self.base}tmp:{token}:h:{board_id}"
+        staged = False
+
+        def run() -> None:
+            nonlocal staged
+            try:
+                for chunk in _chunks(keys, LOAD_CHUNK):
+                    members = [pack(k) for k in chunk]
+                    pipe = self.client.pipeline(transaction=False)
+                    pipe.zadd(tmp_z, dict.fromkeys(members, 0))
+                    pipe.hset(tmp_h, mapping={k & _ENTRY_MASK: m for k, m in zip(chunk, members, strict=True)})
+                    pipe.pexpire(tmp_z, 10 * LOCK_TTL_MS)  # a crashed loader leaves no garbage for long
+                    pipe.pexpire(tmp_h, 10 * LOCK_TTL_MS)
+                    pipe.execute()
+                    staged = True
+                    self.touch_lock()
+                self._replace(keys=[self._z(board_id), self._h(board_id), self._ready, self._dirty, tmp_z, tmp_h],
+                              args=[board_id, "1" if staged else "0", self._mark()])
+            finally:
+                if staged:
+                    self.client.unlink(tmp_z, tmp_h)  # no-op after the rename; cleans up after a failure
+
+        self._write(run)
+
+    # --- RankIndex: reads (each checks the marker in the same transaction) --------------------------
+    def _read(self, command: str, *args: Any) -> Any:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.exists(self._ready)
+        getattr(pipe, command)(*args)
+        ready, value = pipe.execute()
+        if not ready:
+            raise IndexUnavailable("The rank index is being rebuilt. Please retry shortly.")
+        return value
+
+    def count(self, board_id: int) -> int:
+        return int(self._read("zcard", self._z(board_id)))
+
+    def key_of(self, board_id: int, entry_id: int) -> int | None:
+        member = self._read("hget", self._h(board_id), entry_id)
+        return None if member is None else unpack(member)
+
+    def position_of(self, board_id: int, key: int) -> int:
+        if key <= 0:
+            return 0
+        if key >= KEY_LIMIT:  # past every possible key, e.g. the key after the last cursor
+            return self.count(board_id)
+        return int(self._read("zlexcount", self._z(board_id), "-", b"(" + pack(key)))
+
+    def keys_between(self, board_id: int, start: int, stop: int) -> list[int]:
+        start, stop = max(start, 0), max(stop, 0)
+        if stop <= start:
+            return []
+        return [unpack(m) for m in self._read("zrange", self._z(board_id), start, stop - 1)]
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+    def state(self) -> State:
+        """One round trip: ready (marker set), rebuilding (lock held), lost (neither) or down."""
+        try:
+            if self._suspect:
+                self.client.delete(self._ready)
+                self._suspect = False
+                log.warning("rank index: a write failed half-way; dropping the marker to rebuild")
+            ready, lock = self.client.mget(self._ready, self._lock)
+        except RedisError:
+            return "down"
+        if ready is not None:
+            return "ready"
+        return "rebuilding" if lock is not None else "lost"
+
+    def try_lock(self) -> bool:
+        with self._guard:
+            if self._lock_token is not None:
+                return True
+            token = secrets.token_hex(16)
+            if self.client.set(self._lock, token, nx=True, px=LOCK_TTL_MS):
+                self._lock_token, self._lock_touched = token, time.monotonic()
+                return True
+            return False
+
+    def touch_lock(self) -> None:
+        """Keep the lock through a long build (called between chunks; at most one call a second)."""
+        token = self._lock_token
+        if token is None or time.monotonic() - self._lock_touched < 1:
+            return
+        if not self._extend(keys=[self._lock], args=[token, LOCK_TTL_MS]):
+            raise IndexUnavailable("The rank index rebuild lost its lock; another process took over")
+        self._lock_touched = time.monotonic()
+
+    def release_lock(self) -> None:
+        with self._guard:
+            token, self._lock_token = self._lock_token, None
+        if token is not None:
+            try:
+                self._release(keys=[self._lock], args=[token])
+            except RedisError:
+                log.warning("rank index: could not release the rebuild lock; it expires by itself")
+
+    @contextmanager
+    def exclusive(self, wait_seconds: float = 60.0) -> Iterator[None]:
+        """Hold the rebuild lock (waiting for another holder) and keep the index not-ready meanwhile."""
+        if self._lock_token is not None:  # re-entrant: reset() → build_index() in one process
+            yield
+            return
+        deadline = time.monotonic() + wait_seconds
+        while not self.try_lock():
+            if time.monotonic() > deadline:
+                raise IndexUnavailable("Another process is rebuilding the rank index. Please retry shortly.")
+            time.sleep(0.05)
+        try:
+            self.client.delete(self._ready)
+            yield
+        finally:
+            self.release_lock()
+
+    def marker(self) -> str | None:
+        """The epoch the index was built from (see keeper.py), or None when it is not ready."""
+        value = self.client.get(self._ready)
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    def rebuild(self, build: Callable[[], object], reload_board: Callable[[int], None], epoch: str,
+                rounds: int = 20) -> None:
+        """With the lock held: empty the namespace, ``build()``, reload boards written meanwhile, then
+        set the marker to ``epoch``. ``reload_board(board_id)`` reloads one board from the database."""
+        token = self._lock_token
+        if token is None:
+            raise RuntimeError("rebuild() needs the rebuild lock")
+        self._local.rebuilding = True
+        try:
+            self.client.delete(self._ready)
+            self.reset()
+            build()
+            for _ in range(rounds):
+                self.touch_lock()
+                done = self._finish(keys=[self._ready, self._lock, self._dirty], args=[token, epoch])
+                if done == 1:
+                    return
+                if done == -1:
+                    raise IndexUnavailable("The rank index rebuild lost its lock; another process took over")
+                for board in self._take_dirty(keys=[self._dirty]):
+                    reload_board(int(board))
+        finally:
+            self._local.rebuilding = False
+        raise IndexUnavailable("The rank index could not settle: boards keep changing during the rebuild")
+
+    def mark_ready(self, epoch: str = "standalone") -> None:
+        """Declare the index valid without a build: tests of the index on its own."""
+        self.client.set(self._ready, epoch)
+
+
+def _chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)

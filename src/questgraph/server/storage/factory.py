@@ -1,0 +1,52 @@
+"""Which backend a database setting names (issue 6): ``postgresql://…`` (or ``postgres://…``) is
+PostgreSQL; ``sqlite:///path``, a plain file path and ``:memory:`` are SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from questgraph.server.storage.interface import Storage
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite://"
+
+
+def is_postgres(database: str) -> bool:
+    return database.startswith(POSTGRES_SCHEMES)
+
+
+def sqlite_path(database: str) -> str:
+    """The SQLite file of a setting: ``sqlite:///rel.db`` is ``rel.db``, ``sqlite:////abs.db`` is ``/abs.db``
+    (SQLAlchemy's convention), ``sqlite://`` alone is ``:memory:``."""
+    if database.startswith(SQLITE_SCHEME):
+        rest = database[len(SQLITE_SCHEME):]
+        return rest[1:] if rest.startswith("/") and rest != "/" else ":memory:"
+    return database
+
+
+def open_storage(database: str) -> Storage:
+    if is_postgres(database):
+        try:
+            from questgraph.server.storage.postgres import PostgresStorage
+        except ImportError as exc:  # the optional dependency is missing
+            raise RuntimeError("a postgresql:// database needs the PostgreSQL driver: "
+                               "pip install 'questgraph[postgres]'") from exc
+        return PostgresStorage(database)
+    from questgraph.server.storage.sqlite import SqliteStorage
+
+    return SqliteStorage(sqlite_path(database))
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that mean "the database failed" (answered as a transient 503, D7) on any backend."""
+    errors: list[type[Exception]] = [sqlite3.Error]
+    try:
+        import psycopg
+    except ImportError:
+        pass
+    else:
+        errors.append(psycopg.Error)
+    return tuple(errors)
+
+
+DATABASE_ERRORS = database_errors()

@@ -1,0 +1,161 @@
+"""PostgreSQL's part of every store: a connection pool, versioned migrations from
+``migrations/postgres/``, transactions, and the execution methods the portable feature SQL runs on.
+
+The feature stores are the same classes SQLite runs (``sql_core``); their ``?`` placeholders become
+psycopg's ``%s`` here. Isolation is PostgreSQL's default, READ COMMITTED: every statement sees what
+other processes committed before it started, and an ``UPDATE … WHERE`` re-checks its condition on the
+newest version of a row after waiting for a concurrent writer. That is what makes the compare-and-set
+and single-use statements of the feature stores atomic across server processes (issue 6).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from questgraph.server.storage.sql_core import SqlCore
+from questgraph.server.storage.sqlite_core import migrations
+
+log = logging.getLogger("questgraph.storage")
+
+# pg_advisory_xact_lock key taken while migrating, so that processes starting together on one database
+# apply each migration once (the others wait, then find it done). Any constant: "qgmigr" in ASCII.
+MIGRATION_LOCK = 0x7167_6D69_6772
+POOL_MIN, POOL_MAX = 1, 8
+CONNECT_TIMEOUT_S = 10.0
+
+
+@functools.lru_cache(maxsize=1024)
+def to_pg(sql: str) -> str:
+    """SQLite's ``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled). The shared SQL has no
+    ``?`` inside string literals, which this relies on."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The row count of a write, kept after its cursor is gone."""
+
+    rowcount: int
+
+
+def table_order() -> list[str]:
+    """Every table the migrations create, in creation order (parents before children). PostgreSQL keeps
+    no creation order of its own, so it is read from the scripts."""
+    order: list[str] = []
+    for _, script in migrations("postgres"):
+        order.extend(re.findall(r"^CREATE TABLE (\w+)", script, flags=re.MULTILINE))
+    return order
+
+
+class PostgresCore(SqlCore):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()  # the connection of this thread's open transaction, if any
+        self._pool = ConnectionPool(url, min_size=POOL_MIN, max_size=POOL_MAX, kwargs={"autocommit": True},
+                                    open=False, name="questgraph", timeout=CONNECT_TIMEOUT_S)
+        self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+        self._tables = table_order()
+        self._migrate()
+        self._columns = {table: self._read_columns(table) for table in self._tables}
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self.transaction():
+            conn = self._conn()
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            for version, script in migrations("postgres"):
+                if version in done:
+                    continue
+                log.info("applying schema migration %d (PostgreSQL)", version)
+                conn.execute(script)  # no parameters: the simple protocol runs a whole script
+                conn.execute("INSERT INTO schema_migrations VALUES (%s, now()::text)", (version,))
+
+    def close(self) -> None:
+        self._pool.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        if getattr(self._local, "conn", None) is not None:
+            yield  # nested: joins the outer transaction, which commits or rolls back as a whole
+            return
+        with self._pool.connection() as conn:
+            self._local.conn = conn
+            try:
+                with conn.transaction():
+                    yield
+            finally:
+                self._local.conn = None
+
+    def _conn(self) -> psycopg.Connection[Any]:
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        assert conn is not None, "only inside transaction()"
+        return conn
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[psycopg.Connection[Any]]:
+        """The open transaction's connection, or a pooled one in autocommit for a lone read."""
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+        else:
+            with self._pool.connection() as pooled:
+                yield pooled
+
+    # --- execution --------------------------------------------------------------------------------
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> Done:
+        with self.transaction():
+            return Done(self._conn().execute(to_pg(sql), params).rowcount)
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._reader() as conn:
+            return conn.execute(to_pg(sql), params).fetchone()
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._reader() as conn:
+            return conn.execute(to_pg(sql), params).fetchall()
+
+    def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self.transaction(), self._conn().cursor() as cursor:
+            cursor.executemany(to_pg(sql), rows)
+
+    def _returning(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self.transaction():
+            return self._conn().execute(to_pg(sql), params).fetchone()
+
+    # --- schema -----------------------------------------------------------------------------------
+    def tables(self) -> list[str]:
+        return list(self._tables)
+
+    def _read_columns(self, table: str) -> dict[str, tuple[bool, bool]]:
+        """Column name → (holds bytes, is an identity column)."""
+        rows = self._all("SELECT column_name, data_type, is_identity FROM information_schema.columns "
+                         "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+                         (table,))
+        return {str(r[0]): (r[1] == "bytea", r[2] == "YES") for r in rows}
+
+    def _blob_columns(self, table: str) -> dict[str, bool]:
+        return {name: blob for name, (blob, _) in self._columns[table].items()}
+
+    def _export_order(self, table: str) -> str:
+        # Every column in order: the key columns come first in every table, so this is key order.
+        return ", ".join(str(n) for n in range(1, len(self._columns[table]) + 1))
+
+    def _after_explicit_ids(self) -> None:
+        for table, columns in self._columns.items():
+            for name, (_, identity) in columns.items():
+                if identity:
+                    # The next generated id follows the largest one written explicitly.
+                    self._one(f"SELECT setval(pg_get_serial_sequence('{table}', '{name}'), "
+                              f"COALESCE(MAX({name}), 0) + 1, false) FROM {table}")
