@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from questgraph.server.auth.access import require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound
@@ -292,12 +293,7 @@ class AchievementService:
 
     # --- who may touch what -------------------------------------------------------------------------
     def app_of_path(self, caller: Caller, app_id: int) -> None:
-        """A path's app id must be the token's app: another app's is a 403, an unknown id a 404 (D7)."""
-        if caller.app.id == app_id:
-            return
-        if self.storage.get_app(app_id) is None:
-            raise NotFound(f"Unsupported request. Object with ID '{app_id}' does not exist")
-        raise Forbidden("The access token belongs to another app")
+        require_path_app(self.storage, caller, app_id)
 
     def user_of_path(self, caller: Caller, user_id: int) -> User:
         """The path's user: one of the token's app (403 otherwise, 404 when unknown); a user token may name

@@ -150,13 +150,8 @@ def _render_page(request: GraphRequest, page: Page, node: NodeType) -> dict[str,
     selection = request.fields(node)
     body: dict[str, Any] = {"data": [node.render(row, selection) for row in page.rows]}
     if page.keys:
-        first, last = encode_cursor(page.keys[0]), encode_cursor(page.keys[-1])
-        paging: dict[str, Any] = {"cursors": {"before": first, "after": last}}
-        if page.has_previous:
-            paging["previous"] = request.page_url("before", first)
-        if page.has_next:
-            paging["next"] = request.page_url("after", last)
-        body["paging"] = paging
+        body["paging"] = request.paging(encode_cursor(page.keys[0]), encode_cursor(page.keys[-1]),
+                                        page.has_previous, page.has_next)
     return body
 
 

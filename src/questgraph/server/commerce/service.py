@@ -16,10 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
+from questgraph.server.auth.access import require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.commerce.terms import DAY, TERMS, TRIAL_TYPES, add_terms, term_seconds_hint
-from questgraph.server.errors import Forbidden, InvalidParameter, NotFound
+from questgraph.server.errors import Forbidden, InvalidParameter
 from questgraph.server.graph.params import parse_id
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.storage.commerce import IapItem, Purchase, Subscription
@@ -201,12 +202,7 @@ class CommerceService:
 
     # --- who and which app (D7, D27) ---------------------------------------------------------------
     def app_of_path(self, caller: Caller, app_id: int | None) -> None:
-        """A path app id must be the token's app: another app is a 403, an unknown id a 404 (D7)."""
-        if app_id is None or caller.app.id == app_id:
-            return
-        if self.storage.get_app(app_id) is None:
-            raise NotFound(f"Unsupported request. Object with ID '{app_id}' does not exist")
-        raise Forbidden("The access token belongs to another app")
+        require_path_app(self.storage, caller, app_id)
 
     def target_user(self, caller: Caller, user_id: str | None, key: str = "user_id") -> User:
         """D27: required with an app token (a user of its app); absent or the token's own user with a user

@@ -203,13 +203,8 @@ def _paged(request: GraphRequest, rows: list[T], key: Callable[[T], CursorKey], 
     )
     body: dict[str, Any] = {"data": [render(r) for r in page.rows]}
     if page.first is not None and page.last is not None:
-        first, last = encode_cursor(page.first), encode_cursor(page.last)
-        paging: dict[str, Any] = {"cursors": {"before": first, "after": last}}
-        if page.has_previous:
-            paging["previous"] = request.page_url("before", first)
-        if page.has_next:
-            paging["next"] = request.page_url("after", last)
-        body["paging"] = paging
+        body["paging"] = request.paging(encode_cursor(page.first), encode_cursor(page.last),
+                                        page.has_previous, page.has_next)
     return body
 
 

@@ -61,6 +61,16 @@ class GraphRequest:
         node.validate(selection)
         return selection
 
+    def paging(self, first: str, last: str, has_previous: bool, has_next: bool) -> dict[str, Any]:
+        """The ``paging`` object of a page whose rows span cursors ``first``..``last`` (D21): opaque cursors,
+        and absolute ``previous``/``next`` links only where such a page exists."""
+        paging: dict[str, Any] = {"cursors": {"before": first, "after": last}}
+        if has_previous:
+            paging["previous"] = self.page_url("before", first)
+        if has_next:
+            paging["next"] = self.page_url("after", last)
+        return paging
+
     def page_url(self, cursor_name: str, cursor: str) -> str:
         """This request again, every parameter and the token included, at another cursor (D21)."""
         # Every value of every key, in order: a repeated list (user_ids=1&user_ids=2) stays whole, and a key

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from questgraph.server.auth.access import require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound, NotRanked
@@ -165,12 +166,7 @@ class LeaderboardService:
 
     # --- boards -----------------------------------------------------------------------------------
     def app_of_path(self, caller: Caller, app_id: int) -> None:
-        """A path's app id must be the token's app: another app's is a 403, an unknown id a 404 (D7)."""
-        if caller.app.id == app_id:
-            return
-        if self.storage.get_app(app_id) is None:
-            raise NotFound(f"Unsupported request. Object with ID '{app_id}' does not exist")
-        raise Forbidden("The access token belongs to another app")
+        require_path_app(self.storage, caller, app_id)
 
     def board(self, caller: Caller, api_name: str) -> Leaderboard:
         board = self.storage.find_leaderboard(caller.app.id, api_name)

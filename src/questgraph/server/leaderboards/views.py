@@ -132,16 +132,9 @@ def register(router: Router, objects: ObjectKinds, service: LeaderboardService) 
         body: dict[str, Any] = {"data": [ENTRY_NODE.render(r, selection) for r in page.rows]}
         if params.boolean("summary"):
             body["summary"] = {"total_count": page.total_count}
-        paging: dict[str, Any] = {}
         if page.keys:
-            first, last = encode_cursor(page.keys[0]), encode_cursor(page.keys[-1])
-            paging["cursors"] = {"before": first, "after": last}
-            if page.has_previous:
-                paging["previous"] = request.page_url("before", first)
-            if page.has_next:
-                paging["next"] = request.page_url("after", last)
-        if paging:
-            body["paging"] = paging
+            body["paging"] = request.paging(encode_cursor(page.keys[0]), encode_cursor(page.keys[-1]),
+                                            page.has_previous, page.has_next)
         return body
 
     def remove_all(request: GraphRequest) -> dict[str, Any]:
