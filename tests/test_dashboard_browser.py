@@ -1,10 +1,12 @@
 """The dashboard in a real browser (issue 7): Playwright drives Debian's chromium (never a downloaded one, set
 up as in tests/test_sso_browser.py) through each page's main flow, and checks the results over the Graph
-API. Screenshots go to test-artifacts/dashboard/; the docs' ones are copied to docs/images/dashboard-*.png.
+API. Screenshots go to test-artifacts/dashboard/; with QG_UPDATE_DOC_IMAGES=1 the docs' ones are copied to
+docs/images/dashboard-*.png.
 One browser per module keeps the runtime down."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -49,8 +51,9 @@ def page(qg: RunningServer, browser: Any) -> Iterator[Any]:
 def _shot(page: Any, name: str) -> None:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    DOC_IMAGES.mkdir(parents=True, exist_ok=True)  # docs/dashboard.md shows these
-    shutil.copyfile(path, DOC_IMAGES / f"dashboard-{name}.png")
+    if os.environ.get("QG_UPDATE_DOC_IMAGES"):  # docs/dashboard.md shows these; a plain run changes no tracked file
+        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOC_IMAGES / f"dashboard-{name}.png")
 
 
 def _graph_error_code(response: httpx.Response) -> int | None:

@@ -375,10 +375,11 @@ def test_bad_input_is_refused_and_changes_nothing(seeded: Seeded, case: Case) ->
     token = BASE[case.endpoint][3] if case.token == DEFAULT else case.token
     before = seeded.fresh_state()
     if token == EXPIRED:
-        minted = admin.post(f"/_admin/users/{GRACE_ID}/tokens", data={"ttl_seconds": "1"})
+        # A margin on a running clock: valid for 60 s, then moved 61 s on.
+        minted = admin.post(f"/_admin/users/{GRACE_ID}/tokens", data={"ttl_seconds": "60"})
         token = minted.json()["access_token"]
         assert entries_ok(http, token, "best_leaderboard")["summary"]["total_count"] == 2  # valid until expiry
-        admin.post("/_admin/clock", data={"advance_seconds": "2"}).raise_for_status()
+        admin.post("/_admin/clock", data={"advance_seconds": "61"}).raise_for_status()
     try:
         if token == ROTATED:
             rotated = admin.post(f"/_admin/apps/{APP_ID}/secret")

@@ -1,7 +1,8 @@
 """The SSO page in a real browser (D30, D31, D35): Playwright drives Debian's chromium (never a downloaded one)
 through sign-in and consent, follows the redirect to a small studio site whose page decodes the fragment
 with JavaScript and whose server exchanges the code (the app secret stays on the studio's server), then
-reads /me. Screenshots are kept under test-artifacts/sso/; the docs' ones are copied to docs/images/.
+reads /me. Screenshots are kept under test-artifacts/sso/; with QG_UPDATE_DOC_IMAGES=1 the docs' ones are
+copied to docs/images/.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ class Studio:
 def _shot(page: Any, name: str, docs: bool = False) -> None:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if docs:
+    if docs and os.environ.get("QG_UPDATE_DOC_IMAGES"):  # a test run must not rewrite tracked files
         DOC_IMAGES.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOC_IMAGES / f"sso-{name}.png")
 

@@ -132,7 +132,7 @@ def dispatch(args: argparse.Namespace) -> str:
             return cli._out(args, [admin.revoke_link(args.link_id)], link_columns,
                             note="Revoked: the link's oauth_tokens and refresh code no longer work.")
         nonce = admin.mint_nonce(args.user_id, ttl_seconds=args.ttl)
-        return cli._json({"nonce": nonce}) if args.json else nonce
+        return cli._json({"nonce": nonce.nonce, "expires_at": nonce.expires_at}) if args.json else nonce.nonce
 
 
 def _purchase_row(p: Any) -> dict[str, Any]:

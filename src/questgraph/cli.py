@@ -47,6 +47,27 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        "(shared by every process; env QUESTGRAPH_RANK_INDEX)")
     serve.add_argument("--workers", type=int, default=1,
                        help="worker processes (>1 needs --db postgresql://… and --rank-index redis://…)")
+    serve.add_argument("--sso-public-url", type=_checked("sso_public_url"),
+                       help="base URL browsers reach the account-linking page at, when it is not --public-url "
+                       "(the page is {URL}/sso/; D30)")
+    serve.add_argument("--inspector-size", type=_checked("inspector_size"), default=None,
+                       help="Graph requests the dashboard's request inspector keeps per app (default 200; 0: off)")
+    serve.add_argument("--inspector-sample-rate", type=_checked("inspector_sample_rate"), default=None,
+                       help="share of Graph requests the inspector keeps, 0 to 1 (default: 1 in emulator mode, "
+                       "0 with --production)")
+
+
+def _checked(name: str) -> Any:
+    """An argparse type from serve_options.py: its message becomes argparse's "invalid value" error."""
+    def parse(text: str) -> Any:
+        from questgraph.server import serve_options
+
+        try:
+            return getattr(serve_options, name)(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    parse.__name__ = name.replace("_", " ")
+    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,8 +136,11 @@ def serve(args: argparse.Namespace) -> int:
     settings = Settings(
         database=database, config=args.config, host=args.host, port=args.port, public_url=args.public_url,
         trust_forwarded=args.trust_forwarded_headers, admin_key=admin_key, emulator=not args.production,
-        rank_index=args.rank_index,
+        rank_index=args.rank_index, sso_public_url=args.sso_public_url,
     )
+    if args.inspector_size is not None:
+        settings.inspector_size = args.inspector_size
+    settings.inspector_sample_rate = args.inspector_sample_rate  # None: the mode's default
     try:
         # With --workers, this first Server applies the world to an empty database once, before any
         # worker starts (workers then find it applied); it serves nothing itself.
@@ -167,6 +191,8 @@ def banner(server: Server, world: World | None) -> str:
     settings = server.settings
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     lines = [f"questgraph {__version__} — S2S Graph API at {base}  (database: {settings.database})"]
+    if settings.sso_public_url:  # D30: the account-linking page on a base of its own
+        lines.append(f"Account-linking (SSO) page at {settings.sso_public_url}/sso/")
     if not settings.emulator:
         lines.append("Production mode: the clock is fixed to the wall clock; no secrets or tokens are printed.")
         return "\n".join(lines)
@@ -195,6 +221,7 @@ def banner(server: Server, world: World | None) -> str:
     if settings.admin_key:
         lines.append(f"Admin API: {base}/_admin/orgs with 'Authorization: Bearer {settings.admin_key}'"
                      " (docs/config.md)")
+    lines.append("Every endpoint, its parameters and answers: docs/api.md")
     return "\n".join(lines)
 
 

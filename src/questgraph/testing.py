@@ -24,6 +24,29 @@ Example (in your own back-end's tests)::
         my_backend = MyBackend(graph_url=questgraph.url, app_token=questgraph.app_token())
         my_backend.finish_lap(questgraph.user_id("ada"), 61234)
         assert [e.score for e in questgraph_client.leaderboards.entries("laps")] == [61234]
+
+The world takes every key of a world file, so a test can start from any state of every feature:
+achievement definitions with progress (``"achievements"`` of an app), an IAP catalogue (``"items"``), and,
+per user and app, grants (``"purchases"``) and user proof nonces (``"nonces"``, single use, 300 s by
+default)::
+
+    SHOP = {"orgs": [{"name": "S", "apps": [{"id": "6666666666666666", "name": "Shop", "secret": "abcdefabcdefabcdef01",
+        "achievements": [{"api_name": "laps", "achievement_type": "COUNT", "target": 10, "title": "Laps",
+                          "description": "10 laps", "progress": [{"user": "zoe", "add_count": 9}]}],
+        "items": [{"sku": "sword", "type": "DURABLE", "name": "Sword", "price": 299},
+                  {"sku": "pass", "type": "SUBSCRIPTION", "name": "Pass", "price": 499,
+                   "subscription_term": "MONTHLY", "trial_type": "FREE_TRIAL", "trial_term": "WEEKLY"}]}]}],
+        "users": [{"alias": "zoe", "apps": [{"app": "6666666666666666", "purchases": ["sword", {"sku": "pass"}],
+                                             "nonces": ["PluginTestNonce00000000000000001"]}]}]}
+
+    @pytest.mark.questgraph_world(SHOP)
+    def test_my_backend_unlocks_content(questgraph, questgraph_client):
+        zoe = questgraph.user_id("zoe")
+        assert questgraph_client.entitlements.verify(zoe, sku="sword")
+        assert questgraph_client.users.validate_nonce("PluginTestNonce00000000000000001", zoe)
+
+A world that cannot be applied (say a grant of a sku not in the catalogue) fails the test at set-up with a
+``WorldError`` naming the item at fault.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ from questgraph.client._models import (
     Subscription,
     User,
 )
+from questgraph.client._nonce import MintedNonce
 from questgraph.client._retry import NO_RETRY, RetryPolicy
 
 __all__ = [
@@ -63,7 +64,8 @@ __all__ = [
     "AsyncAccountLinking", "AsyncAchievements", "AsyncAdminClient", "AsyncClient", "AsyncEntitlements",
     "AsyncLeaderboards", "AsyncSubscriptions", "AuthError", "BillingPlan", "Call", "CatalogueItem", "Client",
     "ClockState", "Entitlement", "Entitlements", "EntriesPage", "GraphError", "IapItem", "InvalidParameter",
-    "Leaderboard", "LeaderboardEntry", "Leaderboards", "LinkFragment", "LinkTokens", "NotEntitled", "NotFound",
+    "Leaderboard", "LeaderboardEntry", "Leaderboards", "LinkFragment", "LinkTokens", "MintedNonce", "NotEntitled",
+    "NotFound",
     "NotRanked", "Offer", "Org", "Page", "PermissionDenied", "Price", "PriceTerm", "Purchase", "PurchaseRecord",
     "QuestGraphError", "RateLimited", "RequestTimeout", "RetryPolicy", "ServerError", "SubmitResult", "Subscription",
     "Subscriptions", "TransportError", "User", "decode_fragment", "sso_url",

@@ -33,6 +33,7 @@ from questgraph.client._models import (
     TrialType,
     id_str,
 )
+from questgraph.client._nonce import MintedNonce
 from questgraph.client._retry import RetryPolicy
 
 Id = int | str
@@ -118,10 +119,10 @@ class AdminCalls:
                     safe=token is not None)
 
     @staticmethod
-    def mint_nonce(user_id: Id, ttl_seconds: int | None) -> Call[str]:
+    def mint_nonce(user_id: Id, ttl_seconds: int | None) -> Call[MintedNonce]:
         # Each call mints a new nonce: not repeated.
         return Call("POST", f"/_admin/users/{id_str(user_id, 'user_id')}/nonces", params(ttl_seconds=ttl_seconds),
-                    lambda b: str(b["nonce"]))
+                    MintedNonce.from_json)
 
     @staticmethod
     def grant_entitlement(user_id: Id) -> Call[None]:
@@ -284,8 +285,9 @@ class AdminClient:
         """A user access token (D11), expiring after ``ttl_seconds`` if given."""
         return self._client.send(AdminCalls.mint_token(user_id, ttl_seconds, token))
 
-    def mint_nonce(self, user_id: Id, *, ttl_seconds: int | None = None) -> str:
-        """A user proof nonce, as the headset's ``ovr_User_GetUserProof()`` would give (for ``validate_nonce``)."""
+    def mint_nonce(self, user_id: Id, *, ttl_seconds: int | None = None) -> MintedNonce:
+        """A user proof nonce, as the headset's ``ovr_User_GetUserProof()`` would give (for ``validate_nonce``):
+        a ``MintedNonce``, the nonce string itself with its ``expires_at`` (Unix seconds, server clock)."""
         return self._client.send(AdminCalls.mint_nonce(user_id, ttl_seconds))
 
     def grant_entitlement(self, user_id: Id) -> None:
@@ -422,7 +424,7 @@ class AsyncAdminClient:
     async def mint_token(self, user_id: Id, *, ttl_seconds: int | None = None, token: str | None = None) -> str:
         return await self._client.send(AdminCalls.mint_token(user_id, ttl_seconds, token))
 
-    async def mint_nonce(self, user_id: Id, *, ttl_seconds: int | None = None) -> str:
+    async def mint_nonce(self, user_id: Id, *, ttl_seconds: int | None = None) -> MintedNonce:
         return await self._client.send(AdminCalls.mint_nonce(user_id, ttl_seconds))
 
     async def grant_entitlement(self, user_id: Id) -> None:

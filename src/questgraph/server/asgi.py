@@ -18,6 +18,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from questgraph.server import serve_options
 from questgraph.server.app import Server
 from questgraph.server.settings import Settings
 from questgraph.server.world import World
@@ -48,6 +49,15 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> tuple[Settings, Wo
     )
     if get("MAX_BODY_BYTES"):
         settings.max_body_bytes = int(env[ENV_PREFIX + "MAX_BODY_BYTES"])
+    for name, check in (("SSO_PUBLIC_URL", serve_options.sso_public_url),
+                        ("INSPECTOR_SIZE", serve_options.inspector_size),
+                        ("INSPECTOR_SAMPLE_RATE", serve_options.inspector_sample_rate)):
+        text = get(name)
+        if text is not None:
+            try:
+                setattr(settings, name.lower(), check(text))
+            except ValueError as exc:
+                raise ValueError(f"{ENV_PREFIX}{name}: {exc}") from None
     return settings, world
 
 
@@ -63,6 +73,9 @@ def settings_env(settings: Settings, demo: bool = False) -> dict[str, str]:
         "PRODUCTION": "" if settings.emulator else "1",
         "RANK_INDEX": settings.rank_index or "",
         "MAX_BODY_BYTES": str(settings.max_body_bytes),
+        "SSO_PUBLIC_URL": settings.sso_public_url or "",
+        "INSPECTOR_SIZE": str(settings.inspector_size),
+        "INSPECTOR_SAMPLE_RATE": "" if settings.inspector_sample_rate is None else repr(settings.inspector_sample_rate),
     }
     return {ENV_PREFIX + name: value for name, value in env.items()}
 

@@ -20,3 +20,5 @@ class Settings:
     rank_index: str | None = None  # None or "memory": in this process; redis://host:port/db: shared (issue 6)
     inspector_size: int = 200  # Graph requests kept per app by the dashboard's request inspector; 0 turns it off
     inspector_sample_rate: float | None = None  # share of requests kept; None: all in emulator mode, none in production
+    # Base URL browsers reach the SSO page at, when it differs from public_url (D30): the page is {it}/sso/.
+    sso_public_url: str | None = None

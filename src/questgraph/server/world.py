@@ -27,6 +27,8 @@ from questgraph.server.achievements.world import (
 from questgraph.server.auth.callers import AppCaller
 from questgraph.server.commerce.service import CommerceService, ItemSpec
 from questgraph.server.commerce.world_spec import GrantSpec, world_grants, world_items
+from questgraph.server.dashboard.service import DashboardService
+from questgraph.server.dashboard.world_spec import MemberSpec, apply_members, world_members
 from questgraph.server.errors import GraphError
 from questgraph.server.graph.params import parse_int
 from questgraph.server.identity.service import (
@@ -45,16 +47,17 @@ from questgraph.server.leaderboards.service import (
     decode_extra_data,
 )
 from questgraph.server.sso.service import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SsoService
+from questgraph.server.users.world_nonces import NonceSpec, plant_nonce, world_nonces
 
 # Every key a world file may hold, per table; anything else is a typo and an error.
 TOP_KEYS = ("admin_key", "orgs", "users")
-ORG_KEYS = ("id", "name", "sso_redirect_uris", "apps")
+ORG_KEYS = ("id", "name", "sso_redirect_uris", "apps", "members")
 APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items")
 BOARD_KEYS = ("api_name", "sort_order", "entry_write_policy", "earliest_allowed_entry_time",
               "latest_allowed_entry_time", "title_locale_map", "entries")
 ENTRY_KEYS = ("user", "score", "extra_data_base64")
 USER_KEYS = ("alias", "display_name", "profile_url", "age_category", "friends", "apps", "password")
-MEMBER_KEYS = ("app", "id", "org_scoped_id", "entitled", "tokens", "purchases")
+MEMBER_KEYS = ("app", "id", "org_scoped_id", "entitled", "tokens", "purchases", "nonces")
 _OBJECT_ID = re.compile(r"[0-9]{15,17}")
 
 
@@ -101,6 +104,7 @@ class _Org:
     name: str
     redirect_uris: list[str]
     apps: list[_App]
+    members: list[MemberSpec] = field(default_factory=list)  # dashboard members (issue 7)
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ class _Member:
     entitled: bool
     tokens: list[str]
     purchases: list[GrantSpec] = field(default_factory=list)
+    nonces: list[NonceSpec] = field(default_factory=list)  # user proof nonces (D8), stored hashed
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,13 @@ class World:
                     org = identity.create_org(org_spec.name, org_spec.id)
                     for uri in org_spec.redirect_uris:
                         identity.add_redirect_uri(org.id, uri)
+                    if org_spec.members:
+                        def at_member(item: str) -> None:
+                            nonlocal where
+                            where = item
+
+                        apply_members(DashboardService(identity.storage, identity.clock, identity), org.id,
+                                      org_spec.members, at_member)
                     for app_spec in org_spec.apps:
                         where = app_spec.where
                         made = identity.create_app(org.id, app_spec.name, app_spec.id, app_spec.secret)
@@ -197,6 +209,9 @@ class World:
                             identity.grant_entitlement(user.id)
                         for token in member.tokens:
                             identity.mint_user_token(user.id, token)
+                        for nonce in member.nonces:
+                            where = nonce.where
+                            plant_nonce(identity.storage, identity.clock, user.id, user.app_id, nonce)
                 for user_spec in plan.users:
                     where = f"{user_spec.where}.friends"
                     for friend in user_spec.friends:
@@ -312,10 +327,15 @@ def _check(data: Any) -> _Plan:
             except ValueError as exc:
                 raise WorldError(str(exc)) from None
             apps.append(_App(app_where, app_id, app_name, secret, boards, achievements, items=items))
-        plan.orgs.append(_Org(where, org_id, name, uris, apps))
+        try:
+            org_members = world_members(org.get("members", []), f"{where}.members")
+        except ValueError as exc:
+            raise WorldError(str(exc)) from None
+        plan.orgs.append(_Org(where, org_id, name, uris, apps, org_members))
 
     aliases: dict[str, str] = {}
     tokens: dict[str, str] = {}
+    nonce_digests: dict[str, str] = {}  # every declared nonce is one row keyed by its digest (D8)
     user_refs: dict[int, set[str]] = {}  # app id -> aliases and user ids of its members
     for u, raw_user in enumerate(_list(top.get("users", []), "users")):
         where = f"users[{u}]"
@@ -369,10 +389,11 @@ def _check(data: Any) -> _Plan:
                 refs.add(str(user_id))
             try:
                 purchases = world_grants(member.get("purchases", []), f"{member_where}.purchases")
+                nonces = world_nonces(member.get("nonces", []), f"{member_where}.nonces", nonce_digests)
             except ValueError as exc:
                 raise WorldError(str(exc)) from None
             members.append(_Member(member_where, app_id, user_id, org_scoped_id, entitled, member_tokens,
-                                   purchases=purchases))
+                                   purchases=purchases, nonces=nonces))
         password = user.get("password")
         if password is not None and (not isinstance(password, str)
                                      or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH):

@@ -47,6 +47,8 @@ from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.routing import Router
 from questgraph.server.graph.transport import public_base_url
 from questgraph.server.leaderboards.service import SORT_ORDERS, WRITE_POLICIES, EntriesQuery
+from questgraph.server.sso.limiter import TooManyAttempts
+from questgraph.server.sso.urls import sso_page_url
 from questgraph.server.storage.factory import DATABASE_ERRORS
 from questgraph.server.storage.records import App, Leaderboard, User
 
@@ -392,7 +394,12 @@ class DashboardPages:
     def login(self, ctx: Ctx) -> Outcome:
         if not check_login_csrf(ctx.pre_cookie, ctx.values.get("csrf_token")):
             return self.login_page(ctx, "The sign-in form expired or was sent by another site. Try again.", 403)
-        member = self.service.sign_in_password(ctx.values.get("email"), ctx.values.get("password"))
+        try:
+            member = self.service.sign_in_password(ctx.values.get("email"), ctx.values.get("password"), ctx.client)
+        except TooManyAttempts:
+            minutes = self.service.login_limiter.window_minutes
+            return self.login_page(ctx, "Too many failed sign-in attempts for this email or from this address. "
+                                   f"Wait {minutes} minutes and try again.", 429)
         if member is None:
             return self.login_page(ctx, "Wrong email or password.", 401)
         cookie = self.service.new_session(member.org_id, member, member.role, member.email)
@@ -908,7 +915,11 @@ class DashboardPages:
                     if link["org_id"] == str(org_id) and link["app_id"] == str(app.id):
                         link_rows.append([f'<a href="{PREFIX}/users/{user.id}">{t.e(user.alias)}</a>', t.e(app.name),
                                           t.when(link["created_at"]), "revoked" if link["revoked"] else "active"])
-        body = (f'<section class="card"><h2>Redirect URIs</h2>{t.table("Registered redirect URIs", ["URI"], uri_rows)}'
+        # D30: the page may live on a base URL of its own (--sso-public-url); show the one players must use.
+        page_url = f"{t.e(sso_page_url(self.server.settings, ctx.base_url))}?organization_id={org_id}&amp;redirect_uri=…"
+        body = (f'<section class="card"><h2>Account-linking page</h2><p>Send players to '
+                f'<code id="sso-page-url">{page_url}</code> with one of these redirect URIs.</p></section>'
+                f'<section class="card"><h2>Redirect URIs</h2>{t.table("Registered redirect URIs", ["URI"], uri_rows)}'
                 f'{add}</section><section class="card"><h2>Linked accounts</h2>'
                 f'{t.table("Account links", ["User", "App", "Linked", "State"], link_rows, "No linked accounts yet.")}'
                 "</section>")

@@ -18,6 +18,7 @@ from questgraph.server.auth.secrets import digest
 from questgraph.server.clock import Clock
 from questgraph.server.errors import InvalidParameter, NotFound
 from questgraph.server.identity.service import IdentityService
+from questgraph.server.sso.limiter import LoginLimiter
 from questgraph.server.sso.service import _dummy_hash, check_password_rules, hash_password, verify_password
 from questgraph.server.storage.dashboard import ROLES, AuditEvent, DashboardMember, DashboardSession
 from questgraph.server.storage.interface import Storage
@@ -70,24 +71,34 @@ def check_login_csrf(pre_cookie: str | None, sent: str | None) -> bool:
     return check_csrf(pre_cookie, sent, _LOGIN_CSRF_CONTEXT)
 
 
+def check_member(email: str, role: str | None, password: str | None) -> str:
+    """The rules of a member (the admin API's and the world file's): the email, normalized; InvalidParameter
+    naming the bad field otherwise (never repeating a password)."""
+    email = email.strip().lower()
+    if not _EMAIL.fullmatch(email):
+        raise InvalidParameter("Param email must be an email address")
+    if role is not None and role not in ROLES:
+        raise InvalidParameter(f"Param role must be one of {', '.join(ROLES)}")
+    if password:
+        check_password_rules(password)
+    return email
+
+
 class DashboardService:
     def __init__(self, storage: Storage, clock: Clock, identity: IdentityService) -> None:
         self.storage = storage
         self.clock = clock
         self.identity = identity
+        # The SSO page's limiter (one implementation), in its own namespace: dashboard failures and SSO
+        # failures never count against each other (docs/fidelity.md, issue 7).
+        self.login_limiter = LoginLimiter(storage, clock, "dashboard:", account_kind="email")
 
     # --- members ----------------------------------------------------------------------------------
     def put_member(self, org_id: int, email: str, name: str | None, role: str | None,
                    password: str | None) -> DashboardMember:
         """Create a member, or change an existing member's role (and password, when one is given)."""
         self.identity.org(org_id)
-        email = email.strip().lower()
-        if not _EMAIL.fullmatch(email):
-            raise InvalidParameter("Param email must be an email address")
-        if role is not None and role not in ROLES:
-            raise InvalidParameter(f"Param role must be one of {', '.join(ROLES)}")
-        if password:
-            check_password_rules(password)
+        email = check_member(email, role, password)
         hashed = hash_password(password) if password else None
         with self.storage.transaction():
             existing = self.storage.find_dashboard_member(org_id, email)
@@ -122,11 +133,21 @@ class DashboardService:
         emulated world a week ahead (D36) must not sign out the person who moved it (docs/fidelity.md)."""
         return self.clock.now() - self.clock.offset_us // 1_000_000
 
-    def sign_in_password(self, email: str | None, password: str | None) -> DashboardMember | None:
+    def sign_in_password(self, email: str | None, password: str | None, client: str) -> DashboardMember | None:
         """The member whose password matches; None otherwise. An unknown email costs one scrypt too, so
-        timing does not tell which emails are members."""
-        candidates = [m for m in self.storage.find_dashboard_members_by_email((email or "").strip().lower())
-                      if m.password_hash]
+        timing does not tell which emails are members. Failures are rate-limited per email and per client
+        address (sso/limiter.py): TooManyAttempts, before any password is checked, once either is locked."""
+        email = (email or "").strip().lower()
+        self.login_limiter.check(email, client)
+        found = self._match_password(email, password)
+        if found is None:
+            self.login_limiter.failed(email, client)
+        else:
+            self.login_limiter.succeeded(email)
+        return found
+
+    def _match_password(self, email: str, password: str | None) -> DashboardMember | None:
+        candidates = [m for m in self.storage.find_dashboard_members_by_email(email) if m.password_hash]
         if not candidates or not password:
             verify_password(password or "", _dummy_hash())
             return None

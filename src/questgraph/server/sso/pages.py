@@ -25,6 +25,7 @@ from questgraph.server.graph.transport import public_base_url
 from questgraph.server.settings import Settings
 from questgraph.server.sso import templates
 from questgraph.server.sso.service import LinkRefused, LinkRequest, SsoService
+from questgraph.server.sso.urls import cookie_path, own_links, own_url, sso_base_url
 from questgraph.server.storage.factory import DATABASE_ERRORS
 from questgraph.server.storage.sso import Person
 
@@ -142,20 +143,24 @@ class SsoPages:
 
     def _html(self, status: int, html: str, trace_id: str, headers: dict[str, str] | None = None) -> Response:
         all_headers = {**_SECURITY_HEADERS, "x-fb-trace-id": trace_id, **(headers or {})}
-        return Response(html, status_code=status, media_type="text/html; charset=utf-8", headers=all_headers)
+        return Response(own_links(html, self.settings.sso_public_url), status_code=status,
+                        media_type="text/html; charset=utf-8", headers=all_headers)
 
     def _build(self, request: Request, outcome: _Outcome, trace_id: str) -> Response:
         if outcome.location is not None:
             response = Response(status_code=303, headers={**_SECURITY_HEADERS, "x-fb-trace-id": trace_id,
-                                                          "location": outcome.location})
+                                                          "location": own_url(outcome.location,
+                                                                              self.settings.sso_public_url)})
         else:
             response = self._html(outcome.status, outcome.html or "", trace_id)
-        secure = public_base_url(request, self.settings.public_url, self.settings.trust_forwarded).startswith("https:")
+        base = sso_base_url(self.settings, public_base_url(request, self.settings.public_url,
+                                                           self.settings.trust_forwarded))
+        secure, path = base.startswith("https:"), cookie_path(self.settings.sso_public_url)
         if outcome.cookie is not None:
-            response.set_cookie(COOKIE, outcome.cookie, max_age=3600, path=PREFIX, secure=secure, httponly=True,
+            response.set_cookie(COOKIE, outcome.cookie, max_age=3600, path=path, secure=secure, httponly=True,
                                 samesite="lax")
         elif outcome.clear_cookie:
-            response.delete_cookie(COOKIE, path=PREFIX, secure=secure, httponly=True, samesite="lax")
+            response.delete_cookie(COOKIE, path=path, secure=secure, httponly=True, samesite="lax")
         return response
 
     # --- pages ------------------------------------------------------------------------------------

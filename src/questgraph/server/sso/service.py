@@ -25,6 +25,7 @@ from questgraph.server.auth.secrets import digest
 from questgraph.server.clock import Clock
 from questgraph.server.errors import Forbidden, InvalidParameter, InvalidToken, NotFound
 from questgraph.server.identity import IdentityService
+from questgraph.server.sso.limiter import LoginLimiter, TooManyAttempts
 from questgraph.server.storage.interface import Storage
 from questgraph.server.storage.records import App, Org
 from questgraph.server.storage.sso import OrgMember, Person, SsoCode, SsoLink, SsoRefreshCode, SsoSession, SsoToken
@@ -40,10 +41,8 @@ _CODE = re.compile(r"[A-Za-z0-9]{64}")
 _SESSION = re.compile(r"[A-Za-z0-9_-]{43}")
 CHILD = "CH"  # age category of users under 13 (D10, D35)
 MAX_PICKER_USERS = 200
-# Sign-in rate limits (production mode): failures counted per username and per client address in a window.
-FAILURE_WINDOW_SECONDS = 15 * 60
-MAX_FAILURES_PER_ALIAS = 5
-MAX_FAILURES_PER_CLIENT = 20
+# Sign-in rate limits (production mode): failures per username and per client address in a window, counted
+# by the limiter the dashboard's sign-in shares (sso/limiter.py).
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 # scrypt: memory-hard (n * r * 128 bytes = 16 MiB per hash); parameters are stored with each hash.
@@ -176,6 +175,7 @@ class SsoService:
         self.storage = storage
         self.clock = clock
         self.identity = identity
+        self.login_limiter = LoginLimiter(storage, clock)  # subjects "alias:…" and "client:…"
 
     # --- the page's request -----------------------------------------------------------------------
     def check_request(self, organization_id: str | None, redirect_uri: str | None) -> LinkRequest:
@@ -247,14 +247,11 @@ class SsoService:
     def sign_in_password(self, alias: str | None, password: str | None, client: str) -> Person:
         """Production mode: username and password, with failures rate-limited per username and per client."""
         alias, password = (alias or "").strip(), password or ""
-        now = self.clock.now()
-        since = now - FAILURE_WINDOW_SECONDS
-        self.storage.prune_login_failures(since)
-        subjects = [f"alias:{alias.lower()}", f"client:{client}"]
-        if (self.storage.count_login_failures(subjects[0], since) >= MAX_FAILURES_PER_ALIAS
-                or self.storage.count_login_failures(subjects[1], since) >= MAX_FAILURES_PER_CLIENT):
-            raise LinkRefused(429, "Too many attempts", "Too many failed sign-in attempts. Wait 15 minutes "
-                              "and try again.")
+        try:
+            self.login_limiter.check(alias, client)
+        except TooManyAttempts:
+            raise LinkRefused(429, "Too many attempts", "Too many failed sign-in attempts. Wait "
+                              f"{self.login_limiter.window_minutes} minutes and try again.") from None
         if not alias or not password or len(password) > MAX_PASSWORD_LENGTH:
             raise LinkRefused(400, "Sign-in failed", "Enter your username and password.")
         person_id = self.storage.find_person_by_alias(alias)
@@ -262,11 +259,9 @@ class SsoService:
         ok = verify_password(password, stored or _dummy_hash()) and stored is not None
         person = self.storage.get_person(person_id) if ok and person_id is not None else None
         if person is None:
-            with self.storage.transaction():
-                for subject in subjects:
-                    self.storage.add_login_failure(subject, now)
+            self.login_limiter.failed(alias, client)
             raise LinkRefused(400, "Sign-in failed", "The username or password is not right.")
-        self.storage.clear_login_failures(subjects[0])
+        self.login_limiter.succeeded(alias)
         return person
 
     def set_password(self, person_id: int, password: str) -> None:

@@ -1,0 +1,70 @@
+"""User proof nonces declared in the world file (``nonces`` of ``[[users.apps]]``, docs/config.md).
+
+They are what ``POST /_admin/users/{user_id}/nonces`` mints, with the text chosen by the world's author so
+that a test or the demo can name it in advance: stored only as a SHA-256 digest (D11), single use and
+expiring on the server clock (D8, D36), ``ttl_seconds`` after the world is applied (300 by default, as the
+admin API). Checked without a database; errors are ``ValueError`` with a message naming the item (never the
+nonce, which is a secret); ``world.py`` turns them into ``WorldError``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from questgraph.server.auth.secrets import digest
+from questgraph.server.clock import Clock
+from questgraph.server.storage.achievements import UserNonce
+from questgraph.server.storage.interface import Storage
+from questgraph.server.users.service import MAX_NONCE_TEXT, MAX_NONCE_TTL_SECONDS, NONCE_TTL_SECONDS
+
+NONCE_KEYS = ("nonce", "ttl_seconds")
+MIN_WORLD_NONCE = 16
+# Letters, digits and the characters of base64 and base64url: what a proof from a headset looks like, and
+# nothing a TOML editor could silently change (spaces, line ends) between the file and a request.
+_NONCE_TEXT = re.compile(rf"[A-Za-z0-9._~+/=-]{{{MIN_WORLD_NONCE},{MAX_NONCE_TEXT}}}")
+
+
+@dataclass(frozen=True)
+class NonceSpec:
+    where: str
+    nonce: str = field(repr=False)  # never in a repr, a log or an error (D11)
+    ttl_seconds: int
+
+
+def world_nonces(raw: Any, where: str, seen: dict[str, str]) -> list[NonceSpec]:
+    """``nonces = ["…", { nonce = "…", ttl_seconds = 86400 }]``; ``seen`` maps the digest of every nonce
+    declared so far in the world to where, because a nonce is one row keyed by its digest (D8)."""
+    if not isinstance(raw, list):
+        raise ValueError(f"{where}: must be a list")
+    nonces = []
+    for n, value in enumerate(raw):
+        nonce_where = f"{where}[{n}]"
+        if isinstance(value, str):
+            value = {"nonce": value}
+        if not isinstance(value, dict):
+            raise ValueError(f"{nonce_where}: must be a nonce (a string) or a table {{ nonce = …, ttl_seconds = … }}")
+        for key in value:
+            if key not in NONCE_KEYS:
+                raise ValueError(f"{nonce_where}: unknown key {key!r} (known keys: {', '.join(NONCE_KEYS)})")
+        text = value.get("nonce")
+        if not isinstance(text, str) or not _NONCE_TEXT.fullmatch(text):
+            raise ValueError(f"{nonce_where}: a nonce must be a string of {MIN_WORLD_NONCE} to {MAX_NONCE_TEXT} "
+                             "letters, digits or . _ ~ + / = -")
+        ttl = value.get("ttl_seconds", NONCE_TTL_SECONDS)
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_NONCE_TTL_SECONDS:
+            raise ValueError(f"{nonce_where}: ttl_seconds must be an integer from 1 to {MAX_NONCE_TTL_SECONDS}")
+        key = digest(text)
+        if key in seen:
+            raise ValueError(f"{nonce_where}: the same nonce is already given to {seen[key]}")
+        seen[key] = nonce_where
+        nonces.append(NonceSpec(nonce_where, text, ttl))
+    return nonces
+
+
+def plant_nonce(storage: Storage, clock: Clock, user_id: int, app_id: int, spec: NonceSpec) -> None:
+    """Store a declared nonce as the admin API stores a minted one: its digest, live for ``ttl_seconds``
+    from now on the server clock (D36)."""
+    now = clock.now()
+    storage.insert_user_nonce(UserNonce(digest(spec.nonce), user_id, app_id, now, now + spec.ttl_seconds))
