@@ -88,7 +88,8 @@ class Server:
                                if self.settings.emulator and self.index_keeper.kind != "memory" else None)
         self.auth = Authenticator(self.storage, self.clock)
         self.identity = IdentityService(self.storage, self.clock)
-        self.leaderboards = LeaderboardService(self.storage, self.index, self.clock, self.identity)
+        self.leaderboards = LeaderboardService(self.storage, self.index, self.clock, self.identity,
+                                               track_pending=self.index_keeper.tracks_pending)
         self.index_keeper.bind(self.storage, self.leaderboards.build_index)
         self.sso = SsoService(self.storage, self.clock, self.identity)
         self.auth.resolve_link = self.sso.resolve_link  # SSO oauth_tokens (OCAe…) become LinkCallers (D33)

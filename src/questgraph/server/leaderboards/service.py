@@ -1,7 +1,10 @@
 """Leaderboard behaviour, free of HTTP: upsert, submit, ranked reads with keyset paging, deletes.
 
 Every write commits to storage first and then updates the rank index, so the index never shows a write
-that is not durable; all domain calls are serialised by the server, so the two never drift apart.
+that is not durable; all domain calls are serialised by the server, so the two never drift apart. With a
+shared (Redis) index a process may die between the two: each write then also records, in its own
+transaction, an ``index_pending`` row naming what the index must follow, deleted once the index is
+updated; ranking/keeper.py repairs any row left behind (issue 6, D22).
 """
 
 from __future__ import annotations
@@ -131,11 +134,30 @@ def require_app_token(caller: Caller, what: str) -> AppCaller:
 
 
 class LeaderboardService:
-    def __init__(self, storage: Storage, index: RankIndex, clock: Clock, identity: IdentityService) -> None:
+    def __init__(self, storage: Storage, index: RankIndex, clock: Clock, identity: IdentityService,
+                 track_pending: bool = False) -> None:
         self.storage = storage
         self.index = index
         self.clock = clock
         self.identity = identity
+        # Only a shared index outlives this process; the in-memory one is rebuilt at every start (D22).
+        self.track_pending = track_pending
+
+    # --- pending index updates (issue 6, D22) ----------------------------------------------------
+    def _pending(self, board_id: int, entry_id: int | None = None) -> int | None:
+        """Call inside the write's transaction: the row commits (or not) with the write itself."""
+        return self.storage.add_index_pending(board_id, entry_id) if self.track_pending else None
+
+    def _settled(self, pending_id: int | None) -> None:
+        """The index update succeeded: the row is no longer needed. Failing to delete it must not fail
+        the (committed, indexed) write: a row left behind costs only an idempotent repair later."""
+        if pending_id is None:
+            return
+        try:
+            self.storage.delete_index_pending([pending_id])
+        except Exception:
+            log.warning("could not delete pending index row %d; it will be repaired later", pending_id,
+                        exc_info=True)
 
     # --- the rank index ---------------------------------------------------------------------------
     def build_index(self) -> int:
@@ -214,9 +236,13 @@ class LeaderboardService:
             title_locale_map=title_locale_map or existing.title_locale_map,
         )
         _check_window(board.earliest_allowed_entry_time, board.latest_allowed_entry_time)
-        self.storage.update_leaderboard(board)
-        if board.sort_order != existing.sort_order:
+        reorder = board.sort_order != existing.sort_order
+        with self.storage.transaction():
+            self.storage.update_leaderboard(board)
+            pending = self._pending(board.id) if reorder else None
+        if reorder:
             self._reload_board(board)
+            self._settled(pending)
         return board
 
     def boards(self, caller: Caller, app_id: int, api_name: str | None) -> list[Leaderboard]:
@@ -231,14 +257,20 @@ class LeaderboardService:
     def delete_board(self, caller: Caller, board_id: int) -> None:
         require_app_token(caller, "Deleting a leaderboard")
         board = self.board_by_id(caller, board_id)
-        self.storage.delete_leaderboard(board.id)
+        with self.storage.transaction():
+            self.storage.delete_leaderboard(board.id)
+            pending = self._pending(board.id)
         self.index.clear(board.id)
+        self._settled(pending)
 
     def remove_all_entries(self, caller: Caller, api_name: str) -> None:
         require_app_token(caller, "Removing all entries of a leaderboard")
         board = self.board(caller, api_name)
-        self.storage.delete_all_entries(board.id)
+        with self.storage.transaction():
+            self.storage.delete_all_entries(board.id)
+            pending = self._pending(board.id)
         self.index.clear(board.id)
+        self._settled(pending)
 
     # --- entries ----------------------------------------------------------------------------------
     def _writer(self, caller: Caller, board: Leaderboard, user_id: int | None) -> User:
@@ -283,7 +315,9 @@ class LeaderboardService:
                 self.storage.release_object_id(claimed)  # another process created the entry first
             if entry is None:
                 return False
+            pending = self._pending(board.id, entry.id)
         self.index.put(board.id, entry.id, self._key(board, entry))
+        self._settled(pending)
         return True
 
     def entry(self, caller: Caller, entry_id: int) -> tuple[Leaderboard, RankedEntry]:
@@ -301,8 +335,11 @@ class LeaderboardService:
             ranked.user.id != caller.user.id or board.entry_write_policy == SERVER_AUTHORITATIVE
         ):
             raise Forbidden("A user access token may delete only its own entry on a CLIENT_AUTHORITATIVE board")
-        self.storage.delete_entry(entry_id)
+        with self.storage.transaction():
+            self.storage.delete_entry(entry_id)
+            pending = self._pending(board.id, entry_id)
         self.index.remove(board.id, entry_id)
+        self._settled(pending)
 
     def entries(self, caller: Caller, query: EntriesQuery) -> EntriesPage:
         board = self.board(caller, query.api_name)

@@ -9,6 +9,16 @@ lock), and meanwhile Graph calls answer 503 code 2, is_transient true (D7) rathe
 Which database state an index was built from is recorded as an epoch: a random token kept in the
 database's settings (a reset or an import replaces it) and copied into the index's ready marker. At
 start-up a process rebuilds only when the two differ, so restarting one replica of many costs nothing.
+
+A shared index also outlives the processes that write it, and each write commits to the database before
+it updates the index: a process killed between the two (kill -9, OOM) would leave the index stale under a
+matching epoch. So every leaderboard write records an ``index_pending`` row in its own transaction and
+deletes it after the index update (leaderboards/service.py); a row left behind is repaired here, at
+start-up (after the rebuild check) and by any live process that sees a row survive two sweeps
+``SWEEP_SECONDS`` apart. Repair sets the index to the database's current truth for what the row names
+(the entry's key, or its absence; the whole board for a board-wide write), which is idempotent and
+right whoever else is writing (see ``repair_pending``). The in-memory index needs none of this: it is
+rebuilt from the database at every start (``tracks_pending`` False).
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 from questgraph.server.errors import Unavailable
 from questgraph.server.ranking.index import InMemoryRankIndex, RankIndex
 from questgraph.server.ranking.keys import sort_key
+from questgraph.server.storage.index_pending import IndexPending
 
 if TYPE_CHECKING:  # redis is an optional dependency (the "redis" extra): imported only when used
     from questgraph.server.ranking.redis_index import RedisRankIndex
@@ -38,6 +49,9 @@ EPOCH_SETTING = "rank_index_epoch"
 MEMORY = "memory"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 State = Literal["ready", "rebuilding", "lost", "down"]
+SWEEP_SECONDS = 5.0  # how often a live process looks for pending rows left behind by a dead one
+REPAIR_BATCH = 1000
+REPAIR_TRIES = 5  # re-reads of one entry while other processes keep changing it
 
 
 class IndexUnavailable(Unavailable):
@@ -67,13 +81,17 @@ class _Storage(Protocol):
 
     def get_setting(self, key: str) -> str | None: ...
     def set_setting(self, key: str, value: str) -> None: ...
-    def get_leaderboard(self, leaderboard_id: int) -> Any: ...
+    def get_leaderboard(self, board_id: int) -> Any: ...
+    def get_entry(self, entry_id: int) -> Any: ...
     def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]: ...
+    def list_index_pending(self, limit: int = 1000) -> list[IndexPending]: ...
+    def delete_index_pending(self, pending_ids: list[int]) -> None: ...
 
 
 class IndexKeeper(Protocol):
     kind: str
     rebuilds: int
+    tracks_pending: bool  # whether writes record index_pending rows (a shared index only)
 
     def bind(self, storage: _Storage, build: Callable[[], object]) -> None: ...
     def state(self) -> State: ...
@@ -132,6 +150,7 @@ def _reload(storage: _Storage, index: RankIndex, board_id: int) -> None:
 
 class MemoryKeeper:
     kind = MEMORY
+    tracks_pending = False  # rebuilt from the database at every start: nothing can be left stale
 
     def __init__(self, index: InMemoryRankIndex) -> None:
         self.index = index
@@ -162,8 +181,60 @@ class MemoryKeeper:
         return {"kind": MEMORY, "state": "ready"}
 
 
+def repair_pending(storage: _Storage, index: RankIndex, rows: list[IndexPending]) -> int:
+    """Set the index to the database's current truth for each pending row, then delete the rows.
+
+    Idempotent, and safe while other processes write: for an entry it writes the key it read, then
+    re-reads the entry and writes again until the read after the write equals the read before it. A
+    concurrent writer commits before it updates the index, so either that re-read sees its commit (and
+    the loop writes it) or its own index update comes after ours (and wins with the same truth).
+    A whole-board row reloads the board (as a sort order change does). Returns the rows repaired.
+    """
+    boards = {row.leaderboard_id for row in rows if row.entry_id is None}
+    for board_id in sorted(boards):
+        _reload(storage, index, board_id)
+    for row in rows:
+        if row.entry_id is None or row.leaderboard_id in boards:
+            continue
+        _repair_entry(storage, index, row.leaderboard_id, row.entry_id)
+    storage.delete_index_pending([row.id for row in rows])
+    if rows:
+        log.warning("rank index: repaired %d pending update(s) left by a process that stopped mid-write "
+                    "(%d board(s) reloaded)", len(rows), len(boards))
+    return len(rows)
+
+
+def _truth(storage: _Storage, board_id: int, entry_id: int) -> tuple[int | None, bool]:
+    """(the entry's key, whether its board exists), as the database has them now."""
+    board = storage.get_leaderboard(board_id)
+    if board is None:
+        return None, False
+    entry = storage.get_entry(entry_id)
+    if entry is None or entry.leaderboard_id != board_id:
+        return None, True
+    return sort_key(board.sort_order, entry.score, entry.written_us, entry.id), True
+
+
+def _repair_entry(storage: _Storage, index: RankIndex, board_id: int, entry_id: int) -> None:
+    key, board_exists = _truth(storage, board_id, entry_id)
+    for _ in range(REPAIR_TRIES):
+        if not board_exists:
+            index.clear(board_id)  # a deleted board's id never comes back (D9)
+            return
+        if key is None:
+            index.remove(board_id, entry_id)
+        else:
+            index.put(board_id, entry_id, key)
+        after, board_exists = _truth(storage, board_id, entry_id)
+        if after == key:
+            return
+        key = after
+    _reload(storage, index, board_id)  # the entry keeps changing: settle its whole board instead
+
+
 class RedisKeeper:
     kind = "redis"
+    tracks_pending = True
 
     def __init__(self, index: RedisRankIndex, url: str) -> None:
         self.index = index
@@ -173,6 +244,9 @@ class RedisKeeper:
         self._build: Callable[[], object] = lambda: None
         self._background: threading.Thread | None = None
         self._guard = threading.Lock()
+        self._next_sweep = time.monotonic() + SWEEP_SECONDS
+        self._seen: set[int] = set()  # pending row ids seen by the previous sweep
+        self.repaired = 0
 
     def bind(self, storage: _Storage, build: Callable[[], object]) -> None:
         self._storage, self._build = storage, build
@@ -183,12 +257,43 @@ class RedisKeeper:
     def check(self) -> None:
         state = self.index.state()
         if state == "ready":
+            if time.monotonic() >= self._next_sweep:
+                self._sweep()
             return
         if state == "down":
             raise IndexUnavailable("The rank index (Redis) is unavailable. Please retry shortly.")
         if state == "lost":
             self._rebuild_in_background()
         raise IndexUnavailable("The rank index is being rebuilt. Please retry shortly.")
+
+    def repair(self) -> int:
+        """Repair every pending row (start-up and after a rebuild): a rebuild's scan may have missed a
+        write whose process died before its index update."""
+        assert self._storage is not None, "bind() first"
+        total = 0
+        for _ in range(100):  # bounded: live processes keep adding (and deleting) rows of their own
+            rows = self._storage.list_index_pending(REPAIR_BATCH)
+            total += repair_pending(self._storage, self.index, rows)
+            if len(rows) < REPAIR_BATCH:
+                break
+        self.repaired += total
+        return total
+
+    def _sweep(self) -> None:
+        """While serving: repair the rows that survived since the previous sweep. A live write deletes
+        its row within milliseconds, so a row seen twice ``SWEEP_SECONDS`` apart was left by a process
+        that died; repairing a live one would be harmless anyway (``repair_pending``)."""
+        self._next_sweep = time.monotonic() + SWEEP_SECONDS
+        if self._storage is None:
+            return
+        try:
+            rows = self._storage.list_index_pending(REPAIR_BATCH)
+            stale = [row for row in rows if row.id in self._seen]
+            self._seen = {row.id for row in rows} - {row.id for row in stale}
+            if stale:
+                self.repaired += repair_pending(self._storage, self.index, stale)
+        except Exception:  # the request that happened to sweep must not fail for it; the next sweep retries
+            log.warning("rank index: repairing pending updates failed; retrying later", exc_info=True)
 
     def _epoch(self) -> str:
         assert self._storage is not None, "bind() first"
@@ -205,6 +310,7 @@ class RedisKeeper:
         self.index.rebuild(self._build, lambda board_id: _reload(storage, self.index, board_id), self._epoch())
         self.rebuilds += 1
         log.info("rank index (redis) rebuilt in %.1fs", time.monotonic() - started)
+        self.repair()
 
     def rebuild(self, force: bool = True) -> None:
         """``force``: rebuild now (waiting for another rebuilder); else only if the index is not the
@@ -214,6 +320,7 @@ class RedisKeeper:
                 self._run_rebuild()
             return
         if self.index.marker() == self._epoch():
+            self.repair()  # the index is the database's, but a process may have died mid-write
             return
         if not self.index.try_lock():
             return  # another process rebuilds; requests answer 503 until it is done

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from questgraph.server.storage.achievements import AchievementStore, UserProofStore
 from questgraph.server.storage.commerce import CommerceStore
 from questgraph.server.storage.dashboard import DashboardStore
+from questgraph.server.storage.index_pending import IndexPendingStore
 from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User, UserToken
 from questgraph.server.storage.sso import SsoStore
 
@@ -121,6 +122,6 @@ class LeaderboardStore(Protocol):
 
 class Storage(
     IdentityStore, LeaderboardStore, CommerceStore, AchievementStore,
-    UserProofStore, SsoStore, DashboardStore, StorageCore, Protocol,
+    UserProofStore, SsoStore, DashboardStore, IndexPendingStore, StorageCore, Protocol,
 ):
     """Everything the server stores."""

@@ -19,6 +19,7 @@ from questgraph.server.storage.sqlite_achievements import SqliteAchievementStore
 from questgraph.server.storage.sqlite_commerce import SqliteCommerceStore
 from questgraph.server.storage.sqlite_core import SqliteCore
 from questgraph.server.storage.sqlite_dashboard import SqliteDashboardStore
+from questgraph.server.storage.sqlite_index_pending import SqlIndexPendingStore
 from questgraph.server.storage.sqlite_sso import SqliteSsoStore
 
 USER_SELECT = (
@@ -296,7 +297,7 @@ class SqlIdentityLeaderboardStore(SqlCore):
 
 
 class SqliteStorage(SqliteCommerceStore, SqliteAchievementStore, SqliteSsoStore, SqliteDashboardStore,
-                    SqlIdentityLeaderboardStore, SqliteCore):
+                    SqlIndexPendingStore, SqlIdentityLeaderboardStore, SqliteCore):
     def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]:
         # A second connection so that a long scan at start-up holds no lock the writer needs.
         conn = sqlite3.connect(self.path) if self.path != ":memory:" else self._conn

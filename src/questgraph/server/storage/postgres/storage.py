@@ -15,13 +15,14 @@ from questgraph.server.storage.sqlite import SqlIdentityLeaderboardStore
 from questgraph.server.storage.sqlite_achievements import SqliteAchievementStore
 from questgraph.server.storage.sqlite_commerce import SqliteCommerceStore
 from questgraph.server.storage.sqlite_dashboard import SqliteDashboardStore
+from questgraph.server.storage.sqlite_index_pending import SqlIndexPendingStore
 from questgraph.server.storage.sqlite_sso import SqliteSsoStore
 
 SCAN_BATCH = 10_000
 
 
 class PostgresStorage(SqliteCommerceStore, SqliteAchievementStore, SqliteSsoStore, SqliteDashboardStore,
-                      SqlIdentityLeaderboardStore, PostgresCore):
+                      SqlIndexPendingStore, SqlIdentityLeaderboardStore, PostgresCore):
     def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]:
         # A named (server-side) cursor on a connection of its own: the start-up scan of millions of
         # entries streams in batches and holds no lock a writer needs.

@@ -1,0 +1,276 @@
+"""Pending rank index updates (issue 6, D22): with a shared index every leaderboard write records an
+``index_pending`` row in its own transaction and deletes it after the index update; a row left behind
+(the process died between the commit and the index update) is repaired from the database's truth.
+
+These drive ``LeaderboardService`` and ``ranking.keeper`` directly on a SQLite file (the SQL is shared
+with PostgreSQL; tests/test_faults.py covers PostgreSQL + Redis with a real kill -9). A "crash" is an
+index whose next write raises, as a kill between the commit and the index update leaves things.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from questgraph.server.auth.callers import AppCaller
+from questgraph.server.clock import Clock
+from questgraph.server.identity.service import IdentityService
+from questgraph.server.leaderboards.service import LeaderboardService
+from questgraph.server.ranking import keeper as keeper_module
+from questgraph.server.ranking.index import InMemoryRankIndex
+from questgraph.server.ranking.keeper import RedisKeeper, repair_pending
+from questgraph.server.ranking.keys import sort_key
+from questgraph.server.storage.factory import open_storage
+from questgraph.server.storage.interface import Storage
+from questgraph.server.storage.records import App
+
+
+class Crash(Exception):
+    """The process "dies" here: the index update never happens."""
+
+
+class CrashingIndex(InMemoryRankIndex):
+    """An in-memory index whose writes can be made to fail, to leave the state a kill leaves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crash = False
+
+    def _maybe_crash(self) -> None:
+        if self.crash:
+            raise Crash
+
+    def put(self, board_id: int, entry_id: int, key: int) -> None:
+        self._maybe_crash()
+        super().put(board_id, entry_id, key)
+
+    def remove(self, board_id: int, entry_id: int) -> None:
+        self._maybe_crash()
+        super().remove(board_id, entry_id)
+
+    def clear(self, board_id: int) -> None:
+        self._maybe_crash()
+        super().clear(board_id)
+
+    def load(self, board_id: int, keys: Any) -> None:
+        self._maybe_crash()
+        super().load(board_id, keys)
+
+
+class World:
+    def __init__(self, tmp_path: Path, track_pending: bool = True) -> None:
+        self.storage: Storage = open_storage(str(tmp_path / f"qg-{secrets.token_hex(4)}.sqlite"))
+        self.clock = Clock()
+        self.identity = IdentityService(self.storage, self.clock)
+        self.index = CrashingIndex()
+        self.service = LeaderboardService(self.storage, self.index, self.clock, self.identity,
+                                          track_pending=track_pending)
+        org = self.identity.create_org("Pending Studio")
+        self.app: App = self.identity.create_app(org.id, "Pending Game").app
+        self.caller = AppCaller(self.app)
+        self.users = []
+        for n in range(4):
+            user = self.identity.join_app(self.identity.create_person(f"pending_{n}"), self.app.id)
+            self.identity.grant_entitlement(user.id)
+            self.users.append(user.id)
+        self.board = self.service.upsert(self.caller, self.app.id, "pending", sort_order="HIGHER_IS_BETTER",
+                                         entry_write_policy=None, earliest=None, latest=None, title_locale_map=None)
+
+    def submit(self, user: int, score: int, force: bool = False) -> bool:
+        return self.service.submit(self.caller, "pending", score, b"", force, user)
+
+    def truth(self) -> list[int]:
+        """The board's keys as the database has them: what the index must hold (D14)."""
+        board = self.storage.get_leaderboard(self.board.id)
+        if board is None:
+            return []
+        return sorted(sort_key(board.sort_order, s, w, e) for _, e, s, w in self.storage.iter_entry_keys(board.id))
+
+    def served(self) -> list[int]:
+        return self.index.keys_between(self.board.id, 0, 1000)
+
+    def repair(self) -> int:
+        return repair_pending(self.storage, self.index, self.storage.list_index_pending())
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    made = World(tmp_path)
+    yield made
+    made.storage.close()
+
+
+def test_a_completed_write_leaves_no_pending_row(world: World) -> None:
+    """D22: the row is deleted once the index update succeeded, for every kind of write."""
+    assert world.submit(world.users[0], 10)
+    assert world.submit(world.users[1], 20)
+    entry = world.storage.find_entry(world.board.id, world.users[1])
+    assert entry is not None
+    world.service.delete_entry(world.caller, entry.id)
+    world.service.upsert(world.caller, world.app.id, "pending", sort_order="LOWER_IS_BETTER",
+                         entry_write_policy=None, earliest=None, latest=None, title_locale_map=None)
+    world.service.remove_all_entries(world.caller, "pending")
+    assert world.storage.list_index_pending() == []
+    assert world.served() == world.truth() == []
+
+
+def test_the_in_memory_index_records_no_pending_rows(tmp_path: Path) -> None:
+    """D22: the in-memory index is rebuilt from the database at every start, so its writes pay nothing:
+    even a write whose index update fails leaves no row."""
+    world = World(tmp_path, track_pending=False)
+    try:
+        world.index.crash = True
+        with pytest.raises(Crash):
+            world.submit(world.users[0], 10)
+        assert world.storage.find_entry(world.board.id, world.users[0]) is not None
+        assert world.storage.list_index_pending() == []
+    finally:
+        world.storage.close()
+
+
+def test_a_submit_committed_but_not_indexed_is_repaired(world: World) -> None:
+    """D14/D22: the row commits with the entry; repair puts the database's key and deletes the row;
+    a second repair finds nothing (idempotent)."""
+    world.submit(world.users[0], 10)
+    world.submit(world.users[1], 20)
+    world.index.crash = True
+    with pytest.raises(Crash):
+        world.submit(world.users[0], 30)  # committed: the new best score is in the database
+    with pytest.raises(Crash):
+        world.submit(world.users[2], 5)  # a new entry, committed but not indexed
+    world.index.crash = False
+    assert world.served() != world.truth()
+    pending = world.storage.list_index_pending()
+    assert [(p.leaderboard_id, p.entry_id is not None) for p in pending] == [(world.board.id, True)] * 2
+    assert world.repair() == 2
+    assert world.served() == world.truth()
+    assert len(world.truth()) == 3
+    assert world.storage.list_index_pending() == []
+    assert world.repair() == 0
+    assert world.served() == world.truth()
+
+
+def test_a_write_that_is_not_committed_leaves_no_row(world: World) -> None:
+    """D15/D22: a score that does not beat the stored one writes nothing, not even a pending row."""
+    world.submit(world.users[0], 10)
+    world.index.crash = True
+    assert not world.submit(world.users[0], 5)
+    assert world.storage.list_index_pending() == []
+
+
+def test_a_delete_committed_but_not_indexed_is_repaired(world: World) -> None:
+    """D22: the entry is gone from the database: repair removes it from the index."""
+    world.submit(world.users[0], 10)
+    world.submit(world.users[1], 20)
+    entry = world.storage.find_entry(world.board.id, world.users[1])
+    assert entry is not None
+    world.index.crash = True
+    with pytest.raises(Crash):
+        world.service.delete_entry(world.caller, entry.id)
+    world.index.crash = False
+    assert len(world.served()) == 2
+    assert world.repair() == 1
+    assert world.served() == world.truth() and len(world.truth()) == 1
+
+
+@pytest.mark.parametrize("operation", ["remove_all", "delete_board", "sort_order"])
+def test_whole_board_writes_committed_but_not_indexed_are_repaired(world: World, operation: str) -> None:
+    """D14/D22: remove all entries, delete the board, change its sort order: repair reloads the board."""
+    for n, user in enumerate(world.users):
+        world.submit(user, 10 * (n + 1))
+    before = world.served()
+    world.index.crash = True
+    with pytest.raises(Crash):
+        if operation == "remove_all":
+            world.service.remove_all_entries(world.caller, "pending")
+        elif operation == "delete_board":
+            world.service.delete_board(world.caller, world.board.id)
+        else:
+            world.service.upsert(world.caller, world.app.id, "pending", sort_order="LOWER_IS_BETTER",
+                                 entry_write_policy=None, earliest=None, latest=None, title_locale_map=None)
+    world.index.crash = False
+    assert world.served() == before != world.truth()
+    pending = world.storage.list_index_pending()
+    assert [(p.leaderboard_id, p.entry_id) for p in pending] == [(world.board.id, None)]
+    assert world.repair() == 1
+    assert world.served() == world.truth()
+    assert len(world.truth()) == (4 if operation == "sort_order" else 0)
+
+
+def test_repair_follows_an_entry_changed_by_another_process_meanwhile(world: World) -> None:
+    """D22: repair of a row another live process is still writing is harmless: when the entry changes
+    between repair's read and its index write, repair reads again and writes the newer truth."""
+    world.submit(world.users[0], 10)
+    world.index.crash = True
+    with pytest.raises(Crash):
+        world.submit(world.users[0], 30)
+    world.index.crash = False
+    storage = world.storage
+    real_put = world.index.put
+    raced = []
+
+    def put_then_race(board_id: int, entry_id: int, key: int) -> None:
+        real_put(board_id, entry_id, key)
+        if not raced:  # another process commits a better score right after repair wrote the old one
+            raced.append(True)
+            entry = storage.find_entry(world.board.id, world.users[0])
+            assert entry is not None
+            storage.update_entry(entry.__class__(entry.id, entry.leaderboard_id, entry.user_id, 99, b"",
+                                                 entry.written_us + 1))
+
+    world.index.put = put_then_race  # type: ignore[method-assign]
+    assert world.repair() == 1
+    assert raced
+    entry = storage.find_entry(world.board.id, world.users[0])
+    assert entry is not None and entry.score == 99
+    assert world.served() == world.truth()
+
+
+def test_snapshot_reset_empties_pending_rows(world: World) -> None:
+    """The table is state (D22): reset empties it; an export carries it and an import restores it."""
+    world.index.crash = True
+    with pytest.raises(Crash):
+        world.submit(world.users[0], 10)
+    exported = world.storage.export_tables()
+    assert [(r["leaderboard_id"], r["entry_id"]) for r in exported["index_pending"]] == [
+        (world.board.id, world.storage.find_entry(world.board.id, world.users[0]).id)]  # type: ignore[union-attr]
+    world.storage.reset()
+    assert world.storage.list_index_pending() == []
+    world.storage.import_tables(exported)
+    assert len(world.storage.list_index_pending()) == 1
+
+
+class FakeRedisIndex(CrashingIndex):
+    """Enough of ``RedisRankIndex`` for the keeper's sweep: always ready."""
+
+    def state(self) -> str:
+        return "ready"
+
+
+def test_a_live_process_repairs_rows_that_survive_two_sweeps(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """D22: while serving, a row seen by two sweeps in a row was left by a dead process and is repaired;
+    a row seen once (maybe a live write in flight) is left alone until the next sweep."""
+    index = FakeRedisIndex()
+    world.index = index
+    world.service.index = index
+    world.service.build_index()
+    keeper = RedisKeeper(index, "redis://unused")  # type: ignore[arg-type]
+    keeper.bind(world.storage, world.service.build_index)
+    world.submit(world.users[0], 10)
+    index.crash = True
+    with pytest.raises(Crash):
+        world.submit(world.users[1], 20)
+    index.crash = False
+    assert world.served() != world.truth()
+    monkeypatch.setattr(keeper_module, "SWEEP_SECONDS", 0.0)
+    keeper._next_sweep = 0.0
+    keeper.check()  # first sight: not yet
+    assert len(world.storage.list_index_pending()) == 1 and world.served() != world.truth()
+    keeper._next_sweep = 0.0
+    keeper.check()  # still there: repaired
+    assert world.storage.list_index_pending() == []
+    assert world.served() == world.truth() and keeper.repaired == 1
