@@ -592,7 +592,7 @@ def report(args: argparse.Namespace, results: list[Result], table: list[Ratio],
         "same worker counts, loaded with the same POST requests as the submit case.",
         "* **naive peer** (baseline b, *not questgraph*): `bench/peers/naive_peer.py`, FastAPI + SQLAlchemy ORM, "
         f"rank = 1 + `COUNT(*)` of the entries above the viewer, page by `ORDER BY … OFFSET`, on PostgreSQL "
-        f"(schema `{PEER_SCHEMA}`, index in rank order), uvicorn (`--loop asyncio`, as questgraph's) with the "
+        f"(schema `{PEER_SCHEMA}`, index in rank order), uvicorn (default loop, uvloop, as questgraph's) with the "
         "same worker counts, "
         "no authentication.",
         "",
@@ -821,11 +821,11 @@ def main(argv: list[str] | None = None) -> int:
             reqs = [Request("GET", "/leaderboard_entries?" + urlencode({
                 "api_name": board_name(peer_size), "user_id": USER_BASE + v, "limit": LIMIT}), {}) for v in viewers]
             for workers in sorted({1, *args.workers} if "sqlite" in backends else set(args.workers)):
-                # --loop asyncio: the same event loop as questgraph's server (uvloop, if the peer's venv has
-                # it, would change the server under comparison).
+                # --loop auto: the same event loop as questgraph's server (uvloop, a dependency of its server
+                # extra and of bench/peers/requirements.txt), so the loop is not what the comparison measures.
                 proc = start(f"naive{workers}", [args.peer_python, "-m", "uvicorn", "--app-dir", str(BENCH / "peers"),
                                                  "naive_peer:app", "--workers", str(workers), "--port", "{port}",
-                                                 "--loop", "asyncio", "--no-access-log", "--log-level", "warning"],
+                                                 "--loop", "auto", "--no-access-log", "--log-level", "warning"],
                              workdir, workers, "/docs", env=env)
                 procs.append(proc)
                 driver.run(proc, "naive peer", "CENTERED_ON_VIEWER", peer_size, reqs)
