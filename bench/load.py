@@ -640,9 +640,9 @@ def report(args: argparse.Namespace, results: list[Result], table: list[Ratio],
                 "single hot spot: the target is not reachable by a CPython handler that writes to a database "
                 "on every request with this server stack, while every other part of the issue's targets is "
                 "(rank reads stay flat with the board's size, and are far faster than the naive peer). What "
-                "would move it: more workers per host (once the multi-worker stall in Notes is fixed, "
-                "throughput scales with processes, and PostgreSQL + Redis is the multi-process setup), "
-                "and a faster HTTP layer (uvloop/httptools), which would speed the ceiling as well.", ""]
+                "would move it: more workers per host (throughput scales with processes, and "
+                "PostgreSQL + Redis is the multi-process setup), "
+                "and a faster HTTP parser (httptools), which would speed the ceiling as well.", ""]
     if notes:
         lines += ["## Notes", ""] + [f"* {n}" for n in notes] + [""]
     if profiles:
