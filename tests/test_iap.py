@@ -134,6 +134,7 @@ def test_user_id_rules(http: httpx.Client, admin: httpx.Client) -> None:
 def test_consume_then_verify_false_and_grant_again(http: httpx.Client, admin: httpx.Client) -> None:
     """D28: consuming an owned consumable succeeds once; verify is then false; the item can be granted again, and
     the history keeps both grants with the consume time of the first."""
+    admin.post("/_admin/clock", data={"freeze": "true"}).raise_for_status()  # D36: exact grant times below
     stock(admin)
     first = grant(admin, ADA_ID, "gems_100")
     consume = {"access_token": ADA_TOKEN, "sku": "gems_100"}
