@@ -9,6 +9,7 @@ from typing import Any
 
 from questgraph.server.commerce.service import ItemSpec, check_item
 from questgraph.server.errors import GraphError
+from questgraph.server.world_checks import check_known_keys
 
 ITEM_KEYS = ("sku", "type", "name", "description", "price", "currency", "subscription_term", "trial_type",
              "trial_term", "trial_max_term_count", "trial_price")
@@ -48,9 +49,7 @@ def world_items(raw: Any, where: str) -> list[ItemSpec]:
         item_where = f"{where}[{n}]"
         if not isinstance(table, dict):
             raise ValueError(f"{item_where}: must be a table")
-        for key in table:
-            if key not in ITEM_KEYS:
-                raise ValueError(f"{item_where}: unknown key {key!r} (known keys: {', '.join(ITEM_KEYS)})")
+        check_known_keys(table, item_where, ITEM_KEYS)
         for key in ("sku", "type", "name"):
             if key not in table:
                 raise ValueError(f"{item_where}: missing key {key!r}")
@@ -89,9 +88,7 @@ def world_grants(raw: Any, where: str) -> list[GrantSpec]:
             value = {"sku": value}
         if not isinstance(value, dict):
             raise ValueError(f"{grant_where}: must be a sku or a table {{ sku = …, trial = …, expires_at = … }}")
-        for key in value:
-            if key not in GRANT_KEYS:
-                raise ValueError(f"{grant_where}: unknown key {key!r} (known keys: {', '.join(GRANT_KEYS)})")
+        check_known_keys(value, grant_where, GRANT_KEYS)
         sku = value.get("sku")
         if not isinstance(sku, str) or not sku.strip():
             raise ValueError(f"{grant_where}: sku must be a non-empty string")

@@ -18,6 +18,7 @@ from questgraph.server.clock import Clock
 from questgraph.server.storage.achievements import UserNonce
 from questgraph.server.storage.interface import Storage
 from questgraph.server.users.service import MAX_NONCE_TEXT, MAX_NONCE_TTL_SECONDS, NONCE_TTL_SECONDS
+from questgraph.server.world_checks import check_known_keys
 
 NONCE_KEYS = ("nonce", "ttl_seconds")
 MIN_WORLD_NONCE = 16
@@ -45,9 +46,7 @@ def world_nonces(raw: Any, where: str, seen: dict[str, str]) -> list[NonceSpec]:
             value = {"nonce": value}
         if not isinstance(value, dict):
             raise ValueError(f"{nonce_where}: must be a nonce (a string) or a table {{ nonce = …, ttl_seconds = … }}")
-        for key in value:
-            if key not in NONCE_KEYS:
-                raise ValueError(f"{nonce_where}: unknown key {key!r} (known keys: {', '.join(NONCE_KEYS)})")
+        check_known_keys(value, nonce_where, NONCE_KEYS)
         text = value.get("nonce")
         if not isinstance(text, str) or not _NONCE_TEXT.fullmatch(text):
             raise ValueError(f"{nonce_where}: a nonce must be a string of {MIN_WORLD_NONCE} to {MAX_NONCE_TEXT} "
