@@ -9,15 +9,13 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from questgraph.server.achievements import AchievementService
@@ -40,6 +38,7 @@ from questgraph.server.errors import (
     NotFound,
     Unavailable,
 )
+from questgraph.server.executor import DomainExecutor
 from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.responses import error_response, json_response, new_trace_id
@@ -54,7 +53,7 @@ from questgraph.server.settings import Settings
 from questgraph.server.sso import SsoService
 from questgraph.server.sso import views as sso_views
 from questgraph.server.sso.pages import SsoPages
-from questgraph.server.storage.factory import DATABASE_ERRORS, open_storage
+from questgraph.server.storage.factory import DATABASE_ERRORS, is_postgres, open_storage
 from questgraph.server.users import UserService
 from questgraph.server.users import views as user_views
 from questgraph.server.world import World
@@ -103,6 +102,10 @@ class Server:
         # One domain call at a time: SQLite and the in-memory index see a single writer, and
         # read-then-write rules (keep-best submits) cannot interleave.
         self.limiter = anyio.CapacityLimiter(1)
+        # Graph calls run one at a time, many per trip; Graph writes commit in groups (server/executor.py).
+        local = not is_postgres(self.settings.database) and self.index_keeper.kind == "memory"
+        self.executor = DomainExecutor(self.storage, self.limiter, self.leaderboards.index_updates_together,
+                                       inline=local)
         self.graph = Router()
         self.objects = ObjectKinds(self.storage)
         leaderboard_views.register(self.graph, self.objects, self.leaderboards)
@@ -240,7 +243,10 @@ class Server:
             return result
 
         try:
-            return await anyio.to_thread.run_sync(run, limiter=self.limiter)
+            if admin:  # may reset, import or rebuild whole state: alone, and off the event loop
+                return await anyio.to_thread.run_sync(run, limiter=self.limiter)
+            # A Graph write may share a commit with the writes queued beside it (group commit); reads run alone.
+            return await self.executor.run(run, groupable=method not in ("GET", "HEAD"))
         finally:
             for upload in files.values():  # multipart files are spooled to temporary files: free them
                 upload.file.close()
@@ -259,7 +265,7 @@ class Server:
         if request.method not in ("GET", "HEAD"):
             return error_response(MethodNotAllowed(f"Unsupported {request.method.lower()} request."), trace_id)
         key = request.url.path[len(achievement_views.MEDIA_PREFIX):].rstrip("/")
-        found = await anyio.to_thread.run_sync(self.achievements.media, key, limiter=self.limiter)
+        found = await self.executor.run(lambda: self.achievements.media(key))
         if found is None:
             return error_response(NotFound("Unknown media file"), trace_id)
         data, content_type = found
@@ -278,7 +284,7 @@ class Server:
         return error_response(NotFound("Unknown health check; use /_health/live or /_health/ready"))
 
     @contextlib.asynccontextmanager
-    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(self) -> AsyncIterator[None]:
         # Build in the background so /_health answers at once; Graph calls get 503 until ready.
         task = asyncio.ensure_future(anyio.to_thread.run_sync(self.build_index, self.applied_world,
                                                               limiter=self.limiter))
@@ -289,20 +295,44 @@ class Server:
                 await task
             self.storage.close()
 
-    def asgi(self) -> Starlette:
-        # A plain ASGI endpoint: Starlette then lets every method through, so even TRACE or FOO gets a
-        # Graph 405, never a framework body.
-        return Starlette(routes=[Route("/{path:path}", _AsgiEndpoint(self.endpoint))], lifespan=self.lifespan)
+    def asgi(self) -> GraphAsgiApp:
+        return GraphAsgiApp(self)
 
 
-class _AsgiEndpoint:
-    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]]) -> None:
-        self.endpoint = endpoint
+class GraphAsgiApp:
+    """The ASGI application. Every HTTP request, whatever its path and method, goes to the one endpoint:
+    there is no framework routing in front of it, so even TRACE or FOO gets a Graph 405, never a framework
+    body, and a request pays for nothing it does not use (issue 6: the submit path is measured against a
+    bare ASGI app). The lifespan runs the server's start-up (the rank index build) and shutdown."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.endpoint(Request(scope, receive))
-        await response(scope, receive, send)
+        if scope["type"] == "http":
+            response = await self.server.endpoint(Request(scope, receive))
+            await response(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        else:  # a WebSocket: not part of the API
+            await send({"type": "websocket.close", "code": 1003})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()  # lifespan.startup
+        started = False
+        try:
+            async with self.server.lifespan():
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()  # lifespan.shutdown
+        except BaseException as exc:
+            if started:
+                await send({"type": "lifespan.shutdown.failed", "message": repr(exc)})
+            else:
+                await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
 
 
-def create_app(settings: Settings, world: World | None = None) -> Starlette:
+def create_app(settings: Settings, world: World | None = None) -> GraphAsgiApp:
     return Server(settings, world).asgi()

@@ -16,10 +16,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from starlette.applications import Starlette
-
 from questgraph.server import serve_options
-from questgraph.server.app import Server
+from questgraph.server.app import GraphAsgiApp, Server
 from questgraph.server.settings import Settings
 from questgraph.server.world import World
 
@@ -80,7 +78,7 @@ def settings_env(settings: Settings, demo: bool = False) -> dict[str, str]:
     return {ENV_PREFIX + name: value for name, value in env.items()}
 
 
-def app() -> Starlette:
+def app() -> GraphAsgiApp:
     """The factory a worker calls (``--factory``): one ``Server`` per process."""
     settings, world = settings_from_env()
     return Server(settings, world).asgi()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -75,6 +75,7 @@ class Metrics:
         if not self.multiprocess:
             self.registry.register(_IndexCollector(keeper))
         self._templates: dict[str, str] = {}
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
     def route_of(self, path: str) -> str:
         """The route template of a path, with no id, key or token in it."""
@@ -103,13 +104,27 @@ class Metrics:
         return "unmatched"
 
     def observe(self, method: str, path: str, status: int, seconds: float) -> None:
+        key = (method, path, status)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children_of(method, path, status)
+            if len(self._children) < 10_000:  # paths with ids vary without bound: the cap keeps memory flat
+                self._children[key] = found
+        requests, latency, errors = found
+        requests.inc()
+        latency.observe(seconds)
+        if errors is not None:
+            errors.inc()
+
+    def _children_of(self, method: str, path: str, status: int) -> tuple[Any, Any, Any]:
+        """The labelled metrics one answer counts in; looked up once per (method, path, status)."""
         route = self.route_of(path)
         method = method.upper() if method.upper() in _METHODS else "other"
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        errors = None
         if status >= 400:
             kind = "client" if status < 500 else "unavailable" if status == 503 else "internal"
-            self.errors.labels(route, kind).inc()
+            errors = self.errors.labels(route, kind)
+        return self.requests.labels(route, method, str(status)), self.latency.labels(route), errors
 
     def exposition(self) -> tuple[bytes, str]:
         if not self.multiprocess:

@@ -33,6 +33,8 @@ SECRET_NAMES = frozenset({"access_token", "secret", "app_secret", "client_secret
                           "nonce", "password", "oauth_token", "token", "authorization", "admin_key"})
 _SECRET_PART = re.compile(r"token|secret|password|nonce|refresh_code")
 _APP_TOKEN = re.compile(r"(OC\|[0-9]{1,19}\|)(.*)", re.S)
+# Whether a JSON text may hold a field that is_secret_name() marks (every name above contains one of these).
+_MAY_NAME_SECRET = re.compile(r"token|secret|password|nonce|code|authorization|admin_key", re.I)
 
 
 def is_secret_name(name: str) -> bool:
@@ -127,13 +129,20 @@ class RequestInspector:
             return None
         pairs = [(k, v) for k, v in params if k != "access_token"]
         user_id = caller.user.id if isinstance(caller, UserCaller) else _int(dict(pairs).get("user_id"))
-        try:
-            decoded = json.loads(body) if body else None
-        except ValueError:
-            decoded = None
-        error = decoded.get("error") if isinstance(decoded, dict) and status >= 400 else None
-        error = error if isinstance(error, dict) else {}
-        response = json.dumps(mask_json(decoded), separators=(",", ":"), ensure_ascii=False)
+        text = body.decode("utf-8", "replace")
+        error: dict[str, Any] = {}
+        if status >= 400 or _MAY_NAME_SECRET.search(text):
+            try:
+                decoded = json.loads(body) if body else None
+            except ValueError:
+                decoded = None
+            found = decoded.get("error") if isinstance(decoded, dict) and status >= 400 else None
+            error = found if isinstance(found, dict) else {}
+            response = json.dumps(mask_json(decoded), separators=(",", ":"), ensure_ascii=False)
+        else:
+            # No field name in it could mark a secret (a submit's answer, a page of entries): our own
+            # compact JSON is kept as it is, without decoding and encoding it again per request.
+            response = text
         entry = InspectedRequest(
             next(self._seq), at_us, caller.app.id, method, path, mask_params(pairs), token_source,
             "" if token is None else mask(token),

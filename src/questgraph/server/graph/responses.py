@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
+import os
 import string
 from typing import Any
 
@@ -12,11 +12,14 @@ from starlette.responses import Response
 from questgraph.server.errors import GraphError
 
 _TRACE_ALPHABET = string.ascii_letters + string.digits
+_TRACE_TABLE = bytes(ord(_TRACE_ALPHABET[n % len(_TRACE_ALPHABET)]) for n in range(256))
 
 
 def new_trace_id() -> str:
-    """23 characters, like Meta's fbtrace_id (§0.7)."""
-    return "".join(secrets.choice(_TRACE_ALPHABET) for _ in range(23))
+    """23 characters, like Meta's fbtrace_id (§0.7). Random bytes mapped onto letters and digits: one call
+    per request, so it must be cheap; a trace id correlates logs and is no secret, so the slight bias of
+    256 onto 62 does not matter."""
+    return os.urandom(23).translate(_TRACE_TABLE).decode("ascii")
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -1,7 +1,8 @@
 """Leaderboard behaviour, free of HTTP: upsert, submit, ranked reads with keyset paging, deletes.
 
-Every write commits to storage first and then updates the rank index, so the index never shows a write
-that is not durable; all domain calls are serialised by the server, so the two never drift apart. With a
+Every write commits to storage first and then updates the rank index (``storage.after_commit``), so the
+index never shows a write that is not durable; all domain calls are serialised by the server, so the two
+never drift apart. With a
 shared (Redis) index a process may die between the two: each write then also records, in its own
 transaction, an ``index_pending`` row naming what the index must follow, deleted once the index is
 updated; ranking/keeper.py repairs any row left behind (issue 6, D22).
@@ -12,10 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import contextlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from questgraph.server.auth.access import require_path_app
@@ -26,7 +28,7 @@ from questgraph.server.identity.service import IdentityService
 from questgraph.server.ranking.index import ProgressLog, RankIndex
 from questgraph.server.ranking.keys import HIGHER_IS_BETTER, LOWER_IS_BETTER, sort_key
 from questgraph.server.storage.interface import Storage
-from questgraph.server.storage.records import Entry, Leaderboard, User
+from questgraph.server.storage.records import Entry, Leaderboard, SubmitTarget, User
 
 log = logging.getLogger("questgraph.leaderboards")
 
@@ -142,22 +144,57 @@ class LeaderboardService:
         self.identity = identity
         # Only a shared index outlives this process; the in-memory one is rebuilt at every start (D22).
         self.track_pending = track_pending
+        self._settle_later: list[int] | None = None  # inside settling_together()
 
     # --- pending index updates (issue 6, D22) ----------------------------------------------------
     def _pending(self, board_id: int, entry_id: int | None = None) -> int | None:
         """Call inside the write's transaction: the row commits (or not) with the write itself."""
         return self.storage.add_index_pending(board_id, entry_id) if self.track_pending else None
 
+    def _then_index(self, pending_id: int | None, change: Callable[[], None]) -> None:
+        """Call inside the write's transaction: ``change`` updates the rank index once the write has
+        committed (never before: the index never shows a write that is not durable; never if it rolls
+        back), and then the pending row is settled."""
+
+        def apply() -> None:
+            change()
+            self._settled(pending_id)
+
+        self.storage.after_commit(apply)
+
     def _settled(self, pending_id: int | None) -> None:
-        """The index update succeeded: the row is no longer needed. Failing to delete it must not fail
-        the (committed, indexed) write: a row left behind costs only an idempotent repair later."""
+        """The index update succeeded: the row is no longer needed."""
         if pending_id is None:
             return
+        if self._settle_later is not None:
+            self._settle_later.append(pending_id)
+        else:
+            self._delete_pending([pending_id])
+
+    def _delete_pending(self, pending_ids: list[int]) -> None:
+        # Failing to delete must not fail the (committed, indexed) writes: a row left behind costs only an
+        # idempotent repair later.
         try:
-            self.storage.delete_index_pending([pending_id])
+            self.storage.delete_index_pending(pending_ids)
         except Exception:
-            log.warning("could not delete pending index row %d; it will be repaired later", pending_id,
+            log.warning("could not delete %d pending index row(s); they will be repaired later", len(pending_ids),
                         exc_info=True)
+
+    @contextlib.contextmanager
+    def index_updates_together(self) -> Iterator[None]:
+        """The executor runs a group's after-commit actions inside this (group commit, server/executor.py):
+        their index updates go out together (one round trip to a shared index), and only once they have
+        succeeded are their pending rows settled, in one delete. If they fail, the block raises and the
+        rows stay for the repair sweep."""
+        self._settle_later = []
+        try:
+            with self.index.batched():
+                yield
+            pending_ids = self._settle_later
+        finally:
+            self._settle_later = None
+        if pending_ids:
+            self._delete_pending(pending_ids)
 
     # --- the rank index ---------------------------------------------------------------------------
     def build_index(self) -> int:
@@ -239,10 +276,8 @@ class LeaderboardService:
         reorder = board.sort_order != existing.sort_order
         with self.storage.transaction():
             self.storage.update_leaderboard(board)
-            pending = self._pending(board.id) if reorder else None
-        if reorder:
-            self._reload_board(board)
-            self._settled(pending)
+            if reorder:
+                self._then_index(self._pending(board.id), lambda: self._reload_board(board))
         return board
 
     def boards(self, caller: Caller, app_id: int, api_name: str | None) -> list[Leaderboard]:
@@ -259,53 +294,52 @@ class LeaderboardService:
         board = self.board_by_id(caller, board_id)
         with self.storage.transaction():
             self.storage.delete_leaderboard(board.id)
-            pending = self._pending(board.id)
-        self.index.clear(board.id)
-        self._settled(pending)
+            self._then_index(self._pending(board.id), lambda: self.index.clear(board.id))
 
     def remove_all_entries(self, caller: Caller, api_name: str) -> None:
         require_app_token(caller, "Removing all entries of a leaderboard")
         board = self.board(caller, api_name)
         with self.storage.transaction():
             self.storage.delete_all_entries(board.id)
-            pending = self._pending(board.id)
-        self.index.clear(board.id)
-        self._settled(pending)
+            self._then_index(self._pending(board.id), lambda: self.index.clear(board.id))
 
     # --- entries ----------------------------------------------------------------------------------
-    def _writer(self, caller: Caller, board: Leaderboard, user_id: int | None) -> User:
+    def _writer(self, caller: Caller, target: SubmitTarget, user_id: int | None) -> User:
         """Who the entry is for, under the write rules of D16."""
         if isinstance(caller, UserCaller):
             if user_id is not None:
                 raise InvalidParameter("Param user_id must not be set when using a user access token")
-            if board.entry_write_policy == SERVER_AUTHORITATIVE:
+            if target.board.entry_write_policy == SERVER_AUTHORITATIVE:
                 raise Forbidden("This leaderboard is SERVER_AUTHORITATIVE: only an app access token may write")
             user = caller.user
         else:
             if user_id is None:
                 raise InvalidParameter("The parameter user_id is required when using an app access token")
-            found = self.storage.get_user(user_id)
-            if found is None or found.app_id != caller.app.id:
+            if target.user is None or target.user.app_id != caller.app.id:
                 raise InvalidParameter(f"Parameter user_id: invalid user id: {user_id}")
-            user = found
-        if not self.storage.is_entitled(user.id, board.app_id):
-            raise NotEntitled(f"User {user.id} is not entitled to app {board.app_id}")
+            user = target.user
+        if not target.entitled:
+            raise NotEntitled(f"User {user.id} is not entitled to app {target.board.app_id}")
         return user
 
     def submit(self, caller: Caller, api_name: str, score: int, extra_data: bytes, force_update: bool,
                user_id: int | None) -> bool:
         """Write the user's entry (D15); True when the stored entry changed (``did_update``)."""
-        board = self.board(caller, api_name)
-        user = self._writer(caller, board, user_id)
+        writer_id = caller.user.id if isinstance(caller, UserCaller) else user_id
+        # Board, user, entitlement and current entry in one read: the hottest write (issue 6).
+        target = self.storage.submit_target(caller.app.id, api_name, writer_id if writer_id is not None else 0)
+        if target is None:
+            raise NotFound(f"No leaderboard with api_name {api_name[:64]!r} exists for this app")
+        board, existing = target.board, target.entry
+        user = self._writer(caller, target, user_id)
         now = self.clock.now()
         if board.earliest_allowed_entry_time is not None and now < board.earliest_allowed_entry_time:
             raise InvalidParameter("This leaderboard entry is too early for the leaderboard's allowed time window.")
         if board.latest_allowed_entry_time is not None and now > board.latest_allowed_entry_time:
             raise InvalidParameter("This leaderboard entry is too late for the leaderboard's allowed time window.")
+        if existing is not None and not force_update and not _better(board.sort_order, score, existing.score):
+            return False  # not better than the entry as read: no write at all
         with self.storage.transaction():
-            existing = self.storage.find_entry(board.id, user.id)
-            if existing is not None and not force_update and not _better(board.sort_order, score, existing.score):
-                return False  # not better than the entry as read: no write at all
             claimed = self.identity.claim_id("entry") if existing is None else None
             wanted = Entry(existing.id if existing is not None else claimed or 0, board.id, user.id, score,
                            extra_data, self.clock.now_us())
@@ -315,9 +349,8 @@ class LeaderboardService:
                 self.storage.release_object_id(claimed)  # another process created the entry first
             if entry is None:
                 return False
-            pending = self._pending(board.id, entry.id)
-        self.index.put(board.id, entry.id, self._key(board, entry))
-        self._settled(pending)
+            entry_id, key = entry.id, self._key(board, entry)
+            self._then_index(self._pending(board.id, entry_id), lambda: self.index.put(board.id, entry_id, key))
         return True
 
     def entry(self, caller: Caller, entry_id: int) -> tuple[Leaderboard, RankedEntry]:
@@ -337,9 +370,7 @@ class LeaderboardService:
             raise Forbidden("A user access token may delete only its own entry on a CLIENT_AUTHORITATIVE board")
         with self.storage.transaction():
             self.storage.delete_entry(entry_id)
-            pending = self._pending(board.id, entry_id)
-        self.index.remove(board.id, entry_id)
-        self._settled(pending)
+            self._then_index(self._pending(board.id, entry_id), lambda: self.index.remove(board.id, entry_id))
 
     def entries(self, caller: Caller, query: EntriesQuery) -> EntriesPage:
         board = self.board(caller, query.api_name)

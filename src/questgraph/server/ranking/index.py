@@ -8,9 +8,11 @@ and the index is rebuilt from it at start-up and updated after every committed w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from sortedcontainers import SortedList
@@ -19,6 +21,11 @@ log = logging.getLogger("questgraph.ranking")
 
 
 class RankIndex(Protocol):
+    def batched(self) -> AbstractContextManager[None]:
+        """Inside the block, puts and removes may be held back and sent together at its end (one round trip
+        for a shared index); its end raises if they failed."""
+        ...
+
     def reset(self) -> None: ...
     def put(self, board_id: int, entry_id: int, key: int) -> None: ...
     def remove(self, board_id: int, entry_id: int) -> None: ...
@@ -45,6 +52,9 @@ class InMemoryRankIndex:
             self._sorted[board_id] = SortedList()
             self._key_of[board_id] = {}
         return self._sorted[board_id], self._key_of[board_id]
+
+    def batched(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()  # every update is a local call already
 
     def reset(self) -> None:
         self._sorted.clear()

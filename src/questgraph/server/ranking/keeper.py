@@ -49,6 +49,7 @@ EPOCH_SETTING = "rank_index_epoch"
 MEMORY = "memory"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 State = Literal["ready", "rebuilding", "lost", "down"]
+READY_MEMO_S = 0.002  # how long a "ready" answer of Redis is trusted by the next requests of this process
 SWEEP_SECONDS = 5.0  # how often a live process looks for pending rows left behind by a dead one
 REPAIR_BATCH = 1000
 REPAIR_TRIES = 5  # re-reads of one entry while other processes keep changing it
@@ -246,6 +247,7 @@ class RedisKeeper:
         self._guard = threading.Lock()
         self._next_sweep = time.monotonic() + SWEEP_SECONDS
         self._seen: set[int] = set()  # pending row ids seen by the previous sweep
+        self._ready_until = 0.0  # check() found the index ready; trusted until then
         self.repaired = 0
 
     def bind(self, storage: _Storage, build: Callable[[], object]) -> None:
@@ -255,16 +257,20 @@ class RedisKeeper:
         return self.index.state()
 
     def check(self) -> None:
-        state = self.index.state()
-        if state == "ready":
-            if time.monotonic() >= self._next_sweep:
-                self._sweep()
-            return
-        if state == "down":
-            raise IndexUnavailable("The rank index (Redis) is unavailable. Please retry shortly.")
-        if state == "lost":
-            self._rebuild_in_background()
-        raise IndexUnavailable("The rank index is being rebuilt. Please retry shortly.")
+        now = time.monotonic()
+        # Calls in one trip come microseconds apart (server/executor.py): one round trip answers for them
+        # all. A flush or stop of Redis is seen within READY_MEMO_S (docs/fidelity.md).
+        if now >= self._ready_until:
+            state = self.index.state()
+            if state == "down":
+                raise IndexUnavailable("The rank index (Redis) is unavailable. Please retry shortly.")
+            if state != "ready":
+                if state == "lost":
+                    self._rebuild_in_background()
+                raise IndexUnavailable("The rank index is being rebuilt. Please retry shortly.")
+            self._ready_until = now + READY_MEMO_S
+        if now >= self._next_sweep:
+            self._sweep()
 
     def repair(self) -> int:
         """Repair every pending row (start-up and after a rebuild): a rebuild's scan may have missed a

@@ -187,13 +187,34 @@ class RedisRankIndex:
         if batch:
             self.client.unlink(*batch)
 
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Puts and removes inside the block go to Redis in one pipeline at its end: a group of writes
+        committed together (server/executor.py) updates the index in one round trip. Each update stays
+        one atomic script; the pipeline keeps their order."""
+        pipe = self.client.pipeline(transaction=False)
+        self._local.pipe = pipe
+        try:
+            yield
+        finally:
+            self._local.pipe = None
+        if len(pipe):
+            self._write(pipe.execute)
+
     def put(self, board_id: int, entry_id: int, key: int) -> None:
-        self._write(lambda: self._put(keys=[self._z(board_id), self._h(board_id), self._ready, self._dirty],
-                                      args=[entry_id, pack(key), board_id, self._mark()]))
+        self._update(self._put, [self._z(board_id), self._h(board_id), self._ready, self._dirty],
+                     [entry_id, pack(key), board_id, self._mark()])
 
     def remove(self, board_id: int, entry_id: int) -> None:
-        self._write(lambda: self._remove(keys=[self._z(board_id), self._h(board_id), self._ready, self._dirty],
-                                         args=[entry_id, board_id, self._mark()]))
+        self._update(self._remove, [self._z(board_id), self._h(board_id), self._ready, self._dirty],
+                     [entry_id, board_id, self._mark()])
+
+    def _update(self, script: Any, keys: list[str], args: list[Any]) -> None:
+        pipe = getattr(self._local, "pipe", None)
+        if pipe is not None and not self.detached:
+            script(keys=keys, args=args, client=pipe)  # queued: sent at the end of batched()
+        else:
+            self._write(lambda: script(keys=keys, args=args))
 
     def clear(self, board_id: int) -> None:
         unused = f"{self.base}tmp:unused"

@@ -9,7 +9,7 @@ returns, so an acknowledged write survives a crash of the process.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -17,7 +17,7 @@ from questgraph.server.storage.achievements import AchievementStore, UserProofSt
 from questgraph.server.storage.commerce import CommerceStore
 from questgraph.server.storage.dashboard import DashboardStore
 from questgraph.server.storage.index_pending import IndexPendingStore
-from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User, UserToken
+from questgraph.server.storage.records import App, Entry, Leaderboard, Org, SubmitTarget, User, UserToken
 from questgraph.server.storage.sso import SsoStore
 
 
@@ -26,6 +26,23 @@ class StorageCore(Protocol):
 
     # --- lifecycle and whole-state operations -----------------------------------------------------
     def transaction(self) -> AbstractContextManager[None]: ...
+    def group(self) -> AbstractContextManager[list[Callable[[], None]]]:
+        """One transaction for many domain calls, each call's ``transaction()`` a savepoint in it (group
+        commit); yields the calls' after-commit actions, for the caller to run once it has committed."""
+        ...
+
+    def group_failed(self) -> bool:
+        """Inside ``group()``: an error aborted its transaction, which can no longer commit."""
+        ...
+
+    def session(self) -> AbstractContextManager[None]:
+        """Many calls in a row: PostgreSQL keeps one connection for their lone reads meanwhile."""
+        ...
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the open transaction commits (at once when none is open), never on rollback."""
+        ...
+
     def close(self) -> None: ...
     def is_empty(self) -> bool: ...
     def reset(self) -> None: ...
@@ -88,6 +105,11 @@ class LeaderboardStore(Protocol):
 
     def insert_entry(self, entry: Entry) -> None: ...
     def update_entry(self, entry: Entry) -> None: ...
+    def submit_target(self, app_id: int, api_name: str, user_id: int) -> SubmitTarget | None:
+        """The app's board ``api_name`` (None when it has none), with the user ``user_id``, whether they
+        are entitled to the app, and their entry on the board: one read instead of four."""
+        ...
+
     def submit_entry(self, entry: Entry, higher_is_better: bool, force: bool) -> Entry | None:
         """Keep-best write in one atomic statement (D15, issue 6): insert ``entry`` when the user has none
         on the board, else replace the stored score, extra data and time when ``force`` or when

@@ -68,3 +68,13 @@ class Entry:
     @property
     def timestamp(self) -> int:
         return self.written_us // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitTarget:
+    """What a leaderboard submit needs to know, read in one query (the hottest write: issue 6)."""
+
+    board: Leaderboard
+    user: User | None  # the user the id names, of any app; None when there is none
+    entitled: bool  # that user is entitled to the board's app
+    entry: Entry | None  # that user's entry on the board

@@ -12,9 +12,13 @@ when several server processes share one PostgreSQL database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
+
+Action = Callable[[], None]
 
 
 class Ran(Protocol):
@@ -24,13 +28,98 @@ class Ran(Protocol):
     def rowcount(self) -> int: ...
 
 
+class TransactionState(threading.local):
+    """This thread's place in a transaction: nesting depth, whether it is a group (group commit), and the
+    after-commit actions of each open level (the transaction's, and a grouped call's savepoint)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.grouped = False
+        self.actions: list[list[Action]] = []
+
+
 class SqlCore:
-    """Abstract: a backend implements the five execution methods, ``tables`` and ``_blob_columns``."""
+    """Abstract: a backend implements ``_real_transaction``, ``_savepoint``, the five execution methods,
+    ``tables`` and ``_blob_columns``."""
+
+    _tx: TransactionState  # set by the backend's __init__
+
+    # --- transactions, after-commit actions and group commit (shared) ---------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A transaction; a block nested in another joins it (one commit, at the outermost end).
+
+        Inside a group (``group()``), each call's outermost block is a savepoint instead: it rolls back
+        alone when it fails, and commits with the group."""
+        tx = self._tx
+        if tx.depth == 0:
+            with self._level(self._real_transaction(), 0) as actions:
+                yield
+            _run_all(actions)  # committed: now what had to wait for it
+        elif tx.grouped and tx.depth == 1:
+            with self._level(self._savepoint(), 1) as actions:
+                yield
+            tx.actions[-1].extend(actions)  # released: they wait for the group's commit
+        else:
+            tx.depth += 1
+            try:
+                yield
+            finally:
+                tx.depth -= 1
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[list[Action]]:
+        """One transaction for many domain calls (group commit, server/executor.py): each call's
+        ``transaction()`` is a savepoint in it, and one commit makes them all durable. Yields the list
+        the calls' after-commit actions collect in; the caller runs them once the block has committed."""
+        tx = self._tx
+        assert tx.depth == 0, "a group is never nested"
+        tx.grouped = True
+        try:
+            with self._level(self._real_transaction(), 0) as actions:
+                yield actions
+        finally:
+            tx.grouped = False
+
+    def group_failed(self) -> bool:
+        """Inside ``group()``: the transaction can no longer commit (an error aborted it). Nothing of it
+        is durable; the executor then rolls it back and runs its calls one by one."""
+        return False
+
+    def session(self) -> AbstractContextManager[None]:
+        """Many calls in a row (a trip of the executor): a backend may keep resources for them meanwhile."""
+        return contextlib.nullcontext()
+
+    def after_commit(self, action: Action) -> None:
+        """Run ``action`` once the open transaction has committed (at once when none is open), and never
+        if it rolls back: what must only follow durable writes, such as the rank index (D22)."""
+        if self._tx.actions:
+            self._tx.actions[-1].append(action)
+        else:
+            action()
+
+    @contextlib.contextmanager
+    def _level(self, opened: AbstractContextManager[None], outer_depth: int) -> Iterator[list[Action]]:
+        tx = self._tx
+        actions: list[Action] = []
+        with opened:
+            tx.depth = outer_depth + 1
+            tx.actions.append(actions)
+            try:
+                yield actions
+            finally:
+                tx.depth = outer_depth
+                tx.actions.pop()
+
+    def _real_transaction(self) -> AbstractContextManager[None]:
+        """BEGIN … COMMIT (ROLLBACK on an exception), on this thread's connection."""
+        raise NotImplementedError
+
+    def _savepoint(self) -> AbstractContextManager[None]:
+        """SAVEPOINT … RELEASE (ROLLBACK TO on an exception), in the open transaction."""
+        raise NotImplementedError
 
     # --- execution (backend-specific) -------------------------------------------------------------
-    def transaction(self) -> AbstractContextManager[None]:
-        """A transaction; a block nested in another joins it (one commit, at the outermost end)."""
-        raise NotImplementedError
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> Ran:
         """One write statement, in the current transaction or its own."""
@@ -133,3 +222,15 @@ class SqlCore:
 
     def release_object_id(self, object_id: int) -> None:
         self._run("DELETE FROM objects WHERE id = ?", (object_id,))
+
+
+def _run_all(actions: list[Action]) -> None:
+    """Every action, in order, even when one fails; then the first failure is raised."""
+    failure: Exception | None = None
+    for action in actions:
+        try:
+            action()
+        except Exception as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure

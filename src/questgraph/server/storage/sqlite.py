@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from questgraph.server.storage.records import App, Entry, Leaderboard, Org, User, UserToken
+from questgraph.server.storage.records import App, Entry, Leaderboard, Org, SubmitTarget, User, UserToken
 from questgraph.server.storage.sql_core import SqlCore
 from questgraph.server.storage.sqlite_achievements import SqliteAchievementStore
 from questgraph.server.storage.sqlite_commerce import SqliteCommerceStore
@@ -193,6 +193,22 @@ class SqlIdentityLeaderboardStore(SqlCore):
         self._run(f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                   (entry.id, entry.leaderboard_id, entry.user_id, entry.score, entry.extra_data,
                    entry.written_us))
+
+    def submit_target(self, app_id: int, api_name: str, user_id: int) -> SubmitTarget | None:
+        board_columns = ", ".join(f"b.{c.strip()}" for c in BOARD_COLUMNS.split(","))
+        row = self._one(
+            f"SELECT {board_columns}, u.id, u.app_id, u.person_id, p.alias, p.display_name, p.profile_url, "
+            "p.age_category, (SELECT 1 FROM entitlements t WHERE t.user_id = u.id AND t.app_id = b.app_id), "
+            "e.id, e.leaderboard_id, e.user_id, e.score, e.extra_data, e.written_us "
+            "FROM leaderboards b LEFT JOIN app_users u ON u.id = ? LEFT JOIN persons p ON p.id = u.person_id "
+            "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = ? "
+            "WHERE b.app_id = ? AND b.api_name = ?",
+            (user_id, user_id, app_id, api_name))
+        if row is None:
+            return None
+        board, user, entitled, entry = row[:9], row[9:16], row[16], row[17:]
+        return SubmitTarget(Leaderboard(*board), None if user[0] is None else User(*user), entitled is not None,
+                            None if entry[0] is None else _entry(entry))
 
     def submit_entry(self, entry: Entry, higher_is_better: bool, force: bool) -> Entry | None:
         # One upsert decides, in the database, whether the new score wins: two processes submitting

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from typing import Any
 
-from questgraph.server.storage.sql_core import SqlCore
+from questgraph.server.storage.sql_core import SqlCore, TransactionState
 
 log = logging.getLogger("questgraph.storage")
 
@@ -35,7 +35,7 @@ class SqliteCore(SqlCore):
         self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
-        self._depth = 0
+        self._tx = TransactionState()
         self._conn.execute("PRAGMA foreign_keys = ON")
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
@@ -59,26 +59,41 @@ class SqliteCore(SqlCore):
             )
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
+    def _real_transaction(self) -> Iterator[None]:
+        # The lock is held to the end: another thread's statements wait rather than join this transaction.
         with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
             self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
             try:
                 yield
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled back already (I/O error, disk full)
+                    self._conn.execute("ROLLBACK")
                 raise
-            else:
+            try:
                 self._conn.execute("COMMIT")
-            finally:
-                self._depth = 0
+            except BaseException:
+                if self._conn.in_transaction:  # a failed COMMIT (I/O error) leaves it open: end it
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    def group_failed(self) -> bool:
+        return self._tx.grouped and not self._conn.in_transaction  # SQLite rolled it back itself
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        if not self._conn.in_transaction:
+            # SQLite ended the group's transaction itself (an I/O error or a full disk rolls all of it back):
+            # no later call of the group may write outside it, in autocommit. The group's COMMIT fails too.
+            raise sqlite3.OperationalError("the group's transaction was rolled back by an earlier error")
+        self._conn.execute("SAVEPOINT grouped_call")
+        try:
+            yield
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK TO grouped_call")
+                self._conn.execute("RELEASE grouped_call")
+            raise
+        self._conn.execute("RELEASE grouped_call")
 
     def close(self) -> None:
         self._conn.close()

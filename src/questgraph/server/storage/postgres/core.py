@@ -14,15 +14,15 @@ import contextlib
 import functools
 import logging
 import re
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
-from questgraph.server.storage.sql_core import SqlCore
+from questgraph.server.storage.sql_core import SqlCore, TransactionState
 from questgraph.server.storage.sqlite_core import migrations
 
 log = logging.getLogger("questgraph.storage")
@@ -57,10 +57,19 @@ def table_order() -> list[str]:
     return order
 
 
+class _PgTransactionState(TransactionState):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conn: psycopg.Connection[Any] | None = None  # the connection of this thread's open transaction
+        self.reader: psycopg.Connection[Any] | None = None  # the connection of this thread's session()
+
+
 class PostgresCore(SqlCore):
+    _tx: _PgTransactionState
+
     def __init__(self, url: str) -> None:
         self.url = url
-        self._local = threading.local()  # the connection of this thread's open transaction, if any
+        self._tx = _PgTransactionState()
         self._pool = ConnectionPool(url, min_size=POOL_MIN, max_size=POOL_MAX, kwargs={"autocommit": True},
                                     open=False, name="questgraph", timeout=CONNECT_TIMEOUT_S)
         self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
@@ -86,29 +95,49 @@ class PostgresCore(SqlCore):
         self._pool.close()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        if getattr(self._local, "conn", None) is not None:
-            yield  # nested: joins the outer transaction, which commits or rolls back as a whole
-            return
+    def _real_transaction(self) -> Iterator[None]:
         with self._pool.connection() as conn:
-            self._local.conn = conn
+            self._tx.conn = conn
             try:
                 with conn.transaction():
                     yield
             finally:
-                self._local.conn = None
+                self._tx.conn = None
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        with self._conn().transaction():  # nested: psycopg makes it a savepoint
+            yield
 
     def _conn(self) -> psycopg.Connection[Any]:
-        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        conn: psycopg.Connection[Any] | None = self._tx.conn
         assert conn is not None, "only inside transaction()"
         return conn
 
     @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Lone reads inside the block share one pooled connection (in autocommit) instead of taking one
+        from the pool each: the executor opens one per trip of calls."""
+        with self._pool.connection() as conn:
+            self._tx.reader = conn
+            try:
+                yield
+            finally:
+                self._tx.reader = None
+
+    def group_failed(self) -> bool:
+        conn = self._tx.conn
+        return self._tx.grouped and conn is not None and conn.info.transaction_status != TransactionStatus.INTRANS
+
+    @contextlib.contextmanager
     def _reader(self) -> Iterator[psycopg.Connection[Any]]:
-        """The open transaction's connection, or a pooled one in autocommit for a lone read."""
-        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            yield conn
+        """The open transaction's connection (a grouped call reads what the calls before it in its group
+        wrote), or one in autocommit for a lone read: the session's, else a pooled one."""
+        tx = self._tx
+        if tx.conn is not None:
+            yield tx.conn
+        elif tx.reader is not None:
+            yield tx.reader
         else:
             with self._pool.connection() as pooled:
                 yield pooled

@@ -1,0 +1,167 @@
+"""Runs the server's domain calls: one at a time, many per trip (group commit).
+
+Domain calls are synchronous and serialised (one writer for SQLite and the in-memory rank index, and
+read-then-write rules that must not interleave). They run in trips, in a worker thread or (``inline``)
+on the event loop: calls that arrive while a trip is under way queue up and go together on the next one,
+so the hop between the event loop and the thread is paid once per trip rather than once per call.
+
+Consecutive *groupable* calls (Graph writes) of a trip also share one database transaction: each runs
+in a savepoint of it (a failing call rolls back alone), one commit makes them all durable (one fsync
+instead of one per call), and only then do their after-commit actions (rank index updates) run and their
+answers go out. An answer is therefore never sent for a write that is not durable. Reads are never
+grouped with writes: they run alone, after the writes before them have committed and reached the index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from questgraph.server.storage.interface import Storage
+
+log = logging.getLogger("questgraph.executor")
+MAX_TRIP = 64  # calls per trip: bounds how long a trip holds the thread and the first caller waits
+
+
+class _GroupFailed(Exception):
+    """An error aborted the group's transaction (``storage.group_failed()``)."""
+
+
+@dataclass
+class _Call:
+    run: Callable[[], Any]
+    groupable: bool
+    future: asyncio.Future[Any]
+    outcome: tuple[bool, Any] = field(default=(False, None))  # (succeeded, value or exception)
+
+
+class DomainExecutor:
+    def __init__(self, storage: Storage, limiter: anyio.CapacityLimiter,
+                 actions_scope: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+                 inline: bool = False) -> None:
+        self.storage = storage
+        # Inline: trips run on the event loop itself, with no thread hop. For a local database (SQLite and
+        # the in-memory index) whose calls take microseconds and never wait on a network; measured in
+        # bench/load.py, it is the faster of the two there. A networked database waits on every
+        # statement, and the event loop must go on meanwhile: trips then run in the worker thread.
+        self.inline = inline
+        self.limiter = limiter  # shared with the other synchronous paths (SSO and dashboard pages)
+        self.actions_scope = actions_scope  # wraps a group's after-commit actions (index updates sent together)
+        self._queue: list[_Call] = []
+        self._draining: asyncio.Task[None] | None = None
+        self.trips = 0  # for tests and metrics: how many trips the calls took
+        self.grouped = 0  # calls that committed in a group of more than one
+
+    async def run(self, call: Callable[[], Any], groupable: bool = False) -> Any:
+        """Run ``call`` in the worker thread and return (or raise) what it did. ``groupable`` calls may
+        share a transaction with other groupable calls of the same trip."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Call(call, groupable, future))
+        if self._draining is None:
+            self._draining = asyncio.ensure_future(self._drain())
+        # A client that goes away cancels only its wait: the call itself still runs (and commits).
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                trip, self._queue = self._queue[:MAX_TRIP], self._queue[MAX_TRIP:]
+                self.trips += 1
+                try:
+                    if self.inline:
+                        async with self.limiter:
+                            self._run_trip(trip)
+                    else:
+                        await anyio.to_thread.run_sync(self._run_trip, trip, limiter=self.limiter)
+                except BaseException as exc:  # the loop is shutting down: no call of the trip is answered
+                    for call in trip:
+                        if call.outcome == (False, None):
+                            call.outcome = (False, exc if isinstance(exc, Exception) else asyncio.CancelledError())
+                    raise
+                finally:
+                    for call in trip:
+                        if not call.future.done():
+                            succeeded, value = call.outcome
+                            if succeeded:
+                                call.future.set_result(value)
+                            else:
+                                call.future.set_exception(value)
+        finally:
+            self._draining = None
+
+    # --- in the worker thread ---------------------------------------------------------------------
+    def _run_trip(self, trip: list[_Call]) -> None:
+        try:
+            with self.storage.session():
+                self._run_calls(trip)
+        except Exception as exc:  # the session could not open (the database is down): no call ran
+            for call in trip:
+                if call.outcome == (False, None):
+                    call.outcome = (False, exc)
+
+    def _run_calls(self, trip: list[_Call]) -> None:
+        start = 0
+        while start < len(trip):
+            stop = start + 1
+            if trip[start].groupable:
+                while stop < len(trip) and trip[stop].groupable:
+                    stop += 1
+            if stop - start > 1:
+                self._run_group(trip[start:stop])
+            else:
+                _run_alone(trip[start])
+            start = stop
+
+    def _run_group(self, calls: list[_Call]) -> None:
+        spans: list[tuple[int, int]] = []
+        try:
+            with self.storage.group() as actions:
+                for call in calls:
+                    first = len(actions)
+                    _run_alone(call)
+                    spans.append((first, len(actions)))
+                    if self.storage.group_failed():
+                        raise _GroupFailed
+        except Exception as exc:
+            if not spans or isinstance(exc, _GroupFailed):
+                # The group could not begin, or an error aborted its transaction: nothing of it is durable
+                # or was seen outside it (the index is updated only after a commit), so each call runs
+                # again on its own, as if the group had never been tried.
+                for call in calls:
+                    _run_alone(call)
+                return
+            # The commit failed: none of the group is durable (or, if the connection broke during COMMIT,
+            # it cannot be known). No call is answered as done, and none is run again: a retry is the
+            # client's choice, as after any 503 (D7).
+            log.error("a group of %d calls failed to commit: %s", len(calls), type(exc).__name__)
+            for call in calls:
+                call.outcome = (False, exc)
+            return
+        self.grouped += len(calls)
+        try:
+            with self.actions_scope():
+                for call, (first, last) in zip(calls, spans, strict=True):
+                    for action in actions[first:last]:
+                        try:
+                            action()
+                        except Exception as exc:  # the write is durable; its index update failed (D7 503)
+                            if call.outcome[0]:
+                                call.outcome = (False, exc)
+        except Exception as exc:  # the updates held back to the scope's end failed together
+            for call, (first, last) in zip(calls, spans, strict=True):
+                if last > first and call.outcome[0]:
+                    call.outcome = (False, exc)
+
+
+def _run_alone(call: _Call) -> None:
+    try:
+        call.outcome = (True, call.run())
+    except Exception as exc:
+        call.outcome = (False, exc)

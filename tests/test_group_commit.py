@@ -1,0 +1,254 @@
+"""Group commit (issue 6, server/executor.py): Graph writes that arrive together share one transaction,
+each in a savepoint of it, and nothing of a group is answered, or reaches the rank index, before it has
+committed. Run on both backends against real databases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from questgraph.server.errors import InvalidParameter
+from questgraph.server.executor import MAX_TRIP, DomainExecutor
+from questgraph.server.storage.factory import DATABASE_ERRORS, open_storage
+from questgraph.server.storage.interface import Storage
+from tests.conftest import APP_TOKEN, RunningServer, postgres_database
+
+SETUP = [
+    "CREATE TABLE t_parent (id INTEGER PRIMARY KEY)",
+    # A deferred foreign key is checked at COMMIT: the way to make a group's commit itself fail.
+    "CREATE TABLE t_child (parent INTEGER REFERENCES t_parent (id) DEFERRABLE INITIALLY DEFERRED)",
+    "CREATE TABLE t_log (call INTEGER NOT NULL, what TEXT NOT NULL)",
+]
+
+
+@pytest.fixture
+def storage(tmp_path: Path, backend: str) -> Iterator[Storage]:
+    path = str(tmp_path / "group.sqlite3")
+    opened = open_storage(postgres_database(path) if backend == "postgres" else path)
+    for sql in SETUP:
+        opened._run(sql)  # type: ignore[attr-defined]
+    yield opened
+    opened.close()
+
+
+def logged(storage: Storage) -> list[tuple[int, str]]:
+    rows = storage._all("SELECT call, what FROM t_log ORDER BY call, what")  # type: ignore[attr-defined]
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def log_write(storage: Storage, call: int, what: str = "w") -> None:
+    storage._run("INSERT INTO t_log VALUES (?, ?)", (call, what))  # type: ignore[attr-defined]
+
+
+class Boom(Exception):
+    pass
+
+
+# --- the storage side: savepoints and after-commit actions -----------------------------------------------------
+def test_a_failing_call_rolls_back_alone_and_actions_wait_for_the_commit(storage: Storage) -> None:
+    ran: list[str] = []
+    with storage.group() as actions:
+        with storage.transaction():
+            log_write(storage, 1)
+            storage.after_commit(lambda: ran.append("one"))
+        with pytest.raises(Boom), storage.transaction():
+            log_write(storage, 2)
+            storage.after_commit(lambda: ran.append("two"))
+            raise Boom
+        with storage.transaction():
+            log_write(storage, 3)
+            storage.after_commit(lambda: ran.append("three"))
+        assert ran == []  # not before the commit
+        assert len(actions) == 2  # the rolled-back call's action is gone with its savepoint
+    assert ran == []  # the group's actions are the caller's to run, after it committed
+    for action in actions:
+        action()
+    assert ran == ["one", "three"]
+    assert logged(storage) == [(1, "w"), (3, "w")]
+
+
+def test_after_commit_runs_after_a_lone_commit_and_never_after_a_rollback(storage: Storage) -> None:
+    ran: list[str] = []
+    storage.after_commit(lambda: ran.append("now"))  # no transaction: at once
+    assert ran == ["now"]
+    with storage.transaction():
+        log_write(storage, 1)
+        with storage.transaction():  # nested: joins, its action waits for the outermost commit
+            storage.after_commit(lambda: ran.append("committed"))
+        assert ran == ["now"]
+    assert ran == ["now", "committed"]
+    with pytest.raises(Boom), storage.transaction():
+        storage.after_commit(lambda: ran.append("rolled back"))
+        raise Boom
+    assert ran == ["now", "committed"]
+
+
+def test_a_group_is_invisible_to_other_connections_until_it_commits(storage: Storage, backend: str) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite has one connection per server: there is no other reader to hide it from")
+    seen: list[int] = []
+    with storage.group():
+        log_write(storage, 1)
+        # Another thread reads on its own pooled connection: the group has not committed yet.
+        thread = threading.Thread(target=lambda: seen.append(len(logged(storage))))
+        thread.start()
+        thread.join()
+    assert seen == [0] and logged(storage) == [(1, "w")]
+
+
+# --- the executor -----------------------------------------------------------------------------------------------
+def run_calls(storage: Storage, calls: list[tuple[Callable[[], Any], bool]], inline: bool) -> list[Any]:
+    """Queue every call at once, as requests arriving together do; their outcomes, in order."""
+
+    async def main() -> tuple[list[Any], DomainExecutor]:
+        executor = DomainExecutor(storage, anyio.CapacityLimiter(1), inline=inline)
+        outcomes = await asyncio.gather(*(executor.run(call, groupable) for call, groupable in calls),
+                                        return_exceptions=True)
+        return list(outcomes), executor
+
+    outcomes, executor = asyncio.run(main())
+    run_calls.executor = executor  # type: ignore[attr-defined]
+    return outcomes
+
+
+@pytest.mark.parametrize("inline", [False, True], ids=["thread", "inline"])
+def test_writes_arriving_together_commit_as_one_group(storage: Storage, inline: bool) -> None:
+    order: list[str] = []
+
+    def write(n: int) -> Callable[[], int]:
+        def call() -> int:
+            with storage.transaction():
+                log_write(storage, n)
+                storage.after_commit(lambda: order.append(f"index {n}"))
+            if n == 3:
+                raise InvalidParameter("call 3 fails after its write")  # its write still commits
+            if n == 5:
+                with storage.transaction():
+                    log_write(storage, n, "undone")
+                    raise InvalidParameter("call 5 fails inside its transaction")
+            return n
+
+        return call
+
+    outcomes = run_calls(storage, [(write(n), True) for n in range(8)], inline)
+    executor: DomainExecutor = run_calls.executor  # type: ignore[attr-defined]
+    assert executor.trips == 1 and executor.grouped == 8
+    assert [o if not isinstance(o, Exception) else type(o).__name__ for o in outcomes] == \
+        [0, 1, 2, "InvalidParameter", 4, "InvalidParameter", 6, 7]
+    assert logged(storage) == [(n, "w") for n in range(8)]  # call 5's second transaction rolled back alone
+    assert order == [f"index {n}" for n in range(8)]  # after the commit, in order
+
+
+def test_reads_are_not_grouped_with_writes(storage: Storage) -> None:
+    """A read queued after writes runs after they committed: it sees them, as a later request must."""
+    calls: list[tuple[Callable[[], Any], bool]] = [(lambda n=n: log_write(storage, n), True) for n in range(3)]
+    calls.append((lambda: len(logged(storage)), False))
+    calls += [(lambda n=n: log_write(storage, n), True) for n in range(3, 5)]
+    outcomes = run_calls(storage, calls, inline=False)
+    assert outcomes[3] == 3
+    assert run_calls.executor.grouped == 5  # type: ignore[attr-defined]
+
+
+def test_a_trip_takes_at_most_max_trip_calls(storage: Storage) -> None:
+    outcomes = run_calls(storage, [(lambda n=n: log_write(storage, n), True) for n in range(MAX_TRIP + 5)],
+                         inline=True)
+    assert all(o is None for o in outcomes) and len(logged(storage)) == MAX_TRIP + 5
+    assert run_calls.executor.trips == 2  # type: ignore[attr-defined]
+
+
+def test_a_failed_commit_answers_every_call_of_the_group_with_it(storage: Storage) -> None:
+    """Nothing of the group is durable: no call is answered as done, no action runs, none is run twice."""
+    ran: list[int] = []
+
+    def write(n: int) -> Callable[[], None]:
+        def call() -> None:
+            with storage.transaction():
+                log_write(storage, n)
+                if n == 2:  # an orphan: the deferred key fails the COMMIT
+                    storage._run("INSERT INTO t_child VALUES (?)", (99,))  # type: ignore[attr-defined]
+                storage.after_commit(lambda: ran.append(n))
+
+        return call
+
+    outcomes = run_calls(storage, [(write(n), True) for n in range(4)], inline=False)
+    assert all(isinstance(o, DATABASE_ERRORS) for o in outcomes), outcomes
+    assert logged(storage) == [] and ran == []
+    # The storage is usable afterwards: the failed transaction was ended.
+    assert run_calls(storage, [(write(n), True) for n in (5, 6)], inline=True) == [None, None]
+    assert logged(storage) == [(5, "w"), (6, "w")]
+
+
+def test_an_error_that_aborts_the_group_runs_its_calls_again_one_by_one(storage: Storage, backend: str) -> None:
+    """PostgreSQL aborts a transaction on any failed statement outside a savepoint (here a read); SQLite
+    may roll a transaction back by itself (an I/O error), shown here by ending it directly. Nothing of
+    the group was durable, so each call runs again alone: exactly one write per call, every answer its own."""
+
+    def breaker() -> None:
+        if backend == "postgres":
+            storage._one("SELECT 1 / 0")  # type: ignore[attr-defined]
+        else:
+            storage._conn.execute("ROLLBACK")  # type: ignore[attr-defined]
+            raise Boom("the transaction is gone")
+
+    attempts: list[int] = []
+
+    def write(n: int) -> Callable[[], int]:
+        def call() -> int:
+            attempts.append(n)
+            with storage.transaction():
+                log_write(storage, n)
+            return n
+
+        return call
+
+    calls: list[tuple[Callable[[], Any], bool]] = [(write(0), True), (write(1), True)]
+    first_break = [True]
+
+    def break_once() -> None:
+        if first_break.pop() if first_break else False:
+            breaker()
+
+    calls += [(break_once, True), (write(3), True)]
+    outcomes = run_calls(storage, calls, inline=False)
+    assert outcomes[:2] == [0, 1] and outcomes[3] == 3 and outcomes[2] is None  # the breaker, run again, passes
+    assert logged(storage) == [(0, "w"), (1, "w"), (3, "w")]
+    assert attempts == [0, 1, 0, 1, 3]  # 0 and 1 ran twice (the first time rolled back); 3 never ran in the group
+
+
+# --- over HTTP ---------------------------------------------------------------------------------------------------
+def test_concurrent_submits_end_with_each_users_best_and_a_matching_index(qg: RunningServer) -> None:
+    """Keep-best submits from many clients at once (grouped by the server): every user ends with the best
+    score sent for them, and the ranks read back match the scores."""
+    with qg.client() as client:
+        board = client.post("/1234757621998335/leaderboards", data={
+            "access_token": APP_TOKEN, "api_name": "grouped", "sort_order": "HIGHER_IS_BETTER"})
+        assert board.status_code == 200, board.text
+    users = ["123402235207175", "123402235207176", "123402235207177"]
+    sent = [(users[n % 3], (n * 37) % 101) for n in range(60)]
+
+    def submit(pair: tuple[str, int]) -> bool:
+        with httpx.Client(base_url=qg.url, timeout=30) as client:
+            response = client.post("/leaderboard_submit_entry", data={
+                "access_token": APP_TOKEN, "api_name": "grouped", "user_id": pair[0], "score": pair[1]})
+            assert response.status_code == 200, response.text
+            return bool(response.json()["did_update"])
+
+    with ThreadPoolExecutor(12) as pool:
+        updated = list(pool.map(submit, sent))
+    best = {user: max(score for u, score in sent if u == user) for user in users}
+    assert 3 <= sum(updated) <= len(sent)
+    with qg.client() as client:
+        page = client.get("/leaderboard_entries", params={
+            "access_token": APP_TOKEN, "api_name": "grouped", "fields": "rank,score,user{id}"}).json()["data"]
+    assert {row["user"]["id"]: row["score"] for row in page} == best
+    assert [row["rank"] for row in page] == [1, 2, 3]
+    assert [row["score"] for row in page] == sorted(best.values(), reverse=True)
