@@ -745,6 +745,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="worker counts of the PostgreSQL + Redis server, each measured with a ceiling and a "
                         "naive peer of the same count (default: 1,nproc; SQLite always runs one)")
     parser.add_argument("--tokens", type=int, default=300, help="random viewers (user tokens) for reads")
+    parser.add_argument("--http", choices=("auto", "httptools", "h11"), default="auto",
+                        help="uvicorn's HTTP parser for every server of the run, questgraph and baselines alike "
+                        "(default auto: httptools, which questgraph's server extra installs)")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--peer-python", default="/tmp/qgbench-peer-venv/bin/python",
@@ -784,6 +787,7 @@ def main(argv: list[str] | None = None) -> int:
     def serve(name: str, database: str, rank_index: str, workers: int) -> Proc:
         proc = start(name, [python, "-m", "questgraph", "serve", "--db", database, "--rank-index", rank_index,
                             "--workers", str(workers), "--port", "{port}", "--admin-key", ADMIN_KEY, "--production",
+                            "--http", args.http,
                             "--log-level", "warning"], workdir, workers, "/_health/ready")
         procs.append(proc)
         return proc
@@ -803,6 +807,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"ceiling, {workers} worker(s)")
             proc = start(f"ceiling{workers}", [python, "-m", "uvicorn", "--app-dir", str(BENCH / "peers"),
                                                "ceiling:app", "--workers", str(workers), "--port", "{port}",
+                                               "--http", args.http,
                                                "--no-access-log", "--log-level", "warning"],
                          workdir, workers, "/")
             procs.append(proc)
@@ -862,6 +867,7 @@ def main(argv: list[str] | None = None) -> int:
                 # extra and of bench/peers/requirements.txt), so the loop is not what the comparison measures.
                 proc = start(f"naive{workers}", [args.peer_python, "-m", "uvicorn", "--app-dir", str(BENCH / "peers"),
                                                  "naive_peer:app", "--workers", str(workers), "--port", "{port}",
+                                                 "--http", args.http,
                                                  "--loop", "auto", "--no-access-log", "--log-level", "warning"],
                              workdir, workers, "/docs", env=env)
                 procs.append(proc)

@@ -32,6 +32,7 @@ import pytest
 import uvicorn
 
 from questgraph.server.app import Server
+from questgraph.server.http_protocol import protocol_class
 from questgraph.server.settings import Settings
 from questgraph.server.world import World
 
@@ -78,7 +79,7 @@ class RunningServer:
     def start(self) -> RunningServer:
         self.server = Server(self.settings, self.world)
         config = uvicorn.Config(self.server.asgi(), host="127.0.0.1", port=self.settings.port,
-                                log_level="warning", lifespan="on", proxy_headers=False)
+                                log_level="warning", lifespan="on", proxy_headers=False, http=protocol_class())
         self._uvicorn = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._uvicorn.run, daemon=True)
         self._thread.start()

@@ -4,6 +4,7 @@ including the 500 and 503 answers of a server whose internals are made to fail."
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -145,6 +146,31 @@ def test_trace_ids_are_fresh_per_request(http: httpx.Client) -> None:
 def test_any_other_http_method_is_a_json_405(http: httpx.Client, method: str) -> None:
     """D6: an HTTP method the server has no use for still gets the JSON envelope, not a framework body."""
     assert_envelope(http.request(method, "/leaderboard_entries", headers=APP_AUTH), *NOT_ALLOWED)
+
+
+@pytest.mark.parametrize(("raw", "status"), [
+    (b"GET /me HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n", 400),  # a malformed header
+    (b"GET /me HTTP/9\r\n\r\n", 400),  # a malformed request line
+    (b"FOO /me HTTP/1.1\r\nHost: x\r\n\r\n", 405),  # a method the C parser does not know
+])
+def test_a_request_the_http_parser_refuses_still_gets_the_envelope(qg: RunningServer, raw: bytes, status: int) -> None:
+    """D6: what uvicorn's parser refuses before questgraph's code runs is answered in the Graph envelope too
+    (server/http_protocol.py), never uvicorn's plain-text 400."""
+    host, port = qg.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(raw)
+        answer = b""
+        while chunk := sock.recv(65536):  # the server closes the connection after its answer
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0].startswith(f"HTTP/1.1 {status} ")
+    headers = {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+    assert headers["content-type"].startswith("application/json")
+    error = json.loads(body)["error"]
+    assert error["code"] == 100 and error["type"] == ("GraphMethodException" if status == 405 else "OCApiException")
+    assert len(error["fbtrace_id"]) == 23 and headers["x-fb-trace-id"] == error["fbtrace_id"]
+    assert ("foo" in error["message"]) == (status == 405)  # a refused method is named, as every 405 does
 
 
 def test_405_names_the_method(http: httpx.Client) -> None:

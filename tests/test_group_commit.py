@@ -224,6 +224,43 @@ def test_an_error_that_aborts_the_group_runs_its_calls_again_one_by_one(storage:
     assert attempts == [0, 1, 0, 1, 3]  # 0 and 1 ran twice (the first time rolled back); 3 never ran in the group
 
 
+# --- a trip's remembered tokens ---------------------------------------------------------------------------------
+def test_a_trip_looks_a_token_up_once_and_remembers_nothing_after(storage: Storage) -> None:
+    """Inside remembering() (one trip) a token authenticates from memory, even if its app went away
+    meanwhile (as if the removal came just after the trip); after the trip it is looked up again, and a
+    failure is never remembered."""
+    from questgraph.server.auth import Authenticator
+    from questgraph.server.clock import Clock
+    from questgraph.server.errors import InvalidToken
+    from questgraph.server.identity import IdentityService
+
+    clock = Clock()
+    identity = IdentityService(storage, clock)
+    made = identity.create_app(identity.create_org("Memo Studio").id, "Memo Game")
+    token = f"OC|{made.app.id}|{made.secret}"
+    wrong = f"OC|{made.app.id}|{'0' * 32}"
+    auth = Authenticator(storage, clock)
+    lookups: list[int] = []
+    real_get_app = storage.get_app
+
+    def counted_get_app(app_id: int) -> Any:
+        lookups.append(app_id)
+        return real_get_app(app_id)
+
+    storage.get_app = counted_get_app  # type: ignore[method-assign]
+    with auth.remembering():
+        for _ in range(3):
+            assert auth.authenticate(token).app.id == made.app.id
+        for _ in range(2):
+            with pytest.raises(InvalidToken):
+                auth.authenticate(wrong)
+        assert len(lookups) == 3  # the good token once, the wrong one every time
+        storage._run("UPDATE apps SET secret_hash = ? WHERE id = ?", ("0" * 64, made.app.id))  # type: ignore[attr-defined]
+        assert auth.authenticate(token).app.id == made.app.id  # remembered within the trip
+    with pytest.raises(InvalidToken):
+        auth.authenticate(token)  # the next trip sees the change
+
+
 # --- over HTTP ---------------------------------------------------------------------------------------------------
 def test_concurrent_submits_end_with_each_users_best_and_a_matching_index(qg: RunningServer) -> None:
     """Keep-best submits from many clients at once (grouped by the server): every user ends with the best
@@ -252,3 +289,11 @@ def test_concurrent_submits_end_with_each_users_best_and_a_matching_index(qg: Ru
     assert {row["user"]["id"]: row["score"] for row in page} == best
     assert [row["rank"] for row in page] == [1, 2, 3]
     assert [row["score"] for row in page] == sorted(best.values(), reverse=True)
+    # The executor's trips show in /metrics (docs/deployment.md): every call counted, grouped or not.
+    with qg.client() as client:
+        metrics = client.get("/metrics").text
+    counted = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                  if line.startswith("questgraph_domain_calls_total{"))
+    trips = next(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                 if line.startswith("questgraph_domain_trips_total "))
+    assert counted >= len(sent) + 1 and 1 <= trips <= counted

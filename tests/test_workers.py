@@ -23,6 +23,7 @@ import uvicorn
 
 from questgraph.cli import main as cli_main
 from questgraph.server.app import Server
+from questgraph.server.http_protocol import protocol_class
 from questgraph.server.settings import Settings
 from questgraph.server.world import World
 from tests.conftest import (
@@ -163,7 +164,7 @@ def start_unready(tmp_path: Path, **settings: Any) -> tuple[uvicorn.Server, thre
     port = free_port()
     options = Settings(database=str(tmp_path / "qg.sqlite3"), port=port, admin_key=ADMIN_KEY, **settings)
     config = uvicorn.Config(Server(options, World.load(WORLD_FILE)).asgi(), host="127.0.0.1", port=port,
-                            log_level="critical", lifespan="on")
+                            log_level="critical", lifespan="on", http=protocol_class())
     userver = uvicorn.Server(config)
     thread = threading.Thread(target=userver.run, daemon=True)
     thread.start()

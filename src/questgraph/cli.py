@@ -42,6 +42,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--production", action="store_true",
                        help="production mode: the clock cannot be moved and no admin key is invented")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--http", choices=("auto", "httptools", "h11"), default="auto",
+                       help="uvicorn's HTTP/1.1 parser: auto (httptools, a C parser, when installed, as the "
+                       "server extra does; else h11, pure Python)")
     serve.add_argument("--rank-index", default=os.environ.get("QUESTGRAPH_RANK_INDEX"),
                        help="where ranks are kept: memory (default, this process) or redis://host:port/db "
                        "(shared by every process; env QUESTGRAPH_RANK_INDEX)")
@@ -109,6 +112,7 @@ def serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         from questgraph.server.app import Server
+        from questgraph.server.http_protocol import protocol_class
         from questgraph.server.settings import Settings
         from questgraph.server.world import World, WorldError
     except ImportError as exc:
@@ -155,7 +159,7 @@ def serve(args: argparse.Namespace) -> int:
         server.storage.close()
         return _serve_workers(args, settings)
     uvicorn.run(server.asgi(), host=args.host, port=args.port, log_level=args.log_level.lower(),
-                access_log=False, proxy_headers=False)
+                access_log=False, proxy_headers=False, http=protocol_class(args.http))
     return 0
 
 
@@ -167,6 +171,7 @@ def _serve_workers(args: argparse.Namespace, settings: Any) -> int:
     import uvicorn
 
     from questgraph.server.asgi import settings_env
+    from questgraph.server.http_protocol import protocol_class
 
     os.environ.update(settings_env(settings, demo=args.demo))
     own_dir = None
@@ -175,7 +180,8 @@ def _serve_workers(args: argparse.Namespace, settings: Any) -> int:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_dir
     try:
         uvicorn.run("questgraph.server.asgi:app", factory=True, workers=args.workers, host=args.host,
-                    port=args.port, log_level=args.log_level.lower(), access_log=False, proxy_headers=False)
+                    port=args.port, log_level=args.log_level.lower(), access_log=False, proxy_headers=False,
+                    http=protocol_class(args.http))
     finally:
         if own_dir is not None:
             shutil.rmtree(own_dir, ignore_errors=True)

@@ -104,6 +104,7 @@ class QuestgraphServer:
             import uvicorn
 
             from questgraph.server.app import Server
+            from questgraph.server.http_protocol import protocol_class
             from questgraph.server.settings import Settings
             from questgraph.server.world import World
         except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -117,7 +118,7 @@ class QuestgraphServer:
         self.server: Server = Server(settings, World(data=copy.deepcopy(world), source="questgraph_world"))
         self.url = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(self.server.asgi(), host="127.0.0.1", port=port, log_level="warning",
-                                lifespan="on", proxy_headers=False, access_log=False)
+                                lifespan="on", proxy_headers=False, access_log=False, http=protocol_class())
         self._uvicorn: uvicorn.Server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._uvicorn.run, name=f"questgraph:{port}", daemon=True)
         self._clients: list[Client | AdminClient] = []

@@ -9,7 +9,7 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +43,13 @@ from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.responses import error_response, json_response, new_trace_id
 from questgraph.server.graph.routing import Router
-from questgraph.server.graph.transport import access_token, effective_method, public_base_url, read_params
+from questgraph.server.graph.transport import (
+    access_token,
+    effective_method,
+    public_base_url,
+    read_params,
+    request_path,
+)
 from questgraph.server.identity import IdentityService
 from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import views as leaderboard_views
@@ -105,7 +111,7 @@ class Server:
         # Graph calls run one at a time, many per trip; Graph writes commit in groups (server/executor.py).
         local = not is_postgres(self.settings.database) and self.index_keeper.kind == "memory"
         self.executor = DomainExecutor(self.storage, self.limiter, self.leaderboards.index_updates_together,
-                                       inline=local)
+                                       inline=local, trip_scope=self._trip_scope)
         self.graph = Router()
         self.objects = ObjectKinds(self.storage)
         leaderboard_views.register(self.graph, self.objects, self.leaderboards)
@@ -120,6 +126,7 @@ class Server:
         admin_views.register(self.admin, self)
         self.dashboard_pages = DashboardPages(self)
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
+        self.executor.observe = self.metrics.observe_trip
         self.applied_world = False  # then the start-up build must rebuild a shared index too
         if self.world is not None and self.storage.is_empty():
             with self.index_keeper.detached():  # the start-up build indexes it; Redis may not be up yet
@@ -156,6 +163,13 @@ class Server:
                                  commerce=self.commerce)
             self.build_index()
 
+    @contextlib.contextmanager
+    def _trip_scope(self) -> Iterator[None]:
+        """Around each trip of Graph calls: one database connection for its lone reads, and each token
+        looked up once."""
+        with self.storage.session(), self.auth.remembering():
+            yield
+
     def move_clock(self, change: Callable[[Clock], None]) -> None:
         change(self.clock)
         self.storage.set_setting(CLOCK_SETTING, self.clock.to_setting())
@@ -164,7 +178,8 @@ class Server:
     async def endpoint(self, request: Request) -> Response:
         started = time.perf_counter()
         trace_id = new_trace_id()
-        response = await self._respond(request, trace_id)
+        path = request_path(request)
+        response = await self._respond(request, path, trace_id)
         graph_request = getattr(request.state, "graph_request", None)
         if graph_request is not None and self.inspector.wants():  # the request inspector (issue 7)
             self.inspector.record(
@@ -173,15 +188,14 @@ class Server:
                 status=response.status_code,
                 token_source=token_source(request.headers, request.query_params.keys(), graph_request.token),
                 body=bytes(response.body), latency_ms=(time.perf_counter() - started) * 1000, trace_id=trace_id)
-        self.metrics.observe(request.method, request.url.path, response.status_code, time.perf_counter() - started)
+        self.metrics.observe(request.method, path, response.status_code, time.perf_counter() - started)
         # Our own access log: the path without the query string, which may carry an access token.
-        access_log.info("%s %s %d %.1fms trace=%s", request.method, request.url.path, response.status_code,
+        access_log.info("%s %s %d %.1fms trace=%s", request.method, path, response.status_code,
                         (time.perf_counter() - started) * 1000, trace_id)
         return response
 
-    async def _respond(self, request: Request, trace_id: str) -> Response:
+    async def _respond(self, request: Request, path: str, trace_id: str) -> Response:
         try:
-            path = request.url.path
             if path.startswith(HEALTH_PREFIX):
                 return await anyio.to_thread.run_sync(self._health, path)  # may ask Redis: off the loop
             if path == METRICS_PATH:
@@ -192,9 +206,9 @@ class Server:
             if DashboardPages.handles(path):
                 return await self.dashboard_pages.respond(request, trace_id)
             if path.startswith(achievement_views.MEDIA_PREFIX):
-                return await self._media(request, trace_id)
+                return await self._media(request, path, trace_id)
             admin = path.startswith(ADMIN_PREFIX)
-            body = await self._handle(request, admin)
+            body = await self._handle(request, path, admin)
             headers = {"x-fb-trace-id": trace_id}
             if admin:
                 headers["cache-control"] = "no-store"  # admin answers may show a new secret or token
@@ -212,7 +226,7 @@ class Server:
             return error_response(InternalError("An unexpected error has occurred. Please retry your request."),
                                   trace_id)
 
-    async def _handle(self, request: Request, admin: bool) -> Any:
+    async def _handle(self, request: Request, path: str, admin: bool) -> Any:
         if not admin and not self.ready.is_set():
             raise Unavailable("questgraph is starting: the rank index is still being built")
         params, files = await read_params(request, self.settings.max_body_bytes)
@@ -221,9 +235,9 @@ class Server:
             self._check_admin_key(token)  # before routing: without the key, the admin API shows nothing
         method = effective_method(request, params)
         router = self.admin if admin else self.graph
-        handler, path_params = router.resolve(method, request.url.path)
+        handler, path_params = router.resolve(method, path)
         graph_request = GraphRequest(
-            method, request.url.path, params, path_params,
+            method, path, params, path_params,
             public_base_url(request, self.settings.public_url, self.settings.trust_forwarded), token, None, files,
         )
         if not admin:
@@ -239,7 +253,7 @@ class Server:
                 graph_request.caller_ = self.auth.authenticate(token)
             result = handler(graph_request)
             if admin and method != "GET":  # every admin action is audited, durably (issue 7)
-                self.dashboard.audit_admin_call(method, request.url.path, graph_request.params.items())
+                self.dashboard.audit_admin_call(method, path, graph_request.params.items())
             return result
 
         try:
@@ -260,11 +274,11 @@ class Server:
         if not hmac.compare_digest(token.encode(), key.encode()):
             raise Forbidden("The admin key is not valid")
 
-    async def _media(self, request: Request, trace_id: str) -> Response:
+    async def _media(self, request: Request, path: str, trace_id: str) -> Response:
         """An achievement icon (graph-api.md §2.1): public like Meta's CDN URIs, found only by its random key."""
         if request.method not in ("GET", "HEAD"):
             return error_response(MethodNotAllowed(f"Unsupported {request.method.lower()} request."), trace_id)
-        key = request.url.path[len(achievement_views.MEDIA_PREFIX):].rstrip("/")
+        key = path[len(achievement_views.MEDIA_PREFIX):].rstrip("/")
         found = await self.executor.run(lambda: self.achievements.media(key))
         if found is None:
             return error_response(NotFound("Unknown media file"), trace_id)

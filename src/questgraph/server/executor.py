@@ -28,6 +28,7 @@ from questgraph.server.storage.interface import Storage
 
 log = logging.getLogger("questgraph.executor")
 MAX_TRIP = 64  # calls per trip: bounds how long a trip holds the thread and the first caller waits
+MAX_GATHER = 8  # event-loop passes a trip may wait for more calls to join it
 
 
 class _GroupFailed(Exception):
@@ -45,8 +46,12 @@ class _Call:
 class DomainExecutor:
     def __init__(self, storage: Storage, limiter: anyio.CapacityLimiter,
                  actions_scope: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
-                 inline: bool = False) -> None:
+                 inline: bool = False, observe: Callable[[int, int], None] | None = None,
+                 trip_scope: Callable[[], AbstractContextManager[None]] | None = None) -> None:
         self.storage = storage
+        # Wraps each trip: by default the storage's session (one connection for the trip's lone reads).
+        self.trip_scope = trip_scope or storage.session
+        self.observe = observe  # (calls, grouped calls) of each trip: the server's metrics
         # Inline: trips run on the event loop itself, with no thread hop. For a local database (SQLite and
         # the in-memory index) whose calls take microseconds and never wait on a network; measured in
         # bench/load.py, it is the faster of the two there. A networked database waits on every
@@ -72,8 +77,10 @@ class DomainExecutor:
     async def _drain(self) -> None:
         try:
             while self._queue:
+                await self._gather()
                 trip, self._queue = self._queue[:MAX_TRIP], self._queue[MAX_TRIP:]
                 self.trips += 1
+                grouped_before = self.grouped
                 try:
                     if self.inline:
                         async with self.limiter:
@@ -86,6 +93,8 @@ class DomainExecutor:
                             call.outcome = (False, exc if isinstance(exc, Exception) else asyncio.CancelledError())
                     raise
                 finally:
+                    if self.observe is not None:
+                        self.observe(len(trip), self.grouped - grouped_before)
                     for call in trip:
                         if not call.future.done():
                             succeeded, value = call.outcome
@@ -96,12 +105,22 @@ class DomainExecutor:
         finally:
             self._draining = None
 
+    async def _gather(self) -> None:
+        """Let the requests already read from the network reach the queue before a trip leaves: while
+        the queue grows from one pass of the event loop to the next, wait (at most MAX_GATHER passes).
+        Alone, a call waits one pass; under load, trips grow and commits are shared more."""
+        for _ in range(MAX_GATHER):
+            before = len(self._queue)
+            await asyncio.sleep(0)
+            if len(self._queue) == before:
+                return
+
     # --- in the worker thread ---------------------------------------------------------------------
     def _run_trip(self, trip: list[_Call]) -> None:
         try:
-            with self.storage.session():
+            with self.trip_scope():
                 self._run_calls(trip)
-        except Exception as exc:  # the session could not open (the database is down): no call ran
+        except Exception as exc:  # the scope could not open (the database is down): no call ran
             for call in trip:
                 if call.outcome == (False, None):
                     call.outcome = (False, exc)

@@ -72,6 +72,12 @@ class Metrics:
                                  ["route"], buckets=LATENCY_BUCKETS, registry=target)
         self.errors = Counter("questgraph_errors", "Error answers: client (4xx), unavailable (503), internal "
                               "(other 5xx)", ["route", "kind"], registry=target)
+        # Group commit (server/executor.py): calls / trips is the mean trip; grouped / calls the share of
+        # calls that shared a commit with others.
+        self.trips = Counter("questgraph_domain_trips", "Trips of queued domain calls run together",
+                             registry=target)
+        self.calls = Counter("questgraph_domain_calls", "Domain calls run, by whether they committed in a group",
+                             ["grouped"], registry=target)
         if not self.multiprocess:
             self.registry.register(_IndexCollector(keeper))
         self._templates: dict[str, str] = {}
@@ -125,6 +131,13 @@ class Metrics:
             kind = "client" if status < 500 else "unavailable" if status == 503 else "internal"
             errors = self.errors.labels(route, kind)
         return self.requests.labels(route, method, str(status)), self.latency.labels(route), errors
+
+    def observe_trip(self, calls: int, grouped: int) -> None:
+        self.trips.inc()
+        if grouped:
+            self.calls.labels("true").inc(grouped)
+        if calls > grouped:
+            self.calls.labels("false").inc(calls - grouped)
 
     def exposition(self) -> tuple[bytes, str]:
         if not self.multiprocess:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from questgraph.server.auth.callers import AnyCaller, AppCaller, LinkCaller, UserCaller
 from questgraph.server.auth.secrets import digest, matches
@@ -28,8 +29,30 @@ class Authenticator:
         # Set by the account-linking feature: the link behind an SSO oauth_token, or None when the token
         # is none of its own (it may then still be a user token).
         self.resolve_link: LinkResolver | None = None
+        self._remembered: dict[str, AnyCaller] | None = None  # inside remembering()
+
+    @contextlib.contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Inside the block, a token that authenticated once is not looked up again: the executor opens
+        one per trip of calls (server/executor.py), which lasts milliseconds and runs no admin call, so
+        what it remembers cannot be revoked in this process meanwhile; a change made by another process
+        during the trip is as if it had come just after it. Failures are never remembered."""
+        self._remembered = {}
+        try:
+            yield
+        finally:
+            self._remembered = None
 
     def authenticate(self, token: str) -> AnyCaller:
+        remembered = self._remembered
+        if remembered is None:
+            return self._authenticate(token)
+        caller = remembered.get(token)
+        if caller is None:
+            caller = remembered[token] = self._authenticate(token)
+        return caller
+
+    def _authenticate(self, token: str) -> AnyCaller:
         app_token = _APP_TOKEN.fullmatch(token)
         if app_token:
             app_id = int(app_token.group(1))

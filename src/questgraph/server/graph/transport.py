@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, unquote
 
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from questgraph.server.errors import InvalidParameter
 from questgraph.server.graph.params import Params, json_value_to_param
@@ -20,20 +20,41 @@ METHODS = ("GET", "POST", "DELETE")
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
+def request_path(request: Request) -> str:
+    """The path as Starlette's ``request.url.path`` shows it (decoded by the server, with "?", "#" and "\\"
+    escaped again), without building the whole URL: this runs for every request."""
+    return str(request.scope["path"]).replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+
+
 async def _body(request: Request, max_bytes: int) -> bytes:
+    # The ASGI messages themselves rather than request.stream(): the body is read once, on every request.
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > max_bytes:
             raise InvalidParameter(f"The request body is larger than {max_bytes} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _query(request: Request) -> str:
+    raw: bytes = request.scope.get("query_string", b"")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameter("The query string is not valid UTF-8") from None
 
 
 async def read_params(request: Request, max_bytes: int) -> tuple[Params, dict[str, UploadFile]]:
     """Query, then body: a body value wins over a query value, the last repeat wins (D2)."""
-    params = Params(parse_qsl(request.url.query, keep_blank_values=True))
+    query = _query(request)
+    params = Params(parse_qsl(query, keep_blank_values=True) if query else [])
     files: dict[str, UploadFile] = {}
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -110,7 +131,7 @@ def public_base_url(request: Request, public_url: str | None, trust_forwarded: b
     the request's own scheme and Host."""
     if public_url:
         return public_url.rstrip("/")
-    scheme, host = request.url.scheme, request.headers.get("host", "")
+    scheme, host = str(request.scope.get("scheme", "http")), request.headers.get("host", "")
     if trust_forwarded:
         forwarded = request.headers.get("forwarded", "").split(",")[0]
         # RFC 7239: parameter names are case-insensitive; the first element was added by the client-facing proxy.
@@ -119,7 +140,7 @@ def public_base_url(request: Request, public_url: str | None, trust_forwarded: b
         host = parts.get("host", "").strip('"') or request.headers.get("x-forwarded-host", host)
         scheme, host = scheme.split(",")[0].strip(), host.split(",")[0].strip()
     if scheme not in ("http", "https"):
-        scheme = request.url.scheme
+        scheme = str(request.scope.get("scheme", "http"))
     if not _HOST.fullmatch(host):
         server = request.scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
