@@ -620,7 +620,10 @@ def report(args: argparse.Namespace, results: list[Result], table: list[Ratio],
         "Each baseline runs right after the cases it is compared with, to keep such conditions alike.",
         "",
         "Every questgraph server runs as deployed in production (`--production`: a fixed clock, the request "
-        "inspector off).",
+        "inspector off). Every server of the run, questgraph and baselines alike, runs uvicorn with uvloop and "
+        f"the HTTP parser `--http {args.http}`"
+        + (" (httptools, the C parser questgraph's server extra installs)" if args.http in ("auto", "httptools")
+           else " (h11, the pure-Python parser)") + ".",
         "",
         "* **sqlite + memory**: `questgraph serve --production --db <file> --rank-index memory` (one worker: "
         "SQLite and an in-process index cannot be shared, `--workers` is refused).",
