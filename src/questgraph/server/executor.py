@@ -65,8 +65,9 @@ class DomainExecutor:
         self.grouped = 0  # calls that committed in a group of more than one
 
     async def run(self, call: Callable[[], Any], groupable: bool = False) -> Any:
-        """Run ``call`` in the worker thread and return (or raise) what it did. ``groupable`` calls may
-        share a transaction with other groupable calls of the same trip."""
+        """Run ``call`` in a trip (in the worker thread, or on the event loop when inline) and return (or
+        raise) what it did. ``groupable`` calls may share a transaction with the groupable calls beside
+        them in the same trip."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append(_Call(call, groupable, future))
         if self._draining is None:

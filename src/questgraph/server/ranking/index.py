@@ -87,6 +87,10 @@ class InMemoryRankIndex:
         keys = self._sorted.get(board_id)
         return 0 if keys is None else len(keys)
 
+    def size(self) -> int:
+        """Entries on every board."""
+        return sum(len(keys) for keys in self._sorted.values())
+
     def key_of(self, board_id: int, entry_id: int) -> int | None:
         return self._key_of.get(board_id, {}).get(entry_id)
 

@@ -120,7 +120,6 @@ class SqlCore:
         raise NotImplementedError
 
     # --- execution (backend-specific) -------------------------------------------------------------
-
     def _run(self, sql: str, params: Sequence[Any] = ()) -> Ran:
         """One write statement, in the current transaction or its own."""
         raise NotImplementedError
