@@ -144,7 +144,7 @@ class LeaderboardService:
         self.identity = identity
         # Only a shared index outlives this process; the in-memory one is rebuilt at every start (D22).
         self.track_pending = track_pending
-        self._settle_later: list[int] | None = None  # inside settling_together()
+        self._settle_later: list[int] | None = None  # inside index_updates_together()
 
     # --- pending index updates (issue 6, D22) ----------------------------------------------------
     def _pending(self, board_id: int, entry_id: int | None = None) -> int | None:
@@ -230,7 +230,7 @@ class LeaderboardService:
     def board(self, caller: Caller, api_name: str) -> Leaderboard:
         board = self.storage.find_leaderboard(caller.app.id, api_name)
         if board is None:
-            raise NotFound(f"No leaderboard with api_name {api_name[:64]!r} exists for this app")
+            raise _no_board(api_name)
         return board
 
     def board_by_id(self, caller: Caller, board_id: int) -> Leaderboard:
@@ -329,7 +329,7 @@ class LeaderboardService:
         # Board, user, entitlement and current entry in one read: the hottest write (issue 6).
         target = self.storage.submit_target(caller.app.id, api_name, writer_id if writer_id is not None else 0)
         if target is None:
-            raise NotFound(f"No leaderboard with api_name {api_name[:64]!r} exists for this app")
+            raise _no_board(api_name)
         board, existing = target.board, target.entry
         user = self._writer(caller, target, user_id)
         now = self.clock.now()
@@ -430,6 +430,10 @@ class LeaderboardService:
             if friend is not None:
                 ids.append(friend.id)
         return ids
+
+
+def _no_board(api_name: str) -> NotFound:
+    return NotFound(f"No leaderboard with api_name {api_name[:64]!r} exists for this app")
 
 
 def _better(sort_order: str, new: int, old: int) -> bool:

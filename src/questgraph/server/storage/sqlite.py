@@ -30,6 +30,7 @@ BOARD_COLUMNS = (
     "id, app_id, api_name, sort_order, entry_write_policy, earliest_allowed_entry_time, "
     "latest_allowed_entry_time, title_locale_map, created_at"
 )
+BOARD_COLUMNS_OF_B = ", ".join(f"b.{c.strip()}" for c in BOARD_COLUMNS.split(","))  # qualified, for joins
 ENTRY_COLUMNS = "id, leaderboard_id, user_id, score, extra_data, written_us"
 T = TypeVar("T")
 
@@ -195,9 +196,8 @@ class SqlIdentityLeaderboardStore(SqlCore):
                    entry.written_us))
 
     def submit_target(self, app_id: int, api_name: str, user_id: int) -> SubmitTarget | None:
-        board_columns = ", ".join(f"b.{c.strip()}" for c in BOARD_COLUMNS.split(","))
         row = self._one(
-            f"SELECT {board_columns}, u.id, u.app_id, u.person_id, p.alias, p.display_name, p.profile_url, "
+            f"SELECT {BOARD_COLUMNS_OF_B}, u.id, u.app_id, u.person_id, p.alias, p.display_name, p.profile_url, "
             "p.age_category, (SELECT 1 FROM entitlements t WHERE t.user_id = u.id AND t.app_id = b.app_id), "
             "e.id, e.leaderboard_id, e.user_id, e.score, e.extra_data, e.written_us "
             "FROM leaderboards b LEFT JOIN app_users u ON u.id = ? LEFT JOIN persons p ON p.id = u.person_id "
