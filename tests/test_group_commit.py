@@ -6,6 +6,8 @@ committed. Run on both backends against real databases.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +22,8 @@ from questgraph.server.errors import InvalidParameter
 from questgraph.server.executor import MAX_TRIP, DomainExecutor
 from questgraph.server.storage.factory import DATABASE_ERRORS, open_storage
 from questgraph.server.storage.interface import Storage
-from tests.conftest import APP_TOKEN, RunningServer, postgres_database
+from tests.conftest import APP_TOKEN, RunningServer, postgres_database, require_postgres
+from tests.redis_support import drop_prefix, redis_url, require_redis
 
 SETUP = [
     "CREATE TABLE t_parent (id INTEGER PRIMARY KEY)",
@@ -165,6 +168,75 @@ def test_a_trip_takes_at_most_max_trip_calls(storage: Storage) -> None:
     assert run_calls.executor.trips == 2  # type: ignore[attr-defined]
 
 
+def test_lanes_run_trips_at_once_and_share_the_waiting_calls() -> None:
+    """PostgreSQL + Redis (server/app.py): several trips at once, each in its own thread. Three calls that
+    each wait for the other two can only finish if three trips run together; one lane would break the
+    barrier. The waiting calls are shared among the lanes rather than taken by the first."""
+    barrier = threading.Barrier(3, timeout=10)
+    threads: set[int] = set()
+
+    def meet() -> str:
+        threads.add(threading.get_ident())
+        barrier.wait()
+        return "met"
+
+    async def main() -> tuple[list[Any], DomainExecutor]:
+        executor = DomainExecutor(_NoStorage(), anyio.CapacityLimiter(3), lanes=3)
+        return list(await asyncio.gather(*(executor.run(meet) for _ in range(3)))), executor
+
+    outcomes, executor = asyncio.run(main())
+    assert outcomes == ["met"] * 3 and executor.trips == 3 and len(threads) == 3
+
+
+def test_one_lane_runs_one_trip_at_a_time() -> None:
+    running: list[int] = []
+    overlap: list[int] = []
+
+    def call() -> None:
+        running.append(1)
+        overlap.append(len(running))
+        threading.Event().wait(0.01)
+        running.pop()
+
+    async def main() -> None:
+        executor = DomainExecutor(_NoStorage(), anyio.CapacityLimiter(4), lanes=1)
+        await asyncio.gather(*(executor.run(call) for _ in range(6)))
+
+    asyncio.run(main())
+    assert overlap == [1] * 6
+    with pytest.raises(ValueError):
+        DomainExecutor(_NoStorage(), anyio.CapacityLimiter(2), inline=True, lanes=2)  # the event loop is one
+
+
+@pytest.mark.parametrize("lanes", [1, 3])
+def test_a_call_queued_just_as_a_lane_finishes_still_runs(lanes: int) -> None:
+    """The caller of a finished call resumes before the loop runs the finished drainer's callbacks: a call
+    it queues then must not wait for a lane that is still counted busy (it would wait forever)."""
+
+    async def main() -> list[int]:
+        executor = DomainExecutor(_NoStorage(), anyio.CapacityLimiter(lanes), lanes=lanes)
+        done = []
+        for n in range(5):
+            async with asyncio.timeout(5):  # not wait_for: its task would start the call one pass later
+                done.append(await executor.run(lambda n=n: n))
+        return done
+
+    assert asyncio.run(main()) == [0, 1, 2, 3, 4]
+
+
+class _NoStorage:
+    """The executor's storage, for calls that touch none: a session and a group that do nothing."""
+
+    def session(self) -> Any:
+        return contextlib.nullcontext()
+
+    def group(self) -> Any:
+        return contextlib.nullcontext([])
+
+    def group_failed(self) -> bool:
+        return False
+
+
 def test_a_failed_commit_answers_every_call_of_the_group_with_it(storage: Storage) -> None:
     """Nothing of the group is durable: no call is answered as done, no action runs, none is run twice."""
     ran: list[int] = []
@@ -261,16 +333,126 @@ def test_a_trip_looks_a_token_up_once_and_remembers_nothing_after(storage: Stora
         auth.authenticate(token)  # the next trip sees the change
 
 
+def test_remembered_tokens_belong_to_the_trip_that_looked_them_up(storage: Storage) -> None:
+    """Trips run at once in several threads (lanes): what one trip remembers must not authenticate a call
+    of another thread, which looks the token up itself and sees a secret rotated meanwhile."""
+    from questgraph.server.auth import Authenticator
+    from questgraph.server.clock import Clock
+    from questgraph.server.errors import InvalidToken
+    from questgraph.server.identity import IdentityService
+
+    clock = Clock()
+    identity = IdentityService(storage, clock)
+    made = identity.create_app(identity.create_org("Lane Studio").id, "Lane Game")
+    token = f"OC|{made.app.id}|{made.secret}"
+    auth = Authenticator(storage, clock)
+    outside: list[str] = []
+
+    def another_thread() -> None:
+        try:
+            auth.authenticate(token)
+            outside.append("authenticated")
+        except InvalidToken:
+            outside.append("refused")
+
+    with auth.remembering():
+        assert auth.authenticate(token).app.id == made.app.id
+        storage._run("UPDATE apps SET secret_hash = ? WHERE id = ?", ("0" * 64, made.app.id))  # type: ignore[attr-defined]
+        thread = threading.Thread(target=another_thread)
+        thread.start()
+        thread.join()
+        assert auth.authenticate(token).app.id == made.app.id  # this trip still remembers it
+    assert outside == ["refused"]
+
+
+@pytest.mark.parametrize("value", ["0", "33", "four", "-1"])
+def test_bad_domain_lanes_are_refused(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--domain-lanes` and QUESTGRAPH_DOMAIN_LANES (the workers' copy) refuse the same values, saying why."""
+    from questgraph.cli import main
+    from questgraph.server.asgi import settings_from_env
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--memory", "--domain-lanes", value])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --domain-lanes: must be a whole number from 1 to 32" in err and repr(value) in err
+    with pytest.raises(ValueError, match="QUESTGRAPH_DOMAIN_LANES: must be a whole number from 1 to 32"):
+        settings_from_env({"QUESTGRAPH_DOMAIN_LANES": value})
+    assert settings_from_env({"QUESTGRAPH_DOMAIN_LANES": "7"})[0].domain_lanes == 7
+
+
+def test_lanes_only_where_the_database_keeps_the_rules(qg: RunningServer) -> None:
+    """SQLite, or any server with the in-memory index: one lane (a single writer)."""
+    assert qg.server.index_keeper.kind == "memory" and qg.server.executor.lanes == 1
+
+
+def test_lanes_on_postgres_and_redis_keep_every_users_best(tmp_path: Path) -> None:
+    """PostgreSQL + Redis: the setting's lanes (trips at once, each in a thread), a pool of two connections
+    a lane and spares, and concurrent keep-best submits and reads that end right: each user's best score,
+    pages always in rank order, and the index equal to the database."""
+    from tests.conftest import start_server  # here: at module level it would run every test here twice
+
+    require_postgres()
+    require_redis()
+    prefix = f"qgtest-{secrets.token_hex(6)}"
+    server = start_server(tmp_path, backend="postgres", rank_index=redis_url(prefix=prefix), domain_lanes=3)
+    try:
+        assert server.server.executor.lanes == 3 and not server.server.executor.inline
+        assert server.server.storage._pool.max_size == 2 * 3 + 4  # type: ignore[attr-defined]
+        create_board(server, "lanes")
+        sent = [(USERS[n % 3], (n * 53) % 211) for n in range(90)]
+        bad_pages: list[str] = []
+
+        def submit(pair: tuple[str, int]) -> None:
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                response = client.post("/leaderboard_submit_entry", data={
+                    "access_token": APP_TOKEN, "api_name": "lanes", "user_id": pair[0], "score": pair[1]})
+                assert response.status_code == 200, response.text
+                page = client.get("/leaderboard_entries", params={
+                    "access_token": APP_TOKEN, "api_name": "lanes", "fields": "rank,score"})
+                if page.status_code == 200:
+                    scores = [row["score"] for row in page.json()["data"]]
+                    if scores != sorted(scores, reverse=True):
+                        bad_pages.append(page.text)
+                elif page.json()["error"]["is_transient"] is not True:  # a page that raced a write: 503
+                    bad_pages.append(page.text)
+
+        with ThreadPoolExecutor(12) as pool:
+            list(pool.map(submit, sent))
+        assert bad_pages == []
+        assert_each_users_best(server, "lanes", sent)
+    finally:
+        server.stop()
+        drop_prefix(prefix)
+
+
+USERS = ["123402235207175", "123402235207176", "123402235207177"]  # entitled users of tests/world.toml
+
+
+def create_board(server: RunningServer, api_name: str) -> None:
+    with server.client() as client:
+        made = client.post("/1234757621998335/leaderboards", data={
+            "access_token": APP_TOKEN, "api_name": api_name, "sort_order": "HIGHER_IS_BETTER"})
+        assert made.status_code == 200, made.text
+
+
+def assert_each_users_best(server: RunningServer, api_name: str, sent: list[tuple[str, int]]) -> None:
+    """Every user holds the best score sent for them, ranked 1, 2, 3 in score order."""
+    best = {user: max(score for u, score in sent if u == user) for user in USERS}
+    with server.client() as client:
+        page = client.get("/leaderboard_entries", params={
+            "access_token": APP_TOKEN, "api_name": api_name, "fields": "rank,score,user{id}"}).json()["data"]
+    assert {row["user"]["id"]: row["score"] for row in page} == best
+    assert [row["rank"] for row in page] == [1, 2, 3]
+    assert [row["score"] for row in page] == sorted(best.values(), reverse=True)
+
+
 # --- over HTTP ---------------------------------------------------------------------------------------------------
 def test_concurrent_submits_end_with_each_users_best_and_a_matching_index(qg: RunningServer) -> None:
     """Keep-best submits from many clients at once (grouped by the server): every user ends with the best
     score sent for them, and the ranks read back match the scores."""
-    with qg.client() as client:
-        board = client.post("/1234757621998335/leaderboards", data={
-            "access_token": APP_TOKEN, "api_name": "grouped", "sort_order": "HIGHER_IS_BETTER"})
-        assert board.status_code == 200, board.text
-    users = ["123402235207175", "123402235207176", "123402235207177"]
-    sent = [(users[n % 3], (n * 37) % 101) for n in range(60)]
+    create_board(qg, "grouped")
+    sent = [(USERS[n % 3], (n * 37) % 101) for n in range(60)]
 
     def submit(pair: tuple[str, int]) -> bool:
         with httpx.Client(base_url=qg.url, timeout=30) as client:
@@ -281,14 +463,8 @@ def test_concurrent_submits_end_with_each_users_best_and_a_matching_index(qg: Ru
 
     with ThreadPoolExecutor(12) as pool:
         updated = list(pool.map(submit, sent))
-    best = {user: max(score for u, score in sent if u == user) for user in users}
     assert 3 <= sum(updated) <= len(sent)
-    with qg.client() as client:
-        page = client.get("/leaderboard_entries", params={
-            "access_token": APP_TOKEN, "api_name": "grouped", "fields": "rank,score,user{id}"}).json()["data"]
-    assert {row["user"]["id"]: row["score"] for row in page} == best
-    assert [row["rank"] for row in page] == [1, 2, 3]
-    assert [row["score"] for row in page] == sorted(best.values(), reverse=True)
+    assert_each_users_best(qg, "grouped", sent)
     # The executor's trips show in /metrics (docs/deployment.md): every call counted, grouped or not.
     with qg.client() as client:
         metrics = client.get("/metrics").text

@@ -18,8 +18,9 @@ import pytest
 
 from questgraph.server.auth.callers import AppCaller
 from questgraph.server.clock import Clock
+from questgraph.server.errors import Unavailable
 from questgraph.server.identity.service import IdentityService
-from questgraph.server.leaderboards.service import LeaderboardService
+from questgraph.server.leaderboards.service import EntriesQuery, LeaderboardService
 from questgraph.server.ranking import keeper as keeper_module
 from questgraph.server.ranking.index import InMemoryRankIndex
 from questgraph.server.ranking.keeper import RedisKeeper, repair_pending
@@ -44,13 +45,13 @@ class CrashingIndex(InMemoryRankIndex):
         if self.crash:
             raise Crash
 
-    def put(self, board_id: int, entry_id: int, key: int) -> None:
+    def put(self, board_id: int, entry_id: int, key: int, version: int = 0) -> None:
         self._maybe_crash()
-        super().put(board_id, entry_id, key)
+        super().put(board_id, entry_id, key, version)
 
-    def remove(self, board_id: int, entry_id: int) -> None:
+    def remove(self, board_id: int, entry_id: int, version: int = 0) -> None:
         self._maybe_crash()
-        super().remove(board_id, entry_id)
+        super().remove(board_id, entry_id, version)
 
     def clear(self, board_id: int) -> None:
         self._maybe_crash()
@@ -213,8 +214,8 @@ def test_repair_follows_an_entry_changed_by_another_process_meanwhile(world: Wor
     real_put = world.index.put
     raced = []
 
-    def put_then_race(board_id: int, entry_id: int, key: int) -> None:
-        real_put(board_id, entry_id, key)
+    def put_then_race(board_id: int, entry_id: int, key: int, version: int = 0) -> None:
+        real_put(board_id, entry_id, key, version)
         if not raced:  # another process commits a better score right after repair wrote the old one
             raced.append(True)
             entry = storage.find_entry(world.board.id, world.users[0])
@@ -228,6 +229,60 @@ def test_repair_follows_an_entry_changed_by_another_process_meanwhile(world: Wor
     entry = storage.find_entry(world.board.id, world.users[0])
     assert entry is not None and entry.score == 99
     assert world.served() == world.truth()
+
+
+def page(world: World) -> list[tuple[int, int]]:
+    """(rank, score) of the board's first page, read as the Graph API reads it."""
+    read = world.service.entries(world.caller, EntriesQuery("pending"))
+    return [(row.rank, row.entry.score) for row in read.rows]
+
+
+def test_a_page_read_between_a_commit_and_its_index_update_is_never_out_of_order(world: World) -> None:
+    """D7/D22: the order of a page comes from the index, its scores from the database. Between a write's
+    commit and its index update (another process's, or another trip's of this one) the two disagree: the
+    read must neither show a score out of order nor fail on a deleted entry (a 500); it reads the page
+    again, and answers a transient 503 if the index has still not caught up."""
+    world.submit(world.users[0], 10)
+    world.submit(world.users[1], 20)
+    assert page(world) == [(1, 20), (2, 10)]
+    world.index.crash = True
+    with pytest.raises(Crash):
+        world.submit(world.users[0], 30)  # committed; the index still ranks it at 10
+    with pytest.raises(Unavailable):
+        page(world)
+    world.index.crash = False
+    world.repair()
+    assert page(world) == [(1, 30), (2, 20)]
+    entry = world.storage.find_entry(world.board.id, world.users[1])
+    assert entry is not None
+    world.index.crash = True
+    with pytest.raises(Crash):
+        world.service.delete_entry(world.caller, entry.id)  # committed; still in the index
+    with pytest.raises(Unavailable):
+        page(world)
+
+
+def test_a_page_that_raced_a_write_is_read_again(world: World) -> None:
+    """The index update lands while the page is being read: the next read of the page is whole and right."""
+    world.submit(world.users[0], 10)
+    world.submit(world.users[1], 20)
+    world.index.crash = True
+    with pytest.raises(Crash):
+        world.submit(world.users[0], 30)
+    world.index.crash = False
+    real_keys_between = world.index.keys_between
+    reads: list[int] = []
+
+    def keys_then_catch_up(board_id: int, start: int, stop: int) -> list[int]:
+        keys = real_keys_between(board_id, start, stop)
+        if not reads:
+            world.repair()  # the write's index update arrives just after the first read of the keys
+        reads.append(len(keys))
+        return keys
+
+    world.index.keys_between = keys_then_catch_up  # type: ignore[method-assign]
+    assert page(world) == [(1, 30), (2, 20)]
+    assert len(reads) == 2
 
 
 def test_snapshot_reset_empties_pending_rows(world: World) -> None:

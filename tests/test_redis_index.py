@@ -90,6 +90,26 @@ def test_equal_scores_break_ties_by_write_time_then_entry_id(index: RedisRankInd
     assert_same(memory, index, [])
 
 
+def test_an_update_older_than_the_entrys_last_one_is_ignored(index: RedisRankIndex) -> None:
+    """D22: two writes of one entry commit in order (the row lock), but their index updates may reach Redis
+    in either order (two processes, or two trips of one). The version (the write's pending row id, which
+    grows) keeps the newest: a late older put or remove changes nothing, and a removed entry stays removed."""
+    index.put(11, 3, key(11, 20, 2, 3), version=5)
+    index.put(11, 3, key(11, 10, 1, 3), version=4)  # the older write's update, arriving late
+    assert index.key_of(11, 3) == key(11, 20, 2, 3) and index.count(11) == 1
+    index.remove(11, 3, version=3)
+    assert index.key_of(11, 3) == key(11, 20, 2, 3) and index.count(11) == 1
+    index.put(11, 3, key(11, 30, 3, 3), version=6)  # a newer one applies
+    assert index.keys_between(11, 0, 5) == [key(11, 30, 3, 3)]
+    index.remove(11, 3, version=8)
+    index.put(11, 3, key(11, 40, 4, 3), version=7)  # written before the removal: must not bring it back
+    assert index.key_of(11, 3) is None and index.count(11) == 0 and index.keys_between(11, 0, 5) == []
+    # A board loaded by a build carries no versions: any write after it applies.
+    index.load(11, [key(11, 1, 1, 3), key(11, 2, 2, 4)])
+    index.put(11, 3, key(11, 50, 5, 3), version=1)
+    assert index.key_of(11, 3) == key(11, 50, 5, 3) and index.count(11) == 2
+
+
 def test_put_replaces_the_entry_and_load_replaces_the_board(index: RedisRankIndex) -> None:
     """An entry has one key at a time (put removes the old one); load replaces a whole board, chunked."""
     index.put(11, 3, key(11, 10, 1, 3))

@@ -55,6 +55,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        "(the page is {URL}/sso/; D30)")
     serve.add_argument("--inspector-size", type=_checked("inspector_size"), default=None,
                        help="Graph requests the dashboard's request inspector keeps per app (default 200; 0: off)")
+    serve.add_argument("--domain-lanes", type=_checked("domain_lanes"), default=None,
+                       help="trips of Graph calls each process runs at once on PostgreSQL + Redis (default 4; "
+                       "each may hold two database connections; SQLite and the in-memory index always run one)")
     serve.add_argument("--inspector-sample-rate", type=_checked("inspector_sample_rate"), default=None,
                        help="share of Graph requests the inspector keeps, 0 to 1 (default: 1 in emulator mode, "
                        "0 with --production)")
@@ -144,6 +147,8 @@ def serve(args: argparse.Namespace) -> int:
     )
     if args.inspector_size is not None:
         settings.inspector_size = args.inspector_size
+    if args.domain_lanes is not None:
+        settings.domain_lanes = args.domain_lanes
     settings.inspector_sample_rate = args.inspector_sample_rate  # None: the mode's default
     try:
         # With --workers, this first Server applies the world to an empty database once, before any

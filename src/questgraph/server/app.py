@@ -82,7 +82,8 @@ class Server:
     build_error: str | None = None
 
     def __post_init__(self) -> None:
-        self.storage = open_storage(self.settings.database)  # SQLite or PostgreSQL by the setting (issue 6)
+        # SQLite or PostgreSQL by the setting (issue 6); a PostgreSQL pool sized for the domain lanes.
+        self.storage = open_storage(self.settings.database, self.settings.domain_lanes)
         self.clock = Clock()
         if self.settings.emulator:
             self.clock.load_setting(self.storage.get_setting(CLOCK_SETTING))
@@ -105,13 +106,16 @@ class Server:
         sample = self.settings.inspector_sample_rate
         self.inspector = RequestInspector(self.settings.inspector_size,
                                           (1.0 if self.settings.emulator else 0.0) if sample is None else sample)
-        # One domain call at a time: SQLite and the in-memory index see a single writer, and
-        # read-then-write rules (keep-best submits) cannot interleave.
-        self.limiter = anyio.CapacityLimiter(1)
-        # Graph calls run one at a time, many per trip; Graph writes commit in groups (server/executor.py).
-        local = not is_postgres(self.settings.database) and self.index_keeper.kind == "memory"
+        # Graph calls run many per trip; Graph writes commit in groups (server/executor.py). With SQLite or
+        # an in-process index, one domain call at a time: a single writer, and read-then-write rules
+        # (keep-best submits) cannot interleave. With PostgreSQL and Redis, the database and Redis's
+        # atomic scripts keep those rules between processes, and so between a process's own trips too.
+        postgres = is_postgres(self.settings.database)
+        local = not postgres and self.index_keeper.kind == "memory"
+        lanes = self.settings.domain_lanes if postgres and self.index_keeper.kind != "memory" else 1
+        self.limiter = anyio.CapacityLimiter(lanes)  # shared with the SSO and dashboard pages
         self.executor = DomainExecutor(self.storage, self.limiter, self.leaderboards.index_updates_together,
-                                       inline=local, trip_scope=self._trip_scope)
+                                       inline=local, trip_scope=self._trip_scope, lanes=lanes)
         self.graph = Router()
         self.objects = ObjectKinds(self.storage)
         leaderboard_views.register(self.graph, self.objects, self.leaderboards)

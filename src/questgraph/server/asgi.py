@@ -49,7 +49,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> tuple[Settings, Wo
         settings.max_body_bytes = int(env[ENV_PREFIX + "MAX_BODY_BYTES"])
     for name, check in (("SSO_PUBLIC_URL", serve_options.sso_public_url),
                         ("INSPECTOR_SIZE", serve_options.inspector_size),
-                        ("INSPECTOR_SAMPLE_RATE", serve_options.inspector_sample_rate)):
+                        ("INSPECTOR_SAMPLE_RATE", serve_options.inspector_sample_rate),
+                        ("DOMAIN_LANES", serve_options.domain_lanes)):
         text = get(name)
         if text is not None:
             try:
@@ -74,6 +75,7 @@ def settings_env(settings: Settings, demo: bool = False) -> dict[str, str]:
         "SSO_PUBLIC_URL": settings.sso_public_url or "",
         "INSPECTOR_SIZE": str(settings.inspector_size),
         "INSPECTOR_SAMPLE_RATE": "" if settings.inspector_sample_rate is None else repr(settings.inspector_sample_rate),
+        "DOMAIN_LANES": str(settings.domain_lanes),
     }
     return {ENV_PREFIX + name: value for name, value in env.items()}
 

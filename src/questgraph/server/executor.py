@@ -1,9 +1,13 @@
-"""Runs the server's domain calls: one at a time, many per trip (group commit).
+"""Runs the server's domain calls in trips, many calls per trip (group commit), in one or more lanes.
 
-Domain calls are synchronous and serialised (one writer for SQLite and the in-memory rank index, and
-read-then-write rules that must not interleave). They run in trips, in a worker thread or (``inline``)
-on the event loop: calls that arrive while a trip is under way queue up and go together on the next one,
-so the hop between the event loop and the thread is paid once per trip rather than once per call.
+Domain calls are synchronous. They run in trips, in a worker thread or (``inline``) on the event loop:
+calls that arrive while the lanes are busy queue up and go together on the next trip, so the hop between
+the event loop and the thread is paid once per trip rather than once per call. With one lane (SQLite, or
+any in-process rank index) calls are serialised: one writer for SQLite and the in-memory index. With
+PostgreSQL and Redis, several trips run at once, each in its own thread with its own connections: the
+rules that must not interleave are kept by the database (row locks, conditional upserts) and by atomic
+Redis scripts, as they must be anyway between the processes of a deployment, and a process no longer
+waits out one network round trip after another.
 
 Consecutive *groupable* calls (Graph writes) of a trip also share one database transaction: each runs
 in a savepoint of it (a failing call rolls back alone), one commit makes them all durable (one fsync
@@ -47,8 +51,11 @@ class DomainExecutor:
     def __init__(self, storage: Storage, limiter: anyio.CapacityLimiter,
                  actions_scope: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
                  inline: bool = False, observe: Callable[[int, int], None] | None = None,
-                 trip_scope: Callable[[], AbstractContextManager[None]] | None = None) -> None:
+                 trip_scope: Callable[[], AbstractContextManager[None]] | None = None, lanes: int = 1) -> None:
+        if lanes < 1 or (inline and lanes != 1):
+            raise ValueError("lanes must be at least 1, and 1 when inline")
         self.storage = storage
+        self.lanes = lanes  # trips that may run at once
         # Wraps each trip: by default the storage's session (one connection for the trip's lone reads).
         self.trip_scope = trip_scope or storage.session
         self.observe = observe  # (calls, grouped calls) of each trip: the server's metrics
@@ -60,7 +67,8 @@ class DomainExecutor:
         self.limiter = limiter  # shared with the other synchronous paths (SSO and dashboard pages)
         self.actions_scope = actions_scope  # wraps a group's after-commit actions (index updates sent together)
         self._queue: list[_Call] = []
-        self._draining: asyncio.Task[None] | None = None
+        # The drainers under way, one per busy lane (held here too: the event loop keeps only weak references).
+        self._drainers: set[asyncio.Task[None]] = set()
         self.trips = 0  # for tests and metrics: how many trips the calls took
         self.grouped = 0  # calls that committed in a group of more than one
 
@@ -70,41 +78,57 @@ class DomainExecutor:
         them in the same trip."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append(_Call(call, groupable, future))
-        if self._draining is None:
-            self._draining = asyncio.ensure_future(self._drain())
+        self._open_lanes()
         # A client that goes away cancels only its wait: the call itself still runs (and commits).
         return await future
+
+    def _open_lanes(self) -> None:
+        """Start a drainer in each free lane while calls wait (one, when there is one lane)."""
+        while self._queue and len(self._drainers) < min(self.lanes, len(self._queue)):
+            self._drainers.add(asyncio.ensure_future(self._drain()))
 
     async def _drain(self) -> None:
         try:
             while self._queue:
                 await self._gather()
-                trip, self._queue = self._queue[:MAX_TRIP], self._queue[MAX_TRIP:]
-                self.trips += 1
-                grouped_before = self.grouped
-                try:
-                    if self.inline:
-                        async with self.limiter:
-                            self._run_trip(trip)
-                    else:
-                        await anyio.to_thread.run_sync(self._run_trip, trip, limiter=self.limiter)
-                except BaseException as exc:  # the loop is shutting down: no call of the trip is answered
-                    for call in trip:
-                        if call.outcome == (False, None):
-                            call.outcome = (False, exc if isinstance(exc, Exception) else asyncio.CancelledError())
-                    raise
-                finally:
-                    if self.observe is not None:
-                        self.observe(len(trip), self.grouped - grouped_before)
-                    for call in trip:
-                        if not call.future.done():
-                            succeeded, value = call.outcome
-                            if succeeded:
-                                call.future.set_result(value)
-                            else:
-                                call.future.set_exception(value)
+                # With several lanes the waiting calls are shared among them: reads gain nothing from one
+                # long trip, and several shorter ones run at once (each still one commit for its writes).
+                size = min(MAX_TRIP, -(-len(self._queue) // self.lanes))
+                trip, self._queue = self._queue[:size], self._queue[size:]
+                if not trip:  # another lane took the queue while this one gathered
+                    break
+                self._open_lanes()
+                await self._take(trip)
         finally:
-            self._draining = None
+            # Here, not in a done-callback: a call queued after the loop above found the queue empty must
+            # find this lane free, or it would wait for a drainer that never comes.
+            self._drainers.discard(asyncio.current_task())
+
+    async def _take(self, trip: list[_Call]) -> None:
+        self.trips += 1
+        grouped = 0
+        try:
+            if self.inline:
+                async with self.limiter:
+                    grouped = self._run_trip(trip)
+            else:
+                grouped = await anyio.to_thread.run_sync(self._run_trip, trip, limiter=self.limiter)
+        except BaseException as exc:  # the loop is shutting down: no call of the trip is answered
+            for call in trip:
+                if call.outcome == (False, None):
+                    call.outcome = (False, exc if isinstance(exc, Exception) else asyncio.CancelledError())
+            raise
+        finally:
+            self.grouped += grouped
+            if self.observe is not None:
+                self.observe(len(trip), grouped)
+            for call in trip:
+                if not call.future.done():
+                    succeeded, value = call.outcome
+                    if succeeded:
+                        call.future.set_result(value)
+                    else:
+                        call.future.set_exception(value)
 
     async def _gather(self) -> None:
         """Let the requests already read from the network reach the queue before a trip leaves: while
@@ -117,16 +141,19 @@ class DomainExecutor:
                 return
 
     # --- in the worker thread ---------------------------------------------------------------------
-    def _run_trip(self, trip: list[_Call]) -> None:
+    def _run_trip(self, trip: list[_Call]) -> int:
+        """Run a trip's calls; how many of them committed in a group of more than one."""
         try:
             with self.trip_scope():
-                self._run_calls(trip)
+                return self._run_calls(trip)
         except Exception as exc:  # the scope could not open (the database is down): no call ran
             for call in trip:
                 if call.outcome == (False, None):
                     call.outcome = (False, exc)
+            return 0
 
-    def _run_calls(self, trip: list[_Call]) -> None:
+    def _run_calls(self, trip: list[_Call]) -> int:
+        grouped = 0
         start = 0
         while start < len(trip):
             stop = start + 1
@@ -134,12 +161,14 @@ class DomainExecutor:
                 while stop < len(trip) and trip[stop].groupable:
                     stop += 1
             if stop - start > 1:
-                self._run_group(trip[start:stop])
+                grouped += self._run_group(trip[start:stop])
             else:
                 _run_alone(trip[start])
             start = stop
+        return grouped
 
-    def _run_group(self, calls: list[_Call]) -> None:
+    def _run_group(self, calls: list[_Call]) -> int:
+        """Run ``calls`` in one transaction; how many committed together (0 if they ran alone)."""
         spans: list[tuple[int, int]] = []
         try:
             with self.storage.group() as actions:
@@ -156,15 +185,14 @@ class DomainExecutor:
                 # again on its own, as if the group had never been tried.
                 for call in calls:
                     _run_alone(call)
-                return
+                return 0
             # The commit failed: none of the group is durable (or, if the connection broke during COMMIT,
             # it cannot be known). No call is answered as done, and none is run again: a retry is the
             # client's choice, as after any 503 (D7).
             log.error("a group of %d calls failed to commit: %s", len(calls), type(exc).__name__)
             for call in calls:
                 call.outcome = (False, exc)
-            return
-        self.grouped += len(calls)
+            return 0
         try:
             with self.actions_scope():
                 for call, (first, last) in zip(calls, spans, strict=True):
@@ -178,6 +206,7 @@ class DomainExecutor:
             for call, (first, last) in zip(calls, spans, strict=True):
                 if last > first and call.outcome[0]:
                     call.outcome = (False, exc)
+        return len(calls)
 
 
 def _run_alone(call: _Call) -> None:

@@ -1,6 +1,7 @@
 """Checks of the ``questgraph serve`` settings that have no obvious type: the request inspector's size and
-sample rate (issue 7) and the SSO page's public base URL (D30). Used by the command line (cli.py) and by the
-environment a worker process reads (asgi.py), so both refuse the same values with the same message.
+sample rate (issue 7), the SSO page's public base URL (D30) and the domain lanes (issue 6). Used by the
+command line (cli.py) and by the environment a worker process reads (asgi.py), so both refuse the same
+values with the same message.
 
 Each returns the value to use or raises ``ValueError`` with a message that says what is accepted (the caller
 names the flag or variable).
@@ -13,6 +14,15 @@ import math
 from urllib.parse import urlsplit
 
 INSPECTOR_MAX_SIZE = 100_000  # the same bound as dashboard/inspector.py MAX_SIZE (a memory bound per app)
+DOMAIN_LANES_MAX = 32  # each lane may hold two database connections (storage/postgres/core.py)
+
+
+def domain_lanes(text: str) -> int:
+    """Trips of domain calls a process runs at once on PostgreSQL + Redis: 1 to DOMAIN_LANES_MAX."""
+    value = text.strip()
+    if not value.isdigit() or len(value) > 3 or not 1 <= int(value) <= DOMAIN_LANES_MAX:
+        raise ValueError(f"must be a whole number from 1 to {DOMAIN_LANES_MAX}, not {text[:40]!r}")
+    return int(value)
 
 
 def inspector_size(text: str) -> int:

@@ -22,3 +22,5 @@ class Settings:
     inspector_sample_rate: float | None = None  # share of requests kept; None: all in emulator mode, none in production
     # Base URL browsers reach the SSO page at, when it differs from public_url (D30): the page is {it}/sso/.
     sso_public_url: str | None = None
+    # Trips of domain calls run at once (server/executor.py), on PostgreSQL + Redis only: elsewhere one.
+    domain_lanes: int = 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Callable, Iterator
 
 from questgraph.server.auth.callers import AnyCaller, AppCaller, LinkCaller, UserCaller
@@ -29,22 +30,23 @@ class Authenticator:
         # Set by the account-linking feature: the link behind an SSO oauth_token, or None when the token
         # is none of its own (it may then still be a user token).
         self.resolve_link: LinkResolver | None = None
-        self._remembered: dict[str, AnyCaller] | None = None  # inside remembering()
+        self._local = threading.local()  # .remembered: this thread's memo inside remembering()
 
     @contextlib.contextmanager
     def remembering(self) -> Iterator[None]:
         """Inside the block, a token that authenticated once is not looked up again: the executor opens
         one per trip of calls (server/executor.py), which lasts milliseconds and runs no admin call, so
         what it remembers cannot be revoked in this process meanwhile; a change made by another process
-        during the trip is as if it had come just after it. Failures are never remembered."""
-        self._remembered = {}
+        (or another trip: trips may run at once in several threads) during the trip is as if it had come
+        just after it. Failures are never remembered."""
+        self._local.remembered = {}
         try:
             yield
         finally:
-            self._remembered = None
+            self._local.remembered = None
 
     def authenticate(self, token: str) -> AnyCaller:
-        remembered = self._remembered
+        remembered: dict[str, AnyCaller] | None = getattr(self._local, "remembered", None)
         if remembered is None:
             return self._authenticate(token)
         caller = remembered.get(token)

@@ -1,11 +1,11 @@
 """Leaderboard behaviour, free of HTTP: upsert, submit, ranked reads with keyset paging, deletes.
 
 Every write commits to storage first and then updates the rank index (``storage.after_commit``), so the
-index never shows a write that is not durable; all domain calls are serialised by the server, so the two
-never drift apart. With a
-shared (Redis) index a process may die between the two: each write then also records, in its own
-transaction, an ``index_pending`` row naming what the index must follow, deleted once the index is
-updated; ranking/keeper.py repairs any row left behind (issue 6, D22).
+index never shows a write that is not durable. Between a commit and its index update, a read may find a
+row newer than its key: it reads the page again (``_rows``). With a shared (Redis) index a process may
+die between the two: each write then also records, in its own transaction, an ``index_pending`` row
+naming what the index must follow, deleted once the index is updated; ranking/keeper.py repairs any row
+left behind (issue 6, D22).
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ import contextlib
 import json
 import logging
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from questgraph.server.auth.access import require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
-from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound, NotRanked
+from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound, NotRanked, Unavailable
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.ranking.index import ProgressLog, RankIndex
 from questgraph.server.ranking.keys import HIGHER_IS_BETTER, LOWER_IS_BETTER, sort_key
@@ -54,6 +56,9 @@ class EntriesQuery:
     limit: int = DEFAULT_LIMIT
     after: int | None = None  # keys decoded from cursors (D21)
     before: int | None = None
+
+
+PAGE_TRIES = 4  # reads of a page that raced a write (LeaderboardService._rows) before a 503
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ class LeaderboardService:
         self.identity = identity
         # Only a shared index outlives this process; the in-memory one is rebuilt at every start (D22).
         self.track_pending = track_pending
-        self._settle_later: list[int] | None = None  # inside index_updates_together()
+        self._local = threading.local()  # .settle_later: this thread's list inside index_updates_together()
 
     # --- pending index updates (issue 6, D22) ----------------------------------------------------
     def _pending(self, board_id: int, entry_id: int | None = None) -> int | None:
@@ -166,8 +171,9 @@ class LeaderboardService:
         """The index update succeeded: the row is no longer needed."""
         if pending_id is None:
             return
-        if self._settle_later is not None:
-            self._settle_later.append(pending_id)
+        settle_later: list[int] | None = getattr(self._local, "settle_later", None)
+        if settle_later is not None:
+            settle_later.append(pending_id)
         else:
             self._delete_pending([pending_id])
 
@@ -186,13 +192,13 @@ class LeaderboardService:
         their index updates go out together (one round trip to a shared index), and only once they have
         succeeded are their pending rows settled, in one delete. If they fail, the block raises and the
         rows stay for the repair sweep."""
-        self._settle_later = []
+        pending_ids: list[int] = []
+        self._local.settle_later = pending_ids
         try:
             with self.index.batched():
                 yield
-            pending_ids = self._settle_later
         finally:
-            self._settle_later = None
+            self._local.settle_later = None
         if pending_ids:
             self._delete_pending(pending_ids)
 
@@ -350,7 +356,8 @@ class LeaderboardService:
             if entry is None:
                 return False
             entry_id, key = entry.id, self._key(board, entry)
-            self._then_index(self._pending(board.id, entry_id), lambda: self.index.put(board.id, entry_id, key))
+            pending_id = self._pending(board.id, entry_id)
+            self._then_index(pending_id, lambda: self.index.put(board.id, entry_id, key, pending_id or 0))
         return True
 
     def entry(self, caller: Caller, entry_id: int) -> tuple[Leaderboard, RankedEntry]:
@@ -370,7 +377,8 @@ class LeaderboardService:
             raise Forbidden("A user access token may delete only its own entry on a CLIENT_AUTHORITATIVE board")
         with self.storage.transaction():
             self.storage.delete_entry(entry_id)
-            self._then_index(self._pending(board.id, entry_id), lambda: self.index.remove(board.id, entry_id))
+            pending_id = self._pending(board.id, entry_id)
+            self._then_index(pending_id, lambda: self.index.remove(board.id, entry_id, pending_id or 0))
 
     def entries(self, caller: Caller, query: EntriesQuery) -> EntriesPage:
         board = self.board(caller, query.api_name)
@@ -392,6 +400,16 @@ class LeaderboardService:
             if viewer is not None:
                 user_ids.add(viewer.id)  # the viewer is always part of a filtered read (D20)
             view = _SortedKeys([self._key(board, e) for e in self.storage.entries_of_users(board.id, user_ids)])
+        for attempt in range(PAGE_TRIES):
+            page = self._read_page(board, view, query, viewer)
+            if page is not None:
+                return page
+            time.sleep(0.001 * (attempt + 1))  # the index update follows its commit within a millisecond
+        raise Unavailable("The leaderboard changed while it was read. Please retry.")
+
+    def _read_page(self, board: Leaderboard, view: _BoardView | _SortedKeys, query: EntriesQuery,
+                   viewer: User | None) -> EntriesPage | None:
+        """The page, or None when it raced a write (see ``_rows``)."""
         total = view.count()
         limit = query.limit
         if query.after is not None:
@@ -414,12 +432,20 @@ class LeaderboardService:
         else:
             start = 0
         keys = view.keys_between(start, start + limit)
-        return EntriesPage(self._rows(board, keys, start), keys, total, start > 0 and bool(keys),
-                           start + len(keys) < total)
+        rows = self._rows(board, keys, start)
+        if rows is None:
+            return None
+        return EntriesPage(rows, keys, total, start > 0 and bool(keys), start + len(keys) < total)
 
-    def _rows(self, board: Leaderboard, keys: list[int], start: int) -> list[RankedEntry]:
+    def _rows(self, board: Leaderboard, keys: list[int], start: int) -> list[RankedEntry] | None:
+        """The rows of ``keys``, or None when a row no longer matches its key: a write (of another process,
+        or of another trip of this one) has committed and its index update is under way. The order comes
+        from the index and the scores from the database, so such a page could show a score out of order
+        or a deleted entry: it is read again instead."""
         ids = [k & (2**64 - 1) for k in keys]
         entries = self.storage.get_entries(ids)
+        if any(i not in entries or self._key(board, entries[i]) != k for i, k in zip(ids, keys, strict=True)):
+            return None
         users = self.storage.get_users(e.user_id for e in entries.values())
         return [RankedEntry(entries[i], start + n + 1, users[entries[i].user_id]) for n, i in enumerate(ids)]
 

@@ -27,8 +27,12 @@ class RankIndex(Protocol):
         ...
 
     def reset(self) -> None: ...
-    def put(self, board_id: int, entry_id: int, key: int) -> None: ...
-    def remove(self, board_id: int, entry_id: int) -> None: ...
+    def put(self, board_id: int, entry_id: int, key: int, version: int = 0) -> None:
+        """Set the entry's key. ``version`` orders the updates of one entry (the id of the write's pending
+        row, which grows): a shared index ignores an update older than the entry's last one."""
+        ...
+
+    def remove(self, board_id: int, entry_id: int, version: int = 0) -> None: ...
     def clear(self, board_id: int) -> None: ...
     def load(self, board_id: int, keys: Iterable[int]) -> None: ...
     def count(self, board_id: int) -> int: ...
@@ -60,7 +64,8 @@ class InMemoryRankIndex:
         self._sorted.clear()
         self._key_of.clear()
 
-    def put(self, board_id: int, entry_id: int, key: int) -> None:
+    def put(self, board_id: int, entry_id: int, key: int, version: int = 0) -> None:
+        # One process, its updates applied in commit order (one lane, server/executor.py): no versions.
         keys, key_of = self._board(board_id)
         old = key_of.get(entry_id)
         if old is not None:
@@ -68,7 +73,7 @@ class InMemoryRankIndex:
         keys.add(key)
         key_of[entry_id] = key
 
-    def remove(self, board_id: int, entry_id: int) -> None:
+    def remove(self, board_id: int, entry_id: int, version: int = 0) -> None:
         keys, key_of = self._board(board_id)
         old = key_of.pop(entry_id, None)
         if old is not None:

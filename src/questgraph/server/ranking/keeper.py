@@ -205,7 +205,7 @@ def repair_pending(storage: _Storage, index: RankIndex, rows: list[IndexPending]
     for row in rows:
         if row.entry_id is None or row.leaderboard_id in boards:
             continue
-        _repair_entry(storage, index, row.leaderboard_id, row.entry_id)
+        _repair_entry(storage, index, row.leaderboard_id, row.entry_id, row.id)
     storage.delete_index_pending([row.id for row in rows])
     if rows:
         log.warning("rank index: repaired %d pending update(s) left by a process that stopped mid-write "
@@ -224,16 +224,18 @@ def _truth(storage: _Storage, board_id: int, entry_id: int) -> tuple[int | None,
     return sort_key(board.sort_order, entry.score, entry.written_us, entry.id), True
 
 
-def _repair_entry(storage: _Storage, index: RankIndex, board_id: int, entry_id: int) -> None:
+def _repair_entry(storage: _Storage, index: RankIndex, board_id: int, entry_id: int, version: int) -> None:
+    # With the row's version: newer than every update before the write it stands for, older than those
+    # after it (which carry the database's truth as new as ours or newer).
     key, board_exists = _truth(storage, board_id, entry_id)
     for _ in range(REPAIR_TRIES):
         if not board_exists:
             index.clear(board_id)  # a deleted board's id never comes back (D9)
             return
         if key is None:
-            index.remove(board_id, entry_id)
+            index.remove(board_id, entry_id, version)
         else:
-            index.put(board_id, entry_id, key)
+            index.put(board_id, entry_id, key, version)
         after, board_exists = _truth(storage, board_id, entry_id)
         if after == key:
             return

@@ -7,7 +7,12 @@ deployment lives in one slot and the Lua scripts below may touch several of them
   all with score 0. A sorted-set score is a double (53-bit mantissa), which would merge different int64
   scores; with equal scores Redis orders members by memcmp, and fixed-width big-endian bytes compare
   exactly like the integers they encode. So the order is exact over the whole key range.
-- ``h:<board>``: a hash entry id → that entry's member, to find and replace an entry's old key.
+- ``h:<board>``: a hash entry id → that entry's member followed by the version of the write that put it
+  (decimal; none for entries loaded by a build), to find and replace an entry's old key. A removed entry
+  leaves ``t<version>`` (a tombstone: shorter than a member) until its board is cleared or reloaded.
+  Versions order the updates of one entry: two writes of an entry commit one after the other (the row
+  lock), but their index updates, sent after their commits by two processes (or two trips of one
+  process), may reach Redis in either order; an update older than the entry's last one is ignored.
 - ``ready``: the marker saying the index matches the database. It is set only at the end of a build; a
   FLUSHALL, a Redis restart without persistence or an eviction removes it, and every read checks it in the
   same transaction, so a lost index answers ``IndexUnavailable`` (a 503, D7) instead of wrong ranks.
@@ -42,23 +47,31 @@ _ENTRY_MASK = 2**64 - 1
 LOAD_CHUNK = 5_000
 LOCK_TTL_MS = 30_000
 
-# put: drop the entry's old member, add the new one, remember it; mark the board dirty while not ready
-# (the last argument is '0' for the rebuilder's own writes, which must not mark what it is settling).
+# put: unless the entry's last update is newer (its version), drop the entry's old member, add the new
+# one, remember it with the version; mark the board dirty while not ready (ARGV[4] is '0' for the
+# rebuilder's own writes, which must not mark what it is settling). A hash value of 24 bytes or more is a
+# member (24 bytes) and its version; a shorter one a tombstone, 't' and the version of the removal.
 _PUT = """
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-if old then redis.call('ZREM', KEYS[1], old) end
-redis.call('ZADD', KEYS[1], 0, ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SADD', KEYS[4], ARGV[3]) end
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then
+  local live = #old >= 24
+  if tonumber(ARGV[5]) < (tonumber(string.sub(old, live and 25 or 2)) or 0) then return 0 end
+  if live then redis.call('ZREM', KEYS[1], string.sub(old, 1, 24)) end
+end
+redis.call('ZADD', KEYS[1], 0, ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. ARGV[5])
 return 1
 """
 _REMOVE = """
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SADD', KEYS[4], ARGV[2]) end
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if old then
-  redis.call('ZREM', KEYS[1], old)
-  redis.call('HDEL', KEYS[2], ARGV[1])
+  local live = #old >= 24
+  if tonumber(ARGV[4]) < (tonumber(string.sub(old, live and 25 or 2)) or 0) then return 0 end
+  if live then redis.call('ZREM', KEYS[1], string.sub(old, 1, 24)) end
 end
-if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SADD', KEYS[4], ARGV[2]) end
+redis.call('HSET', KEYS[2], ARGV[1], 't' .. ARGV[4])
 return 1
 """
 # clear and load (which replaces a board with keys staged under temporary names, KEYS[5] and KEYS[6]).
@@ -201,13 +214,13 @@ class RedisRankIndex:
         if len(pipe):
             self._write(pipe.execute)
 
-    def put(self, board_id: int, entry_id: int, key: int) -> None:
+    def put(self, board_id: int, entry_id: int, key: int, version: int = 0) -> None:
         self._update(self._put, [self._z(board_id), self._h(board_id), self._ready, self._dirty],
-                     [entry_id, pack(key), board_id, self._mark()])
+                     [entry_id, pack(key), board_id, self._mark(), version])
 
-    def remove(self, board_id: int, entry_id: int) -> None:
+    def remove(self, board_id: int, entry_id: int, version: int = 0) -> None:
         self._update(self._remove, [self._z(board_id), self._h(board_id), self._ready, self._dirty],
-                     [entry_id, board_id, self._mark()])
+                     [entry_id, board_id, self._mark(), version])
 
     def _update(self, script: Any, keys: list[str], args: list[Any]) -> None:
         pipe = getattr(self._local, "pipe", None)
@@ -266,8 +279,9 @@ class RedisRankIndex:
         return int(self._read("zcard", self._z(board_id)))
 
     def key_of(self, board_id: int, entry_id: int) -> int | None:
-        member = self._read("hget", self._h(board_id), entry_id)
-        return None if member is None else unpack(member)
+        value = self._read("hget", self._h(board_id), entry_id)
+        # A member and the version of its write, or a removed entry's tombstone (shorter than a member).
+        return None if value is None or len(value) < KEY_BYTES else unpack(value[:KEY_BYTES])
 
     def position_of(self, board_id: int, key: int) -> int:
         if key <= 0:

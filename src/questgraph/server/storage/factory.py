@@ -24,14 +24,15 @@ def sqlite_path(database: str) -> str:
     return database
 
 
-def open_storage(database: str) -> Storage:
+def open_storage(database: str, lanes: int = 4) -> Storage:
+    """SQLite or PostgreSQL by the URL; ``lanes``: the trips that may use a PostgreSQL pool at once."""
     if is_postgres(database):
         try:
             from questgraph.server.storage.postgres import PostgresStorage
         except ImportError as exc:  # the optional dependency is missing
             raise RuntimeError("a postgresql:// database needs the PostgreSQL driver: "
                                "pip install 'questgraph[postgres]'") from exc
-        return PostgresStorage(database)
+        return PostgresStorage(database, lanes)
     from questgraph.server.storage.sqlite import SqliteStorage
 
     return SqliteStorage(sqlite_path(database))

@@ -30,7 +30,9 @@ log = logging.getLogger("questgraph.storage")
 # pg_advisory_xact_lock key taken while migrating, so that processes starting together on one database
 # apply each migration once (the others wait, then find it done). Any constant: "qgmigr" in ASCII.
 MIGRATION_LOCK = 0x7167_6D69_6772
-POOL_MIN, POOL_MAX = 1, 8
+# A process's pool: two connections for each of its concurrent trips (server/executor.py: a lone-read
+# session and a transaction), and room for the rank index's rebuild and sweeps.
+POOL_MIN, POOL_SPARE = 1, 4
 CONNECT_TIMEOUT_S = 10.0
 
 
@@ -67,11 +69,12 @@ class _PgTransactionState(TransactionState):
 class PostgresCore(SqlCore):
     _tx: _PgTransactionState
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lanes: int = 4) -> None:
         self.url = url
         self._tx = _PgTransactionState()
-        self._pool = ConnectionPool(url, min_size=POOL_MIN, max_size=POOL_MAX, kwargs={"autocommit": True},
-                                    open=False, name="questgraph", timeout=CONNECT_TIMEOUT_S)
+        self._pool = ConnectionPool(url, min_size=POOL_MIN, max_size=2 * lanes + POOL_SPARE,
+                                    kwargs={"autocommit": True}, open=False, name="questgraph",
+                                    timeout=CONNECT_TIMEOUT_S)
         self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
         self._tables = table_order()
         self._migrate()
