@@ -629,8 +629,9 @@ def report(args: argparse.Namespace, results: list[Result], table: list[Ratio],
         "SQLite and an in-process index cannot be shared, `--workers` is refused).",
         "* **postgres + redis**: `questgraph serve --production --db "
         f"postgresql://…?options=-c search_path={PG_SCHEMA} "
-        f"--rank-index redis://127.0.0.1:6379/0?prefix={REDIS_PREFIX} --workers N`, "
-        f"for N in {', '.join(map(str, args.workers))}.",
+        f"--rank-index redis://127.0.0.1:6379/0?prefix={REDIS_PREFIX} --workers N "
+        f"--domain-lanes {args.domain_lanes}`, for N in {', '.join(map(str, args.workers))} (each process runs "
+        f"up to {args.domain_lanes} trips of calls at once).",
         "* **ceiling** (baseline a): `bench/peers/ceiling.py`, a fixed-JSON ASGI app under uvicorn with the "
         "same worker counts, loaded with the same POST requests as the submit case.",
         "* **naive peer** (baseline b, *not questgraph*): `bench/peers/naive_peer.py`, FastAPI + SQLAlchemy ORM, "
@@ -751,6 +752,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http", choices=("auto", "httptools", "h11"), default="auto",
                         help="uvicorn's HTTP parser for every server of the run, questgraph and baselines alike "
                         "(default auto: httptools, which questgraph's server extra installs)")
+    parser.add_argument("--domain-lanes", type=int, default=4,
+                        help="questgraph's --domain-lanes on PostgreSQL + Redis: trips each process runs at once "
+                        "(default 4, questgraph's own default)")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--peer-python", default="/tmp/qgbench-peer-venv/bin/python",
@@ -790,7 +794,7 @@ def main(argv: list[str] | None = None) -> int:
     def serve(name: str, database: str, rank_index: str, workers: int) -> Proc:
         proc = start(name, [python, "-m", "questgraph", "serve", "--db", database, "--rank-index", rank_index,
                             "--workers", str(workers), "--port", "{port}", "--admin-key", ADMIN_KEY, "--production",
-                            "--http", args.http,
+                            "--http", args.http, "--domain-lanes", str(args.domain_lanes),
                             "--log-level", "warning"], workdir, workers, "/_health/ready")
         procs.append(proc)
         return proc
