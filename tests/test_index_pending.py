@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from questgraph.server.auth.callers import AppCaller
+from questgraph.server.auth.callers import AppCaller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.errors import Unavailable
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.leaderboards.service import EntriesQuery, LeaderboardService
 from questgraph.server.ranking import keeper as keeper_module
-from questgraph.server.ranking.index import InMemoryRankIndex
+from questgraph.server.ranking.index import InMemoryRankIndex, Page
 from questgraph.server.ranking.keeper import RedisKeeper, repair_pending
 from questgraph.server.ranking.keys import sort_key
 from questgraph.server.storage.factory import open_storage
@@ -270,18 +270,48 @@ def test_a_page_that_raced_a_write_is_read_again(world: World) -> None:
     with pytest.raises(Crash):
         world.submit(world.users[0], 30)
     world.index.crash = False
-    real_keys_between = world.index.keys_between
+    real_page = world.index.page
     reads: list[int] = []
 
-    def keys_then_catch_up(board_id: int, start: int, stop: int) -> list[int]:
-        keys = real_keys_between(board_id, start, stop)
+    def page_then_catch_up(board_id: int, anchor: int | None, offset: int, limit: int, before: bool = False) -> Page:
+        read = real_page(board_id, anchor, offset, limit, before)
         if not reads:
             world.repair()  # the write's index update arrives just after the first read of the keys
-        reads.append(len(keys))
-        return keys
+        reads.append(len(read.keys))
+        return read
 
-    world.index.keys_between = keys_then_catch_up  # type: ignore[method-assign]
+    world.index.page = page_then_catch_up  # type: ignore[method-assign]
     assert page(world) == [(1, 30), (2, 20)]
+    assert len(reads) == 2
+
+
+def test_a_centred_page_that_raced_the_viewers_own_write_reads_the_viewer_again(world: World) -> None:
+    """The viewer's entry was read (score 10), then the viewer's better score committed (30) before the page
+    was read, its index update landing just after: the page is read again around the viewer's new entry
+    (rank 1), not around the old score's place (past the end of the board: an empty page)."""
+    world.submit(world.users[0], 10)
+    world.submit(world.users[1], 20)
+    real_page = world.index.page
+    reads: list[list[int]] = []
+
+    def write_meanwhile(board_id: int, anchor: int | None, offset: int, limit: int, before: bool = False) -> Page:
+        if not reads:
+            world.index.crash = True
+            with pytest.raises(Crash):
+                world.submit(world.users[0], 30)  # committed; the index still has the viewer at 10
+            world.index.crash = False
+        read = real_page(board_id, anchor, offset, limit, before)
+        if not reads:
+            world.repair()
+        reads.append(read.keys)
+        return read
+
+    world.index.page = write_meanwhile  # type: ignore[method-assign]
+    viewer = world.storage.get_user(world.users[0])
+    assert viewer is not None
+    read = world.service.entries(UserCaller(world.app, viewer),
+                                 EntriesQuery("pending", start_at="CENTERED_ON_VIEWER", limit=1))
+    assert [(row.rank, row.entry.score, row.user.id) for row in read.rows] == [(1, 30, world.users[0])]
     assert len(reads) == 2
 
 

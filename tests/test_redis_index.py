@@ -62,6 +62,12 @@ def assert_same(memory: InMemoryRankIndex, shared: RedisRankIndex, probes: list[
                 assert shared.position_of(board, probe) == memory.position_of(board, probe), probe
         for entry_id in range(0, 10):
             assert shared.key_of(board, entry_id) == memory.key_of(board, entry_id)
+        # page (one round trip on Redis): every anchor kind, pages before, around and after it
+        for anchor in [None, *everything[:2], *everything[-2:], *probes]:
+            for offset, limit, before in [(0, 3, False), (-2, 5, False), (-4, 4, True), (-1, 9, True),
+                                          (2, 2, False), (count + 1, 3, False), (0, 0, False)]:
+                assert shared.page(board, anchor, offset, limit, before) == \
+                    memory.page(board, anchor, offset, limit, before), (anchor, offset, limit, before)
 
 
 def test_scores_equal_as_doubles_stay_distinct_and_ordered(index: RedisRankIndex) -> None:
@@ -168,6 +174,29 @@ def test_random_operations_read_the_same_as_in_memory(index: RedisRankIndex, ste
         assert_same(memory, index, [0, KEY_LIMIT - 1, KEY_LIMIT])
 
 
+def test_a_page_is_one_round_trip_and_reads_what_the_board_holds(index: RedisRankIndex) -> None:
+    """A leaderboard page's count, anchor position and keys come in one script call (issue 6: a read's
+    round trips are its cost), and they are the board's: ranks 4-6 around the 5th key, 10 entries in all."""
+    keys = [key(11, score, 1, entry_id) for entry_id, score in enumerate(range(100, 0, -10))]
+    index.load(11, keys)
+    ordered = sorted(keys)
+
+    def calls() -> dict[str, int]:
+        stats = index.client.info("commandstats")
+        return {name: int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))
+                for name in ("evalsha", "eval", "zcard", "zlexcount", "zrange", "exists", "multi")}
+
+    index.page(11, ordered[4], -1, 3)  # the script is loaded once (a first EVALSHA may fall back to EVAL)
+    before = calls()
+    page = index.page(11, ordered[4], -1, 3)
+    after = calls()
+    assert page.total == 10 and page.start == 3 and page.keys == ordered[3:6]
+    # commands a script runs are counted too: one EVALSHA and what it ran, no MULTI, no second call
+    assert after["evalsha"] - before["evalsha"] == 1 and after["multi"] == before["multi"]
+    assert after["eval"] == before["eval"]
+    assert index.page(11, ordered[2], -3, 3, before=True) == (10, 0, ordered[0:2])  # ends before the anchor
+
+
 def test_reads_refuse_a_lost_index(index: RedisRankIndex) -> None:
     """Issue 6: without the ready marker (FLUSHALL, restart) reads raise a D7 503 instead of ranking wrong."""
     index.put(11, 1, key(11, 5, 1, 1))
@@ -175,7 +204,7 @@ def test_reads_refuse_a_lost_index(index: RedisRankIndex) -> None:
     index.client.delete(f"{index.base}ready")
     assert index.state() == "lost"
     for read in (lambda: index.count(11), lambda: index.position_of(11, 5), lambda: index.keys_between(11, 0, 3),
-                 lambda: index.key_of(11, 1)):
+                 lambda: index.key_of(11, 1), lambda: index.page(11, None, 0, 3)):
         with pytest.raises(IndexUnavailable) as caught:
             read()
         assert caught.value.status == 503 and caught.value.code == 2 and caught.value.is_transient

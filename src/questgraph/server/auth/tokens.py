@@ -69,14 +69,13 @@ class Authenticator:
             if link is not None:
                 return link
         if _USER_TOKEN.fullmatch(token):
-            stored = self.storage.get_user_token(digest(token))
-            if stored is None:
+            holder = self.storage.get_token_holder(digest(token))  # token, app and user: one query
+            if holder is None:
                 raise InvalidToken("Invalid OAuth access token.")
-            if stored.expires_at is not None and stored.expires_at <= self.clock.now():
+            expires_at = holder.token.expires_at
+            if expires_at is not None and expires_at <= self.clock.now():
                 raise InvalidToken("Error validating access token: Session has expired.")
-            app = self.storage.get_app(stored.app_id)
-            user = self.storage.get_user(stored.user_id)
-            if app is None or user is None:
+            if holder.app is None or holder.user is None:
                 raise InvalidToken("Invalid OAuth access token.")
-            return UserCaller(app, user)
+            return UserCaller(holder.app, holder.user)
         raise InvalidToken(INVALID)

@@ -27,7 +27,7 @@ from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound, NotRanked, Unavailable
 from questgraph.server.identity.service import IdentityService
-from questgraph.server.ranking.index import ProgressLog, RankIndex
+from questgraph.server.ranking.index import Page, ProgressLog, RankIndex, page_bounds
 from questgraph.server.ranking.keys import HIGHER_IS_BETTER, LOWER_IS_BETTER, sort_key
 from questgraph.server.storage.interface import Storage
 from questgraph.server.storage.records import Entry, Leaderboard, SubmitTarget, User
@@ -83,14 +83,10 @@ class _SortedKeys:
     def __init__(self, keys: list[int]) -> None:
         self.keys = sorted(keys)
 
-    def count(self) -> int:
-        return len(self.keys)
-
-    def position_of(self, key: int) -> int:
-        return bisect.bisect_left(self.keys, key)
-
-    def keys_between(self, start: int, stop: int) -> list[int]:
-        return self.keys[max(start, 0):max(stop, 0)]
+    def page(self, anchor: int | None, offset: int, limit: int, before: bool) -> Page:
+        position = 0 if anchor is None else bisect.bisect_left(self.keys, anchor)
+        start, stop = page_bounds(position, offset, limit, before)
+        return Page(len(self.keys), start, self.keys[start:stop])
 
 
 class _BoardView:
@@ -99,14 +95,8 @@ class _BoardView:
     def __init__(self, index: RankIndex, board_id: int) -> None:
         self.index, self.board_id = index, board_id
 
-    def count(self) -> int:
-        return self.index.count(self.board_id)
-
-    def position_of(self, key: int) -> int:
-        return self.index.position_of(self.board_id, key)
-
-    def keys_between(self, start: int, stop: int) -> list[int]:
-        return self.index.keys_between(self.board_id, start, stop)
+    def page(self, anchor: int | None, offset: int, limit: int, before: bool) -> Page:
+        return self.index.page(self.board_id, anchor, offset, limit, before)
 
 
 def decode_extra_data(value: str | None) -> bytes:
@@ -381,8 +371,16 @@ class LeaderboardService:
             self._then_index(pending_id, lambda: self.index.remove(board.id, entry_id, pending_id or 0))
 
     def entries(self, caller: Caller, query: EntriesQuery) -> EntriesPage:
-        board = self.board(caller, query.api_name)
         viewer = caller.user if isinstance(caller, UserCaller) else None
+        centered = query.start_at.startswith("CENTERED") and query.after is None and query.before is None
+        viewer_entry: Entry | None = None
+        if centered and viewer is not None:  # the board and the viewer's entry in one query
+            found = self.storage.find_leaderboard_and_entry(caller.app.id, query.api_name, viewer.id)
+            if found is None:
+                raise _no_board(query.api_name)
+            board, viewer_entry = found
+        else:
+            board = self.board(caller, query.api_name)
         needs_viewer = query.start_at.startswith("CENTERED") or query.filter == "FRIENDS"
         if needs_viewer and viewer is None:  # with or without a cursor (D20)
             raise Forbidden("A viewer-centred or FRIENDS read needs a user access token")
@@ -401,41 +399,37 @@ class LeaderboardService:
                 user_ids.add(viewer.id)  # the viewer is always part of a filtered read (D20)
             view = _SortedKeys([self._key(board, e) for e in self.storage.entries_of_users(board.id, user_ids)])
         for attempt in range(PAGE_TRIES):
-            page = self._read_page(board, view, query, viewer)
+            if attempt and centered and viewer is not None:
+                viewer_entry = self.storage.find_entry(board.id, viewer.id)  # the write it raced may move it
+            page = self._read_page(board, view, query, viewer_entry)
             if page is not None:
                 return page
             time.sleep(0.001 * (attempt + 1))  # the index update follows its commit within a millisecond
         raise Unavailable("The leaderboard changed while it was read. Please retry.")
 
     def _read_page(self, board: Leaderboard, view: _BoardView | _SortedKeys, query: EntriesQuery,
-                   viewer: User | None) -> EntriesPage | None:
-        """The page, or None when it raced a write (see ``_rows``)."""
-        total = view.count()
-        limit = query.limit
+                   viewer_entry: Entry | None) -> EntriesPage | None:
+        """The page, or None when it raced a write (see ``_rows``). The index gives the page's keys and the
+        board's size in one read: the page starts ``offset`` positions from its anchor's (none: from the top)."""
+        anchor: int | None = None
+        offset, before = 0, False
         if query.after is not None:
-            start = view.position_of(query.after + 1)  # first key strictly after the cursor
+            anchor = query.after + 1  # first key strictly after the cursor
         elif query.before is not None:
-            start = max(view.position_of(query.before) - limit, 0)
-            limit = min(limit, view.position_of(query.before))
+            anchor, offset, before = query.before, -query.limit, True  # the page ending just before it
         elif query.start_at == "OFFSET":
-            start = query.offset
+            offset = query.offset
         elif query.start_at.startswith("CENTERED"):
-            assert viewer is not None
-            viewer_entry = self.storage.find_entry(board.id, viewer.id)
-            if viewer_entry is None:
-                if query.start_at == "CENTERED_ON_VIEWER":
-                    raise NotRanked("You're not yet ranked on this leaderboard.")
-                start = 0
-            else:
-                position = view.position_of(self._key(board, viewer_entry))
-                start = max(position - (limit - 1) // 2, 0)
-        else:
-            start = 0
-        keys = view.keys_between(start, start + limit)
-        rows = self._rows(board, keys, start)
+            if viewer_entry is not None:
+                anchor, offset = self._key(board, viewer_entry), -((query.limit - 1) // 2)
+            elif query.start_at == "CENTERED_ON_VIEWER":
+                raise NotRanked("You're not yet ranked on this leaderboard.")
+        page = view.page(anchor, offset, query.limit, before)
+        rows = self._rows(board, page.keys, page.start)
         if rows is None:
             return None
-        return EntriesPage(rows, keys, total, start > 0 and bool(keys), start + len(keys) < total)
+        return EntriesPage(rows, page.keys, page.total, page.start > 0 and bool(page.keys),
+                           page.start + len(page.keys) < page.total)
 
     def _rows(self, board: Leaderboard, keys: list[int], start: int) -> list[RankedEntry] | None:
         """The rows of ``keys``, or None when a row no longer matches its key: a write (of another process,
@@ -443,11 +437,10 @@ class LeaderboardService:
         from the index and the scores from the database, so such a page could show a score out of order
         or a deleted entry: it is read again instead."""
         ids = [k & (2**64 - 1) for k in keys]
-        entries = self.storage.get_entries(ids)
-        if any(i not in entries or self._key(board, entries[i]) != k for i, k in zip(ids, keys, strict=True)):
+        rows = self.storage.get_entries_and_users(ids)
+        if any(i not in rows or self._key(board, rows[i][0]) != k for i, k in zip(ids, keys, strict=True)):
             return None
-        users = self.storage.get_users(e.user_id for e in entries.values())
-        return [RankedEntry(entries[i], start + n + 1, users[entries[i].user_id]) for n, i in enumerate(ids)]
+        return [RankedEntry(rows[i][0], start + n + 1, rows[i][1]) for n, i in enumerate(ids)]
 
     def _friend_user_ids(self, viewer: User) -> list[int]:
         ids = []

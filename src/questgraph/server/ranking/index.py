@@ -13,11 +13,27 @@ import logging
 import time
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sortedcontainers import SortedList
 
 log = logging.getLogger("questgraph.ranking")
+
+
+class Page(NamedTuple):
+    """A page of a board's order, read at one moment: the board's size, the first key's position, the keys."""
+
+    total: int
+    start: int
+    keys: list[int]
+
+
+def page_bounds(anchor_position: int, offset: int, limit: int, before: bool) -> tuple[int, int]:
+    """Positions [start, stop) of a page: ``offset`` from the anchor's position (at least 0), ``limit`` long;
+    with ``before``, ending at the anchor at the latest (the page just before a cursor)."""
+    start = max(anchor_position + offset, 0)
+    stop = start + limit
+    return start, min(stop, anchor_position) if before else stop
 
 
 class RankIndex(Protocol):
@@ -43,6 +59,11 @@ class RankIndex(Protocol):
 
     def keys_between(self, board_id: int, start: int, stop: int) -> list[int]:
         """Keys at positions [start, stop) of the order."""
+        ...
+
+    def page(self, board_id: int, anchor: int | None, offset: int, limit: int, before: bool = False) -> Page:
+        """The page whose bounds ``page_bounds`` gives from ``position_of(anchor)`` (0 without an anchor),
+        with the board's size: what a leaderboard read needs, in one read (one round trip when shared)."""
         ...
 
 
@@ -108,6 +129,11 @@ class InMemoryRankIndex:
         if keys is None:
             return []
         return list(keys.islice(max(start, 0), max(stop, 0)))
+
+    def page(self, board_id: int, anchor: int | None, offset: int, limit: int, before: bool = False) -> Page:
+        position = 0 if anchor is None else self.position_of(board_id, anchor)
+        start, stop = page_bounds(position, offset, limit, before)
+        return Page(self.count(board_id), start, self.keys_between(board_id, start, stop))
 
 
 class ProgressLog:

@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import redis
 from redis.exceptions import RedisError
 
+from questgraph.server.ranking.index import Page
 from questgraph.server.ranking.keeper import IndexUnavailable, State
 
 log = logging.getLogger("questgraph.ranking")
@@ -102,6 +103,22 @@ _EXTEND = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
+# page: RankIndex.page in one round trip, atomically (nil when the marker is gone). ARGV[1] is how the
+# anchor's position is found: '0' none (0), '1' ZLEXCOUNT below the member ARGV[2] ("(" and its 24 bytes),
+# '2' past every key (the board's size). The bounds are index.page_bounds'.
+_PAGE = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local total = redis.call('ZCARD', KEYS[1])
+local position = 0
+if ARGV[1] == '1' then position = redis.call('ZLEXCOUNT', KEYS[1], '-', ARGV[2])
+elseif ARGV[1] == '2' then position = total end
+local start = math.max(position + tonumber(ARGV[3]), 0)
+local stop = start + tonumber(ARGV[4])
+if ARGV[5] == '1' then stop = math.min(stop, position) end
+local keys = {}
+if stop > start then keys = redis.call('ZRANGE', KEYS[1], start, stop - 1) end
+return {total, start, keys}
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -138,6 +155,7 @@ class RedisRankIndex:
         self._take_dirty = client.register_script(_TAKE_DIRTY)
         self._extend = client.register_script(_EXTEND)
         self._release = client.register_script(_RELEASE)
+        self._page = client.register_script(_PAGE)
         self._lock_token: str | None = None  # set while this process holds the rebuild lock
         self._lock_touched = 0.0
         # A write that failed half-way (Redis went away after the database commit) leaves the index
@@ -295,6 +313,20 @@ class RedisRankIndex:
         if stop <= start:
             return []
         return [unpack(m) for m in self._read("zrange", self._z(board_id), start, stop - 1)]
+
+    def page(self, board_id: int, anchor: int | None, offset: int, limit: int, before: bool = False) -> Page:
+        if anchor is None or anchor <= 0:
+            how, member = "0", b""
+        elif anchor >= KEY_LIMIT:  # past every possible key, e.g. the key after the last cursor
+            how, member = "2", b""
+        else:
+            how, member = "1", b"(" + pack(anchor)
+        reply = self._page(keys=[self._z(board_id), self._ready],
+                           args=[how, member, offset, max(limit, 0), "1" if before else "0"])
+        if reply is None:
+            raise IndexUnavailable("The rank index is being rebuilt. Please retry shortly.")
+        total, start, members = reply
+        return Page(int(total), int(start), [unpack(m) for m in members])
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def state(self) -> State:

@@ -71,6 +71,15 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenHolder:
+    """A user token with its app and user, read in one query (every user-token call authenticates)."""
+
+    token: UserToken
+    app: App | None  # None when the token names an app or user that no longer exists
+    user: User | None
+
+
+@dataclass(frozen=True, slots=True)
 class SubmitTarget:
     """What a leaderboard submit needs to know, read in one query (the hottest write: issue 6)."""
 

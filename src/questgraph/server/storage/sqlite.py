@@ -13,7 +13,16 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from questgraph.server.storage.records import App, Entry, Leaderboard, Org, SubmitTarget, User, UserToken
+from questgraph.server.storage.records import (
+    App,
+    Entry,
+    Leaderboard,
+    Org,
+    SubmitTarget,
+    TokenHolder,
+    User,
+    UserToken,
+)
 from questgraph.server.storage.sql_core import SqlCore
 from questgraph.server.storage.sqlite_achievements import SqliteAchievementStore
 from questgraph.server.storage.sqlite_commerce import SqliteCommerceStore
@@ -22,16 +31,28 @@ from questgraph.server.storage.sqlite_dashboard import SqliteDashboardStore
 from questgraph.server.storage.sqlite_index_pending import SqlIndexPendingStore
 from questgraph.server.storage.sqlite_sso import SqliteSsoStore
 
-USER_SELECT = (
-    "SELECT u.id, u.app_id, u.person_id, p.alias, p.display_name, p.profile_url, p.age_category "
-    "FROM app_users u JOIN persons p ON p.id = u.person_id"
-)
+
+def _qualified(alias: str, columns: str) -> str:
+    """``"id, name"`` as ``"a.id, a.name"``, for joins."""
+    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
+
+
+USER_COLUMNS_OF_U_P = "u.id, u.app_id, u.person_id, p.alias, p.display_name, p.profile_url, p.age_category"
+USER_SELECT = f"SELECT {USER_COLUMNS_OF_U_P} FROM app_users u JOIN persons p ON p.id = u.person_id"
+APP_COLUMNS = "id, org_id, name, secret_hash, created_at"
 BOARD_COLUMNS = (
     "id, app_id, api_name, sort_order, entry_write_policy, earliest_allowed_entry_time, "
     "latest_allowed_entry_time, title_locale_map, created_at"
 )
-BOARD_COLUMNS_OF_B = ", ".join(f"b.{c.strip()}" for c in BOARD_COLUMNS.split(","))  # qualified, for joins
+BOARD_COLUMNS_OF_B = _qualified("b", BOARD_COLUMNS)
 ENTRY_COLUMNS = "id, leaderboard_id, user_id, score, extra_data, written_us"
+ENTRY_COLUMNS_OF_E = _qualified("e", ENTRY_COLUMNS)
+TOKEN_COLUMNS = "token_hash, user_id, app_id, created_at, expires_at"
+TOKEN_HOLDER_SELECT = (  # LEFT JOINs: a token whose app or user is gone is still found (and then refused)
+    f"SELECT {_qualified('t', TOKEN_COLUMNS)}, {_qualified('a', APP_COLUMNS)}, {USER_COLUMNS_OF_U_P} "
+    "FROM user_tokens t LEFT JOIN apps a ON a.id = t.app_id LEFT JOIN app_users u ON u.id = t.user_id "
+    "LEFT JOIN persons p ON p.id = u.person_id WHERE t.token_hash = ?"
+)
 T = TypeVar("T")
 
 
@@ -67,11 +88,11 @@ class SqlIdentityLeaderboardStore(SqlCore):
                   (app.id, app.org_id, app.name, app.secret_hash, app.created_at))
 
     def get_app(self, app_id: int) -> App | None:
-        row = self._one("SELECT id, org_id, name, secret_hash, created_at FROM apps WHERE id = ?", (app_id,))
+        row = self._one(f"SELECT {APP_COLUMNS} FROM apps WHERE id = ?", (app_id,))
         return None if row is None else App(*row)
 
     def list_apps(self, org_id: int | None = None) -> list[App]:
-        sql = "SELECT id, org_id, name, secret_hash, created_at FROM apps"
+        sql = f"SELECT {APP_COLUMNS} FROM apps"
         if org_id is None:
             return [App(*r) for r in self._all(sql + " ORDER BY created_at, id")]
         return [App(*r) for r in self._all(sql + " WHERE org_id = ? ORDER BY created_at, id", (org_id,))]
@@ -133,8 +154,16 @@ class SqlIdentityLeaderboardStore(SqlCore):
                   (token.token_hash, token.user_id, token.app_id, token.created_at, token.expires_at))
 
     def get_user_token(self, token_hash: str) -> UserToken | None:
-        row = self._one("SELECT * FROM user_tokens WHERE token_hash = ?", (token_hash,))
+        row = self._one(f"SELECT {TOKEN_COLUMNS} FROM user_tokens WHERE token_hash = ?", (token_hash,))
         return None if row is None else UserToken(*row)
+
+    def get_token_holder(self, token_hash: str) -> TokenHolder | None:
+        row = self._one(TOKEN_HOLDER_SELECT, (token_hash,))
+        if row is None:
+            return None
+        app, user = row[5:10], row[10:17]
+        return TokenHolder(UserToken(*row[:5]), None if app[0] is None else App(*app),
+                           None if user[0] is None or user[3] is None else User(*user))
 
     def grant_entitlement(self, user_id: int, app_id: int, granted_at: int) -> None:
         self._run("INSERT INTO entitlements VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (user_id, app_id, granted_at))
@@ -173,6 +202,15 @@ class SqlIdentityLeaderboardStore(SqlCore):
                         (app_id, api_name))
         return None if row is None else Leaderboard(*row)
 
+    def find_leaderboard_and_entry(self, app_id: int, api_name: str,
+                                   user_id: int) -> tuple[Leaderboard, Entry | None] | None:
+        row = self._one(f"SELECT {BOARD_COLUMNS_OF_B}, {ENTRY_COLUMNS_OF_E} FROM leaderboards b "
+                        "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = ? "
+                        "WHERE b.app_id = ? AND b.api_name = ?", (user_id, app_id, api_name))
+        if row is None:
+            return None
+        return Leaderboard(*row[:9]), None if row[9] is None else _entry(row[9:])
+
     def list_leaderboards(self, app_id: int) -> list[Leaderboard]:
         rows = self._all(f"SELECT {BOARD_COLUMNS} FROM leaderboards WHERE app_id = ? ORDER BY created_at, id",
                          (app_id,))
@@ -197,9 +235,9 @@ class SqlIdentityLeaderboardStore(SqlCore):
 
     def submit_target(self, app_id: int, api_name: str, user_id: int) -> SubmitTarget | None:
         row = self._one(
-            f"SELECT {BOARD_COLUMNS_OF_B}, u.id, u.app_id, u.person_id, p.alias, p.display_name, p.profile_url, "
-            "p.age_category, (SELECT 1 FROM entitlements t WHERE t.user_id = u.id AND t.app_id = b.app_id), "
-            "e.id, e.leaderboard_id, e.user_id, e.score, e.extra_data, e.written_us "
+            f"SELECT {BOARD_COLUMNS_OF_B}, {USER_COLUMNS_OF_U_P}, "
+            "(SELECT 1 FROM entitlements t WHERE t.user_id = u.id AND t.app_id = b.app_id), "
+            f"{ENTRY_COLUMNS_OF_E} "
             "FROM leaderboards b LEFT JOIN app_users u ON u.id = ? LEFT JOIN persons p ON p.id = u.person_id "
             "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = ? "
             "WHERE b.app_id = ? AND b.api_name = ?",
@@ -240,6 +278,17 @@ class SqlIdentityLeaderboardStore(SqlCore):
             marks = ", ".join("?" for _ in chunk)
             for row in self._all(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id IN ({marks})", chunk):
                 found[row[0]] = _entry(row)
+        return found
+
+    def get_entries_and_users(self, entry_ids: Sequence[int]) -> dict[int, tuple[Entry, User]]:
+        found: dict[int, tuple[Entry, User]] = {}
+        for start in range(0, len(entry_ids), 500):
+            chunk = list(entry_ids[start:start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            for row in self._all(f"SELECT {ENTRY_COLUMNS_OF_E}, {USER_COLUMNS_OF_U_P} FROM entries e "
+                                 "JOIN app_users u ON u.id = e.user_id JOIN persons p ON p.id = u.person_id "
+                                 f"WHERE e.id IN ({marks})", chunk):
+                found[row[0]] = _entry(row), User(*row[6:13])
         return found
 
     def find_entry(self, board_id: int, user_id: int) -> Entry | None:
