@@ -777,7 +777,7 @@ class PageBuffers:
 def page_buffers(url: str, sizes: list[int], rng: random.Random, samples: int = 40) -> dict[int, PageBuffers]:
     """Sampled with EXPLAIN (ANALYZE, BUFFERS) right after the CENTERED_ON_VIEWER load, so the caches are as
     that load left them. A page's 25 entries are 25 random ids of the board (rank order is unrelated to id
-    order), joined to their users as the server's get_entries and get_users read them."""
+    order), joined to their users, as the server's get_entries_and_users reads them."""
     import psycopg  # the postgres extra of questgraph
 
     out: dict[int, PageBuffers] = {}

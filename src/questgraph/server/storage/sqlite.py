@@ -271,15 +271,6 @@ class SqlIdentityLeaderboardStore(SqlCore):
         row = self._one(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?", (entry_id,))
         return None if row is None else _entry(row)
 
-    def get_entries(self, entry_ids: Sequence[int]) -> dict[int, Entry]:
-        found: dict[int, Entry] = {}
-        for start in range(0, len(entry_ids), 500):
-            chunk = list(entry_ids[start:start + 500])
-            marks = ", ".join("?" for _ in chunk)
-            for row in self._all(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id IN ({marks})", chunk):
-                found[row[0]] = _entry(row)
-        return found
-
     def get_entries_and_users(self, entry_ids: Sequence[int]) -> dict[int, tuple[Entry, User]]:
         found: dict[int, tuple[Entry, User]] = {}
         for start in range(0, len(entry_ids), 500):
