@@ -582,8 +582,8 @@ def why_centered(results: list[Result], table: list[Ratio], buffers: dict[str, d
                 f"{a.hit + a.read:.0f} vs {b.hit + b.read:.0f} buffer accesses per page, of which "
                 f"{a.read:.1f} vs {b.read:.1f} missed PostgreSQL's shared buffers and were read from the OS "
                 f"(the tables and indexes hold {b.relations_mib:,.0f} MiB; shared_buffers is in *Machine*)"
-                + ("; the misses are part of that extra work, not all of it (with shared_buffers at 8 GB on this machine "
-                   "they went to 0 and the ratio stayed 1.43). " if b.read > a.read + 1 else
+                + ("; the misses are part of that extra work, not all of it (with shared_buffers at 8 GB "
+                   "on this machine they went to 0 and the ratio stayed 1.43). " if b.read > a.read + 1 else
                    ": not misses, so the extra work is in the deeper indexes and in wider scattering. ")
                 + "That work is done by the PostgreSQL backends, on the same cores: with one questgraph "
                 "process it runs beside the process (which is the bottleneck), with as many processes as cores "
