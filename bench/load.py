@@ -582,16 +582,16 @@ def why_centered(results: list[Result], table: list[Ratio], buffers: dict[str, d
                 f"{a.hit + a.read:.0f} vs {b.hit + b.read:.0f} buffer accesses per page, of which "
                 f"{a.read:.1f} vs {b.read:.1f} missed PostgreSQL's shared buffers and were read from the OS "
                 f"(the tables and indexes hold {b.relations_mib:,.0f} MiB; shared_buffers is in *Machine*)"
-                + ("; the misses are part of that extra work, not all of it (with shared_buffers at 8 GB "
-                   "on this machine they went to 0 and the ratio stayed 1.43). " if b.read > a.read + 1 else
+                + ("; the misses are part of that extra work, not all of it (docs/deployment.md, *Memory*: with "
+                   "shared_buffers large enough for no misses, the 10M read still cost more). " if b.read > a.read + 1
+                   else
                    ": not misses, so the extra work is in the deeper indexes and in wider scattering. ")
                 + "That work is done by the PostgreSQL backends, on the same cores: with one questgraph "
                 "process it runs beside the process (which is the bottleneck), with as many processes as cores "
                 "it takes time from them."
                 + (f" In the same run, {others[0].what.split(':')[0]} reached {others[0].value:.2f}."
                    if others and others[0].value is not None else "")
-                + " On this shared machine the ratio moves by about ±0.1 between runs. A deployment holds the "
-                "hot rows in memory by sizing shared_buffers (docs/deployment.md)."]
+                + " On this shared machine the ratio moves by about ±0.1 between runs."]
         else:
             lines += [
                 "",
@@ -794,7 +794,8 @@ def page_buffers(url: str, sizes: list[int], rng: random.Random, samples: int = 
                     "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT e.*, u.*, p.* FROM entries e "
                     "JOIN app_users u ON u.id = e.user_id JOIN persons p ON p.id = u.person_id "
                     "WHERE e.id = ANY(%s)", (ids,)).fetchone()
-                plan = (row[0] if row else [{}])[0]["Plan"]
+                assert row is not None  # EXPLAIN always answers one row
+                plan = row[0][0]["Plan"]
                 hit += plan.get("Shared Hit Blocks", 0)
                 read += plan.get("Shared Read Blocks", 0)
             out[size] = PageBuffers(hit / samples, read / samples, float(mib[0]) if mib else 0.0)
