@@ -275,22 +275,27 @@ def _postgres_url(tmp_path: Path) -> str:
     return str(conftest.postgres_database(str(tmp_path / "procs")))
 
 
-def _spawn(argv: list[str], port: int) -> subprocess.Popen[bytes]:
+def _spawn(argv: list[str], port: int, ready_in_a_row: int = 1) -> subprocess.Popen[bytes]:
+    """``serve`` on ``port``, once ``ready_in_a_row`` readiness probes in a row (each on a new connection)
+    answered 200: with ``--workers N`` each probe reaches one worker, and another may still be starting."""
     command = [sys.executable, "-c", "from questgraph.cli import main; raise SystemExit(main())"]
     process = subprocess.Popen([*command, "serve", "--port", str(port), *argv],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
+    ready = 0
     while time.monotonic() < deadline:
         if process.poll() is not None:
             message = process.stderr.read().decode() if process.stderr else ""
             _stop(process)
             raise AssertionError(f"server process exited: {message}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/_health/ready", timeout=1).status_code == 200:
-                return process
+            ready = ready + 1 if httpx.get(f"http://127.0.0.1:{port}/_health/ready", timeout=1).status_code == 200 \
+                else 0
         except httpx.TransportError:
-            pass
-        time.sleep(0.1)
+            ready = 0
+        if ready >= ready_in_a_row:
+            return process
+        time.sleep(0.1 if ready == 0 else 0.01)
     _stop(process)
     raise AssertionError("server process never became ready")
 
@@ -332,7 +337,7 @@ def test_two_processes_on_postgres_and_redis_rank_alike(tmp_path: Path, prefix: 
     finally:
         _stop(one)
     port = free_port()
-    workers = _spawn([*common, "--workers", "2"], port)
+    workers = _spawn([*common, "--workers", "2"], port, ready_in_a_row=20)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             for _ in range(20):
