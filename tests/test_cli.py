@@ -97,3 +97,12 @@ def test_errors_say_what_to_do(qg: RunningServer, capsys: pytest.CaptureFixture[
     assert code == 1 and "cannot reach http://127.0.0.1:9" in err and "questgraph serve" in err
     with pytest.raises(SystemExit):
         main(["leaderboard"])
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from questgraph import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"questgraph {__version__}"

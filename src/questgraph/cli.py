@@ -78,6 +78,7 @@ def _checked(name: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="questgraph", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"questgraph {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _client_parsers(sub)
