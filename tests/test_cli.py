@@ -106,3 +106,17 @@ def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) 
         main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.strip() == f"questgraph {__version__}"
+
+
+@pytest.mark.parametrize("argv", [
+    ["users", "show", "abc"], ["tokens", "mint", "abc"], ["apps", "show", "x1"], ["users", "list", "²"],
+    ["users", "show", "9223372036854775808"], ["entitlements", "grant", "-1"], ["catalogue", "grant", "abc", "sku"],
+    ["links", "revoke", "1e3"], ["orgs", "create", "Studio", "--id", "0x10"],
+])
+def test_an_id_that_is_not_one_is_one_sentence_and_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--admin-key", ADMIN_KEY, "--base-url", "http://127.0.0.1:9"])
+    _, err = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert "is not an id: ids are decimal digits" in err and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith(f"questgraph {argv[0]}")

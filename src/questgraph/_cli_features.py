@@ -8,6 +8,8 @@ import argparse
 import itertools
 from typing import Any
 
+from questgraph.cli import decimal_id
+
 GRAPH_COMMANDS = ("achievements", "purchases", "subscriptions")
 ADMIN_COMMANDS = ("catalogue", "links", "nonces")
 COMMANDS = GRAPH_COMMANDS + ADMIN_COMMANDS
@@ -26,24 +28,24 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     listing = add(achievements, "list", "list the app's achievement definitions")
     listing.add_argument("--include-archived", action="store_true", help="show archived ones too (app token)")
     progress = add(achievements, "progress", "show a user's achievement progress")
-    progress.add_argument("user_id")
+    progress.add_argument("user_id", type=decimal_id)
 
     purchases = sub.add_parser("purchases", help="what a user owns (Graph API, with --token)",
                                description="What a user owns now: items and active subscriptions.",
                                parents=[common])
-    purchases.add_argument("user_id")
+    purchases.add_argument("user_id", type=decimal_id)
     purchases.add_argument("--limit", type=int, default=100, help="rows to show (default 100)")
 
     subscriptions = group("subscriptions", "subscriptions (Graph API, with --token)")
     status = add(subscriptions, "list", "list subscriptions (every user's with an app token)")
-    status.add_argument("--owner-id")
+    status.add_argument("--owner-id", type=decimal_id)
     status.add_argument("--active", action="store_true", help="only active ones")
     status.add_argument("--sku", action="append", help="only this sku (repeatable)")
 
     catalogue = group("catalogue", "the IAP catalogue and grants (admin API)")
-    add(catalogue, "list", "list an app's catalogue").add_argument("app_id")
+    add(catalogue, "list", "list an app's catalogue").add_argument("app_id", type=decimal_id)
     item = add(catalogue, "add", "add an item to an app's catalogue")
-    item.add_argument("app_id")
+    item.add_argument("app_id", type=decimal_id)
     item.add_argument("sku")
     item.add_argument("type", choices=["DURABLE", "CONSUMABLE", "SUBSCRIPTION"])
     item.add_argument("name")
@@ -57,20 +59,21 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     item.add_argument("--trial-max-term-count", type=int)
     item.add_argument("--trial-price", type=int, help="in hundredths")
     grant = add(catalogue, "grant", "give a user an item or a subscription, as a purchase would")
-    grant.add_argument("user_id")
+    grant.add_argument("user_id", type=decimal_id)
     grant.add_argument("sku")
     grant.add_argument("--expires-at", type=int, help="Unix seconds (items only)")
     grant.add_argument("--trial", action=argparse.BooleanOptionalAction, default=None,
                        help="start a subscription with (or without) its trial")
-    add(catalogue, "history", "a user's whole purchase history").add_argument("user_id")
+    add(catalogue, "history", "a user's whole purchase history").add_argument("user_id", type=decimal_id)
 
     links = group("links", "account links (admin API)")
-    add(links, "list", "list the account links of a user (app-scoped or org-scoped id)").add_argument("user_id")
-    add(links, "revoke", "revoke a link: its tokens stop at once").add_argument("link_id")
+    add(links, "list", "list the account links of a user (app-scoped or org-scoped id)").add_argument(
+        "user_id", type=decimal_id)
+    add(links, "revoke", "revoke a link: its tokens stop at once").add_argument("link_id", type=decimal_id)
 
     nonces = group("nonces", "user proof nonces (admin API)")
     mint = add(nonces, "mint", "mint a user proof nonce (what the headset's GetUserProof gives)")
-    mint.add_argument("user_id")
+    mint.add_argument("user_id", type=decimal_id)
     mint.add_argument("--ttl", type=int, help="expire after this many seconds")
 
 

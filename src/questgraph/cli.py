@@ -245,6 +245,17 @@ class CommandError(Exception):
     """A message for the user: what went wrong and what to do."""
 
 
+MAX_ID = 2**63 - 1  # ids are int64 (D9)
+
+
+def decimal_id(text: str) -> str:
+    """An argparse type for object ids: decimal digits within int64, else argparse's one-line error."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id: ids are decimal digits, like 1234757621998335")
+    return value
+
+
 def _client_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--base-url", default=os.environ.get("QUESTGRAPH_BASE_URL", LOCAL_URL),
@@ -277,27 +288,27 @@ def _client_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add(orgs, "list", "list organizations with their apps")
     create = add(orgs, "create", "create an organization")
     create.add_argument("name")
-    create.add_argument("--id")
+    create.add_argument("--id", type=decimal_id)
 
     apps = group("apps", "apps and their secrets (admin API)")
     create = add(apps, "create", "create an app (its secret is shown once)")
-    create.add_argument("org_id")
+    create.add_argument("org_id", type=decimal_id)
     create.add_argument("name")
-    create.add_argument("--id")
+    create.add_argument("--id", type=decimal_id)
     create.add_argument("--secret")
-    add(apps, "show", "show an app").add_argument("app_id")
+    add(apps, "show", "show an app").add_argument("app_id", type=decimal_id)
     rotate = add(apps, "rotate-secret", "give an app a new secret (the old one stops working at once)")
-    rotate.add_argument("app_id")
+    rotate.add_argument("app_id", type=decimal_id)
     rotate.add_argument("--secret", help="the new secret (default: random)")
     rotate = add(sub, "rotate-secret", "same as `apps rotate-secret`")
-    rotate.add_argument("app_id")
+    rotate.add_argument("app_id", type=decimal_id)
     rotate.add_argument("--secret", help="the new secret (default: random)")
 
     users = group("users", "users of apps (admin API)")
-    add(users, "list", "list an app's users").add_argument("app_id")
-    add(users, "show", "show a user").add_argument("user_id")
+    add(users, "list", "list an app's users").add_argument("app_id", type=decimal_id)
+    add(users, "show", "show a user").add_argument("user_id", type=decimal_id)
     create = add(users, "create", "create a user of an app (or add the person with that alias)")
-    create.add_argument("app_id")
+    create.add_argument("app_id", type=decimal_id)
     create.add_argument("alias")
     create.add_argument("--display-name")
     create.add_argument("--age-category", choices=["AD", "TN", "CH"])
@@ -305,11 +316,11 @@ def _client_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     tokens = group("tokens", "user access tokens (admin API)")
     mint = add(tokens, "mint", "mint a user access token")
-    mint.add_argument("user_id")
+    mint.add_argument("user_id", type=decimal_id)
     mint.add_argument("--ttl", type=int, help="expire after this many seconds (default: never)")
 
     entitlements = group("entitlements", "entitlements (admin API)")
-    add(entitlements, "grant", "grant a user their app").add_argument("user_id")
+    add(entitlements, "grant", "grant a user their app").add_argument("user_id", type=decimal_id)
 
     boards = group("leaderboard", "leaderboards (Graph API, with --token)")
     add(boards, "list", "list the app's leaderboards")
@@ -335,6 +346,9 @@ def run_client_command(args: argparse.Namespace) -> int:
     except QuestGraphError as exc:
         print(f"questgraph: {_explain(exc, args)}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # the client refused an argument before sending anything
+        print(f"questgraph: {exc}", file=sys.stderr)
+        return 2
     print(result)
     return 0
 
