@@ -77,3 +77,28 @@ def test_plugin_in_a_users_project(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*questgraph_world takes one dict*"])
+
+
+@pytest.mark.parametrize("skip_opt_in", [False, True])
+def test_without_the_server_extra_a_test_fails_unless_skipping_is_opted_in(pytester: pytest.Pytester,
+                                                                         skip_opt_in: bool) -> None:
+    """A missing server extra must not turn a user's CI green with nothing tested: the test fails, with what to
+    install; ``questgraph_skip_without_server = true`` makes it a skip instead."""
+    pytester.makeconftest("""
+        import sys
+        sys.modules["uvicorn"] = None  # as if the server extra were not installed: importing it fails
+    """)
+    if skip_opt_in:
+        pytester.makeini("[pytest]\nquestgraph_skip_without_server = true\n")
+    pytester.makepyfile(test_backend="""
+        def test_needs_a_server(questgraph):
+            raise AssertionError("never reached: the fixture cannot start a server")
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs")
+    if skip_opt_in:
+        result.assert_outcomes(skipped=1)
+        result.stdout.fnmatch_lines(["*uvicorn is missing*questgraph_skip_without_server is set*"])
+    else:
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["*uvicorn is missing*pip install*questgraph_skip_without_server = true*"])
+        assert result.ret == 1
