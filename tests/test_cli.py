@@ -4,6 +4,10 @@ server: readable tables, ``--json``, options and environment, and errors that sa
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +124,18 @@ def test_an_id_that_is_not_one_is_one_sentence_and_exit_2(argv: list[str], capsy
     assert exit_info.value.code == 2
     assert "is not an id: ids are decimal digits" in err and "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith(f"questgraph {argv[0]}")
+
+
+def test_serve_on_a_busy_port_says_which_flag_picks_another(tmp_path: Path) -> None:
+    """Checked before the banner and before the database is opened: one message naming --port, exit 2."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "questgraph", "serve", "--demo", "--db",
+                               str(tmp_path / "busy.sqlite3"), "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port N" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""  # no banner for a server that never starts
+    assert not (tmp_path / "busy.sqlite3").exists()

@@ -115,6 +115,10 @@ def test_the_banner_prints_the_app_token_and_a_curl_line_that_works(tmp_path: Pa
     try:
         text = banner(running.server, demo)
         assert f"app access token: {DEMO_APP_TOKEN}" in text
+        assert f"Dashboard: {running.url}/dashboard " in text and f"page: {running.url}/sso/" in text
+        with running.client() as http:  # both pages the banner names answer there
+            assert "<form" in http.get("/dashboard/login").text
+            assert http.get("/sso/").headers["content-type"].startswith("text/html")  # the page, not a Graph 404
         lines = text.splitlines()
         start = next(i for i, line in enumerate(lines) if line.strip().startswith("curl "))
         command = lines[start].strip()

@@ -25,15 +25,16 @@ if TYPE_CHECKING:
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="run the questgraph server",
-                           description="Run questgraph: graph.oculus.com's S2S API on your machine.")
+                           description="Run questgraph: graph.oculus.com's S2S API on your machine, with its "
+                                       "web dashboard at /dashboard and the account-linking (SSO) page at /sso/.")
     serve.add_argument("--demo", action="store_true", help="start with the demo world (docs/config.md)")
     serve.add_argument("--config", type=Path, help="a world file (TOML) applied to an empty database")
     serve.add_argument("--db", default=None, help="database: a SQLite file or sqlite:///path, or postgresql://… "
                        "(default: questgraph.sqlite3, or questgraph-demo.sqlite3 with --demo)")
     serve.add_argument("--memory", action="store_true", help="keep everything in memory (lost on exit)")
     serve.add_argument("--reset", action="store_true", help="wipe the database first, then apply the world")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     serve.add_argument("--public-url", help="base URL clients use to reach this server (paging links)")
     serve.add_argument("--trust-forwarded-headers", action="store_true",
                        help="build paging links from X-Forwarded-*/Forwarded (only behind your own proxy)")
@@ -123,6 +124,10 @@ def serve(args: argparse.Namespace) -> int:
         print(f"questgraph: the server is not installed ({exc.name} is missing).\n"
               '  Install it with: pip install "questgraph[server]"', file=sys.stderr)
         return 2
+    busy = port_in_use(args.host, args.port)
+    if busy is not None:  # before the banner and before anything is opened or written
+        print(busy, file=sys.stderr)
+        return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         world = World.demo() if args.demo else World.load(args.config) if args.config else None
@@ -169,6 +174,22 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def port_in_use(host: str, port: int) -> str | None:
+    """Why questgraph cannot listen on ``host:port`` (another server has it, or the address is not this
+    machine's), or None when it can."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            if os.name != "nt":  # as uvicorn binds: a port in TIME_WAIT is free, one with a listener is not
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        return (f"questgraph: cannot listen on {host}:{port} ({exc.strerror or exc}): another server may be "
+                f"using it.\n  Pick another port with --port N (or another address with --host).")
+    return None
+
+
 def _serve_workers(args: argparse.Namespace, settings: Any) -> int:
     """N processes of ``questgraph.server.asgi:app``, configured through the environment (asgi.py)."""
     import shutil
@@ -203,8 +224,8 @@ def banner(server: Server, world: World | None) -> str:
     settings = server.settings
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     lines = [f"questgraph {__version__} — S2S Graph API at {base}  (database: {settings.database})"]
-    if settings.sso_public_url:  # D30: the account-linking page on a base of its own
-        lines.append(f"Account-linking (SSO) page at {settings.sso_public_url}/sso/")
+    # D30: the account-linking page may live on a base of its own
+    lines.append(f"Dashboard: {base}/dashboard   Account-linking (SSO) page: {settings.sso_public_url or base}/sso/")
     if not settings.emulator:
         lines.append("Production mode: the clock is fixed to the wall clock; no secrets or tokens are printed.")
         return "\n".join(lines)
