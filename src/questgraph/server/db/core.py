@@ -39,8 +39,8 @@ class TransactionState(threading.local):
 
 
 class Database:
-    """Abstract: a backend implements ``_real_transaction``, ``_savepoint``, the execution methods,
-    ``stream``, ``tables``, ``blob_columns`` and ``export_order``."""
+    """Abstract: a backend implements ``close``, ``_real_transaction``, ``_savepoint``, the execution
+    methods, ``stream``, ``tables``, ``blob_columns`` and ``export_order``."""
 
     _tx: TransactionState  # set by the backend's __init__
 
@@ -168,6 +168,7 @@ class Database:
     def after_explicit_ids(self) -> None:
         """Called after rows were written with explicit ids into tables whose ids the database assigns
         (imports, bulk loads): PostgreSQL moves its identity sequences past them; SQLite needs nothing."""
+
 
 def _run_all(actions: list[Action]) -> None:
     """Every action, in order, even when one fails; then the first failure is raised."""
