@@ -1,7 +1,7 @@
 """Benchmark: are rank reads O(log n) at every depth of a big board (D22)?
 
 Builds a leaderboard of ``--entries`` entries (default 1,000,000) straight into a SQLite file with the
-storage layer's bulk loaders, starts ``python -m questgraph serve`` on it (timing the start-up rank-index
+stores' bulk loaders, starts ``python -m questgraph serve`` on it (timing the start-up rank-index
 build), and then times, over real HTTP, pairs of reads that should cost the same if rank reads do not
 depend on depth:
 
@@ -37,11 +37,14 @@ import httpx
 
 from questgraph.server.auth.callers import AppCaller
 from questgraph.server.clock import Clock
+from questgraph.server.db import Database, ObjectIds
+from questgraph.server.db.sqlite import SqliteDatabase
 from questgraph.server.identity import IdentityService
+from questgraph.server.identity.store import IdentityStore
 from questgraph.server.leaderboards import LeaderboardService
+from questgraph.server.leaderboards.records import Entry
+from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.ranking import InMemoryRankIndex
-from questgraph.server.storage.records import Entry
-from questgraph.server.storage.sqlite import SqliteStorage
 
 T = TypeVar("T")
 API_NAME = "bench_board"
@@ -110,22 +113,30 @@ class Board:
 
 def board_in(db: Path, entries: int) -> Board | None:
     """A board built by an earlier run with ``--keep``, if it has the size asked for."""
-    storage = SqliteStorage(str(db))
+    database = SqliteDatabase(str(db))
     try:
-        board = storage.find_leaderboard(APP_ID, API_NAME)
-        if board is None or storage.count_entries(board.id) != entries:
+        boards = LeaderboardStore(database)
+        board = boards.find_leaderboard(APP_ID, API_NAME)
+        if board is None or boards.count_entries(board.id) != entries:
             return None
     finally:
-        storage.close()
+        database.close()
     return Board(entries, USER_BASE, USER_BASE + entries - 1)
+
+
+def services(database: Database, clock: Clock) -> tuple[IdentityService, LeaderboardService]:
+    """Identity and leaderboards on ``database``, with an in-memory rank index."""
+    identity_store = IdentityStore(database)
+    identity = IdentityService(database, identity_store, ObjectIds(database), clock)
+    return identity, LeaderboardService(database, LeaderboardStore(database), identity_store, InMemoryRankIndex(),
+                                        clock, identity)
 
 
 def build(db: Path, entries: int, seed: int) -> Board:
     """Users and entries through the bulk loaders; scores with many ties, one clear first and last."""
-    storage = SqliteStorage(str(db))
+    database = SqliteDatabase(str(db))
     clock = Clock()
-    identity = IdentityService(storage, clock)
-    service = LeaderboardService(storage, InMemoryRankIndex(), clock, identity)
+    identity, service = services(database, clock)
     org = identity.create_org("Bench Studio", ORG_ID)
     app = identity.create_app(org.id, "Bench Game", APP_ID, APP_SECRET).app
     board = service.upsert(AppCaller(app), app.id, API_NAME, sort_order="HIGHER_IS_BETTER",
@@ -133,8 +144,8 @@ def build(db: Path, entries: int, seed: int) -> Board:
                            title_locale_map=None)
     print(f"building {entries:,} entries in {db}", flush=True)
     users = Progress("users", entries)
-    storage.bulk_insert_users(app.id, users.track((USER_BASE + n, f"bench_{n}") for n in range(entries)),
-                              granted_at=clock.now())
+    identity.store.bulk_insert_users(app.id, users.track((USER_BASE + n, f"bench_{n}") for n in range(entries)),
+                                     granted_at=clock.now())
     users.finish()
     rng = random.Random(seed)
     now_us = clock.now_us()
@@ -150,23 +161,22 @@ def build(db: Path, entries: int, seed: int) -> Board:
         return Entry(ENTRY_BASE + n, board.id, USER_BASE + n, score, b"", now_us - rng.randrange(month_us))
 
     rows = Progress("entries", entries)
-    storage.bulk_insert_entries(rows.track(entry(n) for n in range(entries)))
+    service.store.bulk_insert_entries(rows.track(entry(n) for n in range(entries)))
     rows.finish()
-    storage.close()
+    database.close()
     return Board(entries, USER_BASE, USER_BASE + entries - 1)
 
 
 def time_index_build(db: Path) -> tuple[float, int]:
     """The rank-index build alone, in this process: what start-up spends before it is ready."""
-    storage = SqliteStorage(str(db))
+    database = SqliteDatabase(str(db))
     try:
-        clock = Clock()
-        service = LeaderboardService(storage, InMemoryRankIndex(), clock, IdentityService(storage, clock))
+        _, service = services(database, Clock())
         started = time.perf_counter()
         loaded = service.build_index()
         return time.perf_counter() - started, loaded
     finally:
-        storage.close()
+        database.close()
 
 
 # --- the server -----------------------------------------------------------------------------------

@@ -50,11 +50,13 @@ import httpx
 
 from questgraph.server.auth.callers import AppCaller
 from questgraph.server.clock import Clock
+from questgraph.server.db import ObjectIds, open_database
 from questgraph.server.identity import IdentityService
+from questgraph.server.identity.store import IdentityStore
 from questgraph.server.leaderboards import LeaderboardService
+from questgraph.server.leaderboards.records import Entry
+from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.ranking import InMemoryRankIndex
-from questgraph.server.storage.factory import open_storage
-from questgraph.server.storage.records import Entry
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -112,16 +114,17 @@ def build(database: str, sizes: list[int], seed: int) -> None:
     The board of size n holds one entry for each of users 0..n-1, so users 0..min(sizes)-1 are on every
     board (the reads' random viewers come from there, at random depths in each). Scores are random in
     [0, n/4): about four entries per score, so many ties broken by write time and entry id (D14). Bulk
-    loaders of the storage layer (``executemany`` in one transaction), as bench/centered_read.py."""
-    storage = open_storage(database)
+    loaders of the stores (``executemany`` in one transaction), as bench/centered_read.py."""
+    db = open_database(database)
     clock = Clock()
-    identity = IdentityService(storage, clock)
-    service = LeaderboardService(storage, InMemoryRankIndex(), clock, identity)
+    identity_store, boards = IdentityStore(db), LeaderboardStore(db)
+    identity = IdentityService(db, identity_store, ObjectIds(db), clock)
+    service = LeaderboardService(db, boards, identity_store, InMemoryRankIndex(), clock, identity)
     org = identity.create_org("Bench Studio", ORG_ID)
     app = identity.create_app(org.id, "Bench Game", APP_ID, APP_SECRET).app
     users = max(sizes)
     log(f"building {users:,} users in {database.split('?')[0]}")
-    storage.bulk_insert_users(
+    identity_store.bulk_insert_users(
         app.id, chunks_logged(((USER_BASE + n, f"bench_{n}") for n in range(users)), "users", users),
         granted_at=clock.now())
     rng = random.Random(seed)
@@ -134,10 +137,8 @@ def build(database: str, sizes: list[int], seed: int) -> None:
         rows = (Entry(ENTRY_BASE + k * ENTRY_STRIDE + n, board.id, USER_BASE + n, rng.randrange(size // 4 or 1),
                       b"", now_us - rng.randrange(month_us)) for n in range(size))
         log(f"building board {board_name(size)}")
-        storage.bulk_insert_entries(chunks_logged(rows, "entries", size))
-    close = getattr(storage, "close", None)
-    if close is not None:
-        close()
+        boards.bulk_insert_entries(chunks_logged(rows, "entries", size))
+    db.close()
 
 
 # --- processes --------------------------------------------------------------------------------------
@@ -360,8 +361,8 @@ class Driver:
 
 
 LAYERS = (  # (layer, substrings of a leaf frame's file), first match wins
-    ("database driver and wire (sqlite3, psycopg, redis-py)", ("sqlite_core", "sqlite3", "psycopg", "redis/",
-                                                                "postgres/core", "socket.py")),
+    ("database driver and wire (sqlite3, psycopg, redis-py)", ("db/sqlite.py", "sqlite3", "psycopg", "redis/",
+                                                                "db/postgres.py", "socket.py")),
     ("HTTP server and event loop (uvicorn, h11, asyncio)", ("uvicorn", "h11", "asyncio", "selectors")),
     ("thread hand-off (anyio worker threads, locks)", ("anyio", "threading", "queue.py")),
     ("JSON encoding and decoding", ("json/",)),

@@ -96,7 +96,7 @@ class RunningServer:
     def stop(self) -> None:
         self._uvicorn.should_exit = True
         self._thread.join(timeout=10)
-        self.server.storage.close()  # PostgreSQL: give the pool's connections back
+        self.server.db.close()  # PostgreSQL: give the pool's connections back
 
     @property
     def backend(self) -> str:
@@ -224,7 +224,7 @@ def start_server(tmp_path: Path, world: World | None = None, *, backend: str | N
 def run_sql(server: RunningServer, sql: str, params: tuple[Any, ...] = ()) -> int:
     """Change the server's database directly (``?`` placeholders, either backend): for states no API can
     make. Returns the number of rows changed."""
-    return int(server.server.storage._run(sql, params).rowcount)  # type: ignore[attr-defined]
+    return int(server.server.db.run(sql, params).rowcount)
 
 
 def dump_database(server: RunningServer) -> str:
@@ -237,7 +237,7 @@ def dump_database(server: RunningServer) -> str:
 
     lines: list[str] = []
     with psycopg.connect(server.settings.database) as conn:
-        for table in server.server.storage.tables():
+        for table in server.server.db.tables():
             lines.extend(repr(row) for row in conn.execute(f"SELECT * FROM {table}"))
     return "\n".join(lines)
 

@@ -330,10 +330,10 @@ def test_secrets_and_tokens_never_reach_the_logs(qg: RunningServer, http: httpx.
         def unavailable(*args: object) -> None:
             raise sqlite3.OperationalError("disk I/O error")
 
-        monkeypatch.setattr(qg.server.storage, "get_token_holder", explode)
+        monkeypatch.setattr(qg.server.identity_store, "get_token_holder", explode)
         failed = http.get(PROBE, headers=bearer(ADA_TOKEN))
         assert_graph_error(failed, 500, 1)
-        monkeypatch.setattr(qg.server.storage, "get_token_holder", unavailable)
+        monkeypatch.setattr(qg.server.identity_store, "get_token_holder", unavailable)
         assert_graph_error(http.get(PROBE, params={"access_token": ADA_TOKEN}), 503, 2)
         monkeypatch.undo()
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from questgraph.server.auth.callers import AppCaller
 from questgraph.server.dashboard.inspector import RequestInspector, mask, mask_json, mask_params
-from questgraph.server.storage.records import App
+from questgraph.server.identity.records import App
 
 APP_ID = "1234757621998335"
 APP_TOKEN = f"OC|{APP_ID}|1234f7a788b0c0b270f9691d0a06d5a5"

@@ -257,7 +257,7 @@ def test_500_from_a_feature_service(private: RunningServer, client: httpx.Client
 def test_500_from_object_dispatch(private: RunningServer, client: httpx.Client,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """D6/D7: a failure while dispatching GET/DELETE /{id} is a 500 envelope too."""
-    monkeypatch.setattr(private.server.storage, "object_kind", boom)
+    monkeypatch.setattr(private.server.ids, "object_kind", boom)
     assert_internal_error(client.get("/999999999999999"))
     assert_internal_error(client.delete("/999999999999999"))
 

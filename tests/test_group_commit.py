@@ -18,10 +18,9 @@ import anyio
 import httpx
 import pytest
 
+from questgraph.server.db import DATABASE_ERRORS, Database, open_database
 from questgraph.server.errors import InvalidParameter
 from questgraph.server.executor import MAX_TRIP, DomainExecutor
-from questgraph.server.storage.factory import DATABASE_ERRORS, open_storage
-from questgraph.server.storage.interface import Storage
 from tests.conftest import APP_TOKEN, RunningServer, postgres_database, require_postgres
 from tests.redis_support import drop_prefix, redis_url, require_redis
 
@@ -34,86 +33,86 @@ SETUP = [
 
 
 @pytest.fixture
-def storage(tmp_path: Path, backend: str) -> Iterator[Storage]:
+def db(tmp_path: Path, backend: str) -> Iterator[Database]:
     path = str(tmp_path / "group.sqlite3")
-    opened = open_storage(postgres_database(path) if backend == "postgres" else path)
+    opened = open_database(postgres_database(path) if backend == "postgres" else path)
     for sql in SETUP:
-        opened._run(sql)  # type: ignore[attr-defined]
+        opened.run(sql)
     yield opened
     opened.close()
 
 
-def logged(storage: Storage) -> list[tuple[int, str]]:
-    rows = storage._all("SELECT call, what FROM t_log ORDER BY call, what")  # type: ignore[attr-defined]
+def logged(db: Database) -> list[tuple[int, str]]:
+    rows = db.all("SELECT call, what FROM t_log ORDER BY call, what")
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
-def log_write(storage: Storage, call: int, what: str = "w") -> None:
-    storage._run("INSERT INTO t_log VALUES (?, ?)", (call, what))  # type: ignore[attr-defined]
+def log_write(db: Database, call: int, what: str = "w") -> None:
+    db.run("INSERT INTO t_log VALUES (?, ?)", (call, what))
 
 
 class Boom(Exception):
     pass
 
 
-# --- the storage side: savepoints and after-commit actions -----------------------------------------------------
-def test_a_failing_call_rolls_back_alone_and_actions_wait_for_the_commit(storage: Storage) -> None:
+# --- the database side: savepoints and after-commit actions -----------------------------------------------
+def test_a_failing_call_rolls_back_alone_and_actions_wait_for_the_commit(db: Database) -> None:
     ran: list[str] = []
-    with storage.group() as actions:
-        with storage.transaction():
-            log_write(storage, 1)
-            storage.after_commit(lambda: ran.append("one"))
-        with pytest.raises(Boom), storage.transaction():
-            log_write(storage, 2)
-            storage.after_commit(lambda: ran.append("two"))
+    with db.group() as actions:
+        with db.transaction():
+            log_write(db, 1)
+            db.after_commit(lambda: ran.append("one"))
+        with pytest.raises(Boom), db.transaction():
+            log_write(db, 2)
+            db.after_commit(lambda: ran.append("two"))
             raise Boom
-        with storage.transaction():
-            log_write(storage, 3)
-            storage.after_commit(lambda: ran.append("three"))
+        with db.transaction():
+            log_write(db, 3)
+            db.after_commit(lambda: ran.append("three"))
         assert ran == []  # not before the commit
         assert len(actions) == 2  # the rolled-back call's action is gone with its savepoint
     assert ran == []  # the group's actions are the caller's to run, after it committed
     for action in actions:
         action()
     assert ran == ["one", "three"]
-    assert logged(storage) == [(1, "w"), (3, "w")]
+    assert logged(db) == [(1, "w"), (3, "w")]
 
 
-def test_after_commit_runs_after_a_lone_commit_and_never_after_a_rollback(storage: Storage) -> None:
+def test_after_commit_runs_after_a_lone_commit_and_never_after_a_rollback(db: Database) -> None:
     ran: list[str] = []
-    storage.after_commit(lambda: ran.append("now"))  # no transaction: at once
+    db.after_commit(lambda: ran.append("now"))  # no transaction: at once
     assert ran == ["now"]
-    with storage.transaction():
-        log_write(storage, 1)
-        with storage.transaction():  # nested: joins, its action waits for the outermost commit
-            storage.after_commit(lambda: ran.append("committed"))
+    with db.transaction():
+        log_write(db, 1)
+        with db.transaction():  # nested: joins, its action waits for the outermost commit
+            db.after_commit(lambda: ran.append("committed"))
         assert ran == ["now"]
     assert ran == ["now", "committed"]
-    with pytest.raises(Boom), storage.transaction():
-        storage.after_commit(lambda: ran.append("rolled back"))
+    with pytest.raises(Boom), db.transaction():
+        db.after_commit(lambda: ran.append("rolled back"))
         raise Boom
     assert ran == ["now", "committed"]
 
 
-def test_a_group_is_invisible_to_other_connections_until_it_commits(storage: Storage, backend: str) -> None:
+def test_a_group_is_invisible_to_other_connections_until_it_commits(db: Database, backend: str) -> None:
     if backend != "postgres":
         pytest.skip("SQLite has one connection per server: there is no other reader to hide it from")
     seen: list[int] = []
-    with storage.group():
-        log_write(storage, 1)
+    with db.group():
+        log_write(db, 1)
         # Another thread reads on its own pooled connection: the group has not committed yet.
-        thread = threading.Thread(target=lambda: seen.append(len(logged(storage))))
+        thread = threading.Thread(target=lambda: seen.append(len(logged(db))))
         thread.start()
         thread.join()
-    assert seen == [0] and logged(storage) == [(1, "w")]
+    assert seen == [0] and logged(db) == [(1, "w")]
 
 
 # --- the executor -----------------------------------------------------------------------------------------------
-def run_calls(storage: Storage, calls: list[tuple[Callable[[], Any], bool]], inline: bool) -> list[Any]:
+def run_calls(db: Database, calls: list[tuple[Callable[[], Any], bool]], inline: bool) -> list[Any]:
     """Queue every call at once, as requests arriving together do; their outcomes, in order."""
 
     async def main() -> tuple[list[Any], DomainExecutor]:
-        executor = DomainExecutor(storage, anyio.CapacityLimiter(1), inline=inline)
+        executor = DomainExecutor(db, anyio.CapacityLimiter(1), inline=inline)
         outcomes = await asyncio.gather(*(executor.run(call, groupable) for call, groupable in calls),
                                         return_exceptions=True)
         return list(outcomes), executor
@@ -124,47 +123,47 @@ def run_calls(storage: Storage, calls: list[tuple[Callable[[], Any], bool]], inl
 
 
 @pytest.mark.parametrize("inline", [False, True], ids=["thread", "inline"])
-def test_writes_arriving_together_commit_as_one_group(storage: Storage, inline: bool) -> None:
+def test_writes_arriving_together_commit_as_one_group(db: Database, inline: bool) -> None:
     order: list[str] = []
 
     def write(n: int) -> Callable[[], int]:
         def call() -> int:
-            with storage.transaction():
-                log_write(storage, n)
-                storage.after_commit(lambda: order.append(f"index {n}"))
+            with db.transaction():
+                log_write(db, n)
+                db.after_commit(lambda: order.append(f"index {n}"))
             if n == 3:
                 raise InvalidParameter("call 3 fails after its write")  # its write still commits
             if n == 5:
-                with storage.transaction():
-                    log_write(storage, n, "undone")
+                with db.transaction():
+                    log_write(db, n, "undone")
                     raise InvalidParameter("call 5 fails inside its transaction")
             return n
 
         return call
 
-    outcomes = run_calls(storage, [(write(n), True) for n in range(8)], inline)
+    outcomes = run_calls(db, [(write(n), True) for n in range(8)], inline)
     executor: DomainExecutor = run_calls.executor  # type: ignore[attr-defined]
     assert executor.trips == 1 and executor.grouped == 8
     assert [o if not isinstance(o, Exception) else type(o).__name__ for o in outcomes] == \
         [0, 1, 2, "InvalidParameter", 4, "InvalidParameter", 6, 7]
-    assert logged(storage) == [(n, "w") for n in range(8)]  # call 5's second transaction rolled back alone
+    assert logged(db) == [(n, "w") for n in range(8)]  # call 5's second transaction rolled back alone
     assert order == [f"index {n}" for n in range(8)]  # after the commit, in order
 
 
-def test_reads_are_not_grouped_with_writes(storage: Storage) -> None:
+def test_reads_are_not_grouped_with_writes(db: Database) -> None:
     """A read queued after writes runs after they committed: it sees them, as a later request must."""
-    calls: list[tuple[Callable[[], Any], bool]] = [(lambda n=n: log_write(storage, n), True) for n in range(3)]
-    calls.append((lambda: len(logged(storage)), False))
-    calls += [(lambda n=n: log_write(storage, n), True) for n in range(3, 5)]
-    outcomes = run_calls(storage, calls, inline=False)
+    calls: list[tuple[Callable[[], Any], bool]] = [(lambda n=n: log_write(db, n), True) for n in range(3)]
+    calls.append((lambda: len(logged(db)), False))
+    calls += [(lambda n=n: log_write(db, n), True) for n in range(3, 5)]
+    outcomes = run_calls(db, calls, inline=False)
     assert outcomes[3] == 3
     assert run_calls.executor.grouped == 5  # type: ignore[attr-defined]
 
 
-def test_a_trip_takes_at_most_max_trip_calls(storage: Storage) -> None:
-    outcomes = run_calls(storage, [(lambda n=n: log_write(storage, n), True) for n in range(MAX_TRIP + 5)],
+def test_a_trip_takes_at_most_max_trip_calls(db: Database) -> None:
+    outcomes = run_calls(db, [(lambda n=n: log_write(db, n), True) for n in range(MAX_TRIP + 5)],
                          inline=True)
-    assert all(o is None for o in outcomes) and len(logged(storage)) == MAX_TRIP + 5
+    assert all(o is None for o in outcomes) and len(logged(db)) == MAX_TRIP + 5
     assert run_calls.executor.trips == 2  # type: ignore[attr-defined]
 
 
@@ -225,7 +224,7 @@ def test_a_call_queued_just_as_a_lane_finishes_still_runs(lanes: int) -> None:
 
 
 class _NoStorage:
-    """The executor's storage, for calls that touch none: a session and a group that do nothing."""
+    """The executor's database, for calls that touch none: a session and a group that do nothing."""
 
     def session(self) -> Any:
         return contextlib.nullcontext()
@@ -237,38 +236,38 @@ class _NoStorage:
         return False
 
 
-def test_a_failed_commit_answers_every_call_of_the_group_with_it(storage: Storage) -> None:
+def test_a_failed_commit_answers_every_call_of_the_group_with_it(db: Database) -> None:
     """Nothing of the group is durable: no call is answered as done, no action runs, none is run twice."""
     ran: list[int] = []
 
     def write(n: int) -> Callable[[], None]:
         def call() -> None:
-            with storage.transaction():
-                log_write(storage, n)
+            with db.transaction():
+                log_write(db, n)
                 if n == 2:  # an orphan: the deferred key fails the COMMIT
-                    storage._run("INSERT INTO t_child VALUES (?)", (99,))  # type: ignore[attr-defined]
-                storage.after_commit(lambda: ran.append(n))
+                    db.run("INSERT INTO t_child VALUES (?)", (99,))
+                db.after_commit(lambda: ran.append(n))
 
         return call
 
-    outcomes = run_calls(storage, [(write(n), True) for n in range(4)], inline=False)
+    outcomes = run_calls(db, [(write(n), True) for n in range(4)], inline=False)
     assert all(isinstance(o, DATABASE_ERRORS) for o in outcomes), outcomes
-    assert logged(storage) == [] and ran == []
-    # The storage is usable afterwards: the failed transaction was ended.
-    assert run_calls(storage, [(write(n), True) for n in (5, 6)], inline=True) == [None, None]
-    assert logged(storage) == [(5, "w"), (6, "w")]
+    assert logged(db) == [] and ran == []
+    # The db is usable afterwards: the failed transaction was ended.
+    assert run_calls(db, [(write(n), True) for n in (5, 6)], inline=True) == [None, None]
+    assert logged(db) == [(5, "w"), (6, "w")]
 
 
-def test_an_error_that_aborts_the_group_runs_its_calls_again_one_by_one(storage: Storage, backend: str) -> None:
+def test_an_error_that_aborts_the_group_runs_its_calls_again_one_by_one(db: Database, backend: str) -> None:
     """PostgreSQL aborts a transaction on any failed statement outside a savepoint (here a read); SQLite
     may roll a transaction back by itself (an I/O error), shown here by ending it directly. Nothing of
     the group was durable, so each call runs again alone: exactly one write per call, every answer its own."""
 
     def breaker() -> None:
         if backend == "postgres":
-            storage._one("SELECT 1 / 0")  # type: ignore[attr-defined]
+            db.one("SELECT 1 / 0")
         else:
-            storage._conn.execute("ROLLBACK")  # type: ignore[attr-defined]
+            db._conn.execute("ROLLBACK")  # type: ignore[attr-defined]
             raise Boom("the transaction is gone")
 
     attempts: list[int] = []
@@ -276,8 +275,8 @@ def test_an_error_that_aborts_the_group_runs_its_calls_again_one_by_one(storage:
     def write(n: int) -> Callable[[], int]:
         def call() -> int:
             attempts.append(n)
-            with storage.transaction():
-                log_write(storage, n)
+            with db.transaction():
+                log_write(db, n)
             return n
 
         return call
@@ -290,36 +289,39 @@ def test_an_error_that_aborts_the_group_runs_its_calls_again_one_by_one(storage:
             breaker()
 
     calls += [(break_once, True), (write(3), True)]
-    outcomes = run_calls(storage, calls, inline=False)
+    outcomes = run_calls(db, calls, inline=False)
     assert outcomes[:2] == [0, 1] and outcomes[3] == 3 and outcomes[2] is None  # the breaker, run again, passes
-    assert logged(storage) == [(0, "w"), (1, "w"), (3, "w")]
+    assert logged(db) == [(0, "w"), (1, "w"), (3, "w")]
     assert attempts == [0, 1, 0, 1, 3]  # 0 and 1 ran twice (the first time rolled back); 3 never ran in the group
 
 
 # --- a trip's remembered tokens ---------------------------------------------------------------------------------
-def test_a_trip_looks_a_token_up_once_and_remembers_nothing_after(storage: Storage) -> None:
+def test_a_trip_looks_a_token_up_once_and_remembers_nothing_after(db: Database) -> None:
     """Inside remembering() (one trip) a token authenticates from memory, even if its app went away
     meanwhile (as if the removal came just after the trip); after the trip it is looked up again, and a
     failure is never remembered."""
     from questgraph.server.auth import Authenticator
     from questgraph.server.clock import Clock
+    from questgraph.server.db import ObjectIds
     from questgraph.server.errors import InvalidToken
     from questgraph.server.identity import IdentityService
+    from questgraph.server.identity.store import IdentityStore
 
     clock = Clock()
-    identity = IdentityService(storage, clock)
+    store = IdentityStore(db)
+    identity = IdentityService(db, store, ObjectIds(db), clock)
     made = identity.create_app(identity.create_org("Memo Studio").id, "Memo Game")
     token = f"OC|{made.app.id}|{made.secret}"
     wrong = f"OC|{made.app.id}|{'0' * 32}"
-    auth = Authenticator(storage, clock)
+    auth = Authenticator(store, clock)
     lookups: list[int] = []
-    real_get_app = storage.get_app
+    real_get_app = store.get_app
 
     def counted_get_app(app_id: int) -> Any:
         lookups.append(app_id)
         return real_get_app(app_id)
 
-    storage.get_app = counted_get_app  # type: ignore[method-assign]
+    store.get_app = counted_get_app  # type: ignore[method-assign]
     with auth.remembering():
         for _ in range(3):
             assert auth.authenticate(token).app.id == made.app.id
@@ -327,25 +329,28 @@ def test_a_trip_looks_a_token_up_once_and_remembers_nothing_after(storage: Stora
             with pytest.raises(InvalidToken):
                 auth.authenticate(wrong)
         assert len(lookups) == 3  # the good token once, the wrong one every time
-        storage._run("UPDATE apps SET secret_hash = ? WHERE id = ?", ("0" * 64, made.app.id))  # type: ignore[attr-defined]
+        db.run("UPDATE apps SET secret_hash = ? WHERE id = ?", ("0" * 64, made.app.id))
         assert auth.authenticate(token).app.id == made.app.id  # remembered within the trip
     with pytest.raises(InvalidToken):
         auth.authenticate(token)  # the next trip sees the change
 
 
-def test_remembered_tokens_belong_to_the_trip_that_looked_them_up(storage: Storage) -> None:
+def test_remembered_tokens_belong_to_the_trip_that_looked_them_up(db: Database) -> None:
     """Trips run at once in several threads (lanes): what one trip remembers must not authenticate a call
     of another thread, which looks the token up itself and sees a secret rotated meanwhile."""
     from questgraph.server.auth import Authenticator
     from questgraph.server.clock import Clock
+    from questgraph.server.db import ObjectIds
     from questgraph.server.errors import InvalidToken
     from questgraph.server.identity import IdentityService
+    from questgraph.server.identity.store import IdentityStore
 
     clock = Clock()
-    identity = IdentityService(storage, clock)
+    store = IdentityStore(db)
+    identity = IdentityService(db, store, ObjectIds(db), clock)
     made = identity.create_app(identity.create_org("Lane Studio").id, "Lane Game")
     token = f"OC|{made.app.id}|{made.secret}"
-    auth = Authenticator(storage, clock)
+    auth = Authenticator(store, clock)
     outside: list[str] = []
 
     def another_thread() -> None:
@@ -357,7 +362,7 @@ def test_remembered_tokens_belong_to_the_trip_that_looked_them_up(storage: Stora
 
     with auth.remembering():
         assert auth.authenticate(token).app.id == made.app.id
-        storage._run("UPDATE apps SET secret_hash = ? WHERE id = ?", ("0" * 64, made.app.id))  # type: ignore[attr-defined]
+        db.run("UPDATE apps SET secret_hash = ? WHERE id = ?", ("0" * 64, made.app.id))
         thread = threading.Thread(target=another_thread)
         thread.start()
         thread.join()
@@ -398,7 +403,7 @@ def test_lanes_on_postgres_and_redis_keep_every_users_best(tmp_path: Path) -> No
     server = start_server(tmp_path, backend="postgres", rank_index=redis_url(prefix=prefix), domain_lanes=3)
     try:
         assert server.server.executor.lanes == 3 and not server.server.executor.inline
-        assert server.server.storage._pool.max_size == 2 * 3 + 4  # type: ignore[attr-defined]
+        assert server.server.db._pool.max_size == 2 * 3 + 4  # type: ignore[attr-defined]
         create_board(server, "lanes")
         sent = [(USERS[n % 3], (n * 53) % 211) for n in range(90)]
         bad_pages: list[str] = []

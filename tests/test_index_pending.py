@@ -18,16 +18,17 @@ import pytest
 
 from questgraph.server.auth.callers import AppCaller, UserCaller
 from questgraph.server.clock import Clock
+from questgraph.server.db import Database, ObjectIds, WholeState, open_database
 from questgraph.server.errors import Unavailable
+from questgraph.server.identity.records import App
 from questgraph.server.identity.service import IdentityService
+from questgraph.server.identity.store import IdentityStore
 from questgraph.server.leaderboards.service import EntriesQuery, LeaderboardService
+from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.ranking import keeper as keeper_module
 from questgraph.server.ranking.index import InMemoryRankIndex, Page
 from questgraph.server.ranking.keeper import RedisKeeper, repair_pending
 from questgraph.server.ranking.keys import sort_key
-from questgraph.server.storage.factory import open_storage
-from questgraph.server.storage.interface import Storage
-from questgraph.server.storage.records import App
 
 
 class Crash(Exception):
@@ -64,12 +65,15 @@ class CrashingIndex(InMemoryRankIndex):
 
 class World:
     def __init__(self, tmp_path: Path, track_pending: bool = True) -> None:
-        self.storage: Storage = open_storage(str(tmp_path / f"qg-{secrets.token_hex(4)}.sqlite"))
+        self.db: Database = open_database(str(tmp_path / f"qg-{secrets.token_hex(4)}.sqlite"))
+        self.store = LeaderboardStore(self.db)
+        self.identity_store = IdentityStore(self.db)
+        self.whole_state = WholeState(self.db)
         self.clock = Clock()
-        self.identity = IdentityService(self.storage, self.clock)
+        self.identity = IdentityService(self.db, self.identity_store, ObjectIds(self.db), self.clock)
         self.index = CrashingIndex()
-        self.service = LeaderboardService(self.storage, self.index, self.clock, self.identity,
-                                          track_pending=track_pending)
+        self.service = LeaderboardService(self.db, self.store, self.identity_store, self.index, self.clock,
+                                          self.identity, track_pending=track_pending)
         org = self.identity.create_org("Pending Studio")
         self.app: App = self.identity.create_app(org.id, "Pending Game").app
         self.caller = AppCaller(self.app)
@@ -86,36 +90,36 @@ class World:
 
     def truth(self) -> list[int]:
         """The board's keys as the database has them: what the index must hold (D14)."""
-        board = self.storage.get_leaderboard(self.board.id)
+        board = self.store.get_leaderboard(self.board.id)
         if board is None:
             return []
-        return sorted(sort_key(board.sort_order, s, w, e) for _, e, s, w in self.storage.iter_entry_keys(board.id))
+        return sorted(sort_key(board.sort_order, s, w, e) for _, e, s, w in self.store.iter_entry_keys(board.id))
 
     def served(self) -> list[int]:
         return self.index.keys_between(self.board.id, 0, 1000)
 
     def repair(self) -> int:
-        return repair_pending(self.storage, self.index, self.storage.list_index_pending())
+        return repair_pending(self.store, self.index, self.store.list_index_pending())
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     made = World(tmp_path)
     yield made
-    made.storage.close()
+    made.db.close()
 
 
 def test_a_completed_write_leaves_no_pending_row(world: World) -> None:
     """D22: the row is deleted once the index update succeeded, for every kind of write."""
     assert world.submit(world.users[0], 10)
     assert world.submit(world.users[1], 20)
-    entry = world.storage.find_entry(world.board.id, world.users[1])
+    entry = world.store.find_entry(world.board.id, world.users[1])
     assert entry is not None
     world.service.delete_entry(world.caller, entry.id)
     world.service.upsert(world.caller, world.app.id, "pending", sort_order="LOWER_IS_BETTER",
                          entry_write_policy=None, earliest=None, latest=None, title_locale_map=None)
     world.service.remove_all_entries(world.caller, "pending")
-    assert world.storage.list_index_pending() == []
+    assert world.store.list_index_pending() == []
     assert world.served() == world.truth() == []
 
 
@@ -127,10 +131,10 @@ def test_the_in_memory_index_records_no_pending_rows(tmp_path: Path) -> None:
         world.index.crash = True
         with pytest.raises(Crash):
             world.submit(world.users[0], 10)
-        assert world.storage.find_entry(world.board.id, world.users[0]) is not None
-        assert world.storage.list_index_pending() == []
+        assert world.store.find_entry(world.board.id, world.users[0]) is not None
+        assert world.store.list_index_pending() == []
     finally:
-        world.storage.close()
+        world.db.close()
 
 
 def test_a_submit_committed_but_not_indexed_is_repaired(world: World) -> None:
@@ -145,12 +149,12 @@ def test_a_submit_committed_but_not_indexed_is_repaired(world: World) -> None:
         world.submit(world.users[2], 5)  # a new entry, committed but not indexed
     world.index.crash = False
     assert world.served() != world.truth()
-    pending = world.storage.list_index_pending()
+    pending = world.store.list_index_pending()
     assert [(p.leaderboard_id, p.entry_id is not None) for p in pending] == [(world.board.id, True)] * 2
     assert world.repair() == 2
     assert world.served() == world.truth()
     assert len(world.truth()) == 3
-    assert world.storage.list_index_pending() == []
+    assert world.store.list_index_pending() == []
     assert world.repair() == 0
     assert world.served() == world.truth()
 
@@ -160,14 +164,14 @@ def test_a_write_that_is_not_committed_leaves_no_row(world: World) -> None:
     world.submit(world.users[0], 10)
     world.index.crash = True
     assert not world.submit(world.users[0], 5)
-    assert world.storage.list_index_pending() == []
+    assert world.store.list_index_pending() == []
 
 
 def test_a_delete_committed_but_not_indexed_is_repaired(world: World) -> None:
     """D22: the entry is gone from the database: repair removes it from the index."""
     world.submit(world.users[0], 10)
     world.submit(world.users[1], 20)
-    entry = world.storage.find_entry(world.board.id, world.users[1])
+    entry = world.store.find_entry(world.board.id, world.users[1])
     assert entry is not None
     world.index.crash = True
     with pytest.raises(Crash):
@@ -195,7 +199,7 @@ def test_whole_board_writes_committed_but_not_indexed_are_repaired(world: World,
                                  entry_write_policy=None, earliest=None, latest=None, title_locale_map=None)
     world.index.crash = False
     assert world.served() == before != world.truth()
-    pending = world.storage.list_index_pending()
+    pending = world.store.list_index_pending()
     assert [(p.leaderboard_id, p.entry_id) for p in pending] == [(world.board.id, None)]
     assert world.repair() == 1
     assert world.served() == world.truth()
@@ -210,7 +214,7 @@ def test_repair_follows_an_entry_changed_by_another_process_meanwhile(world: Wor
     with pytest.raises(Crash):
         world.submit(world.users[0], 30)
     world.index.crash = False
-    storage = world.storage
+    store = world.store
     real_put = world.index.put
     raced = []
 
@@ -218,15 +222,15 @@ def test_repair_follows_an_entry_changed_by_another_process_meanwhile(world: Wor
         real_put(board_id, entry_id, key, version)
         if not raced:  # another process commits a better score right after repair wrote the old one
             raced.append(True)
-            entry = storage.find_entry(world.board.id, world.users[0])
+            entry = store.find_entry(world.board.id, world.users[0])
             assert entry is not None
-            storage.update_entry(entry.__class__(entry.id, entry.leaderboard_id, entry.user_id, 99, b"",
+            store.update_entry(entry.__class__(entry.id, entry.leaderboard_id, entry.user_id, 99, b"",
                                                  entry.written_us + 1))
 
     world.index.put = put_then_race  # type: ignore[method-assign]
     assert world.repair() == 1
     assert raced
-    entry = storage.find_entry(world.board.id, world.users[0])
+    entry = store.find_entry(world.board.id, world.users[0])
     assert entry is not None and entry.score == 99
     assert world.served() == world.truth()
 
@@ -253,7 +257,7 @@ def test_a_page_read_between_a_commit_and_its_index_update_is_never_out_of_order
     world.index.crash = False
     world.repair()
     assert page(world) == [(1, 30), (2, 20)]
-    entry = world.storage.find_entry(world.board.id, world.users[1])
+    entry = world.store.find_entry(world.board.id, world.users[1])
     assert entry is not None
     world.index.crash = True
     with pytest.raises(Crash):
@@ -307,7 +311,7 @@ def test_a_centred_page_that_raced_the_viewers_own_write_reads_the_viewer_again(
         return read
 
     world.index.page = write_meanwhile  # type: ignore[method-assign]
-    viewer = world.storage.get_user(world.users[0])
+    viewer = world.identity_store.get_user(world.users[0])
     assert viewer is not None
     read = world.service.entries(UserCaller(world.app, viewer),
                                  EntriesQuery("pending", start_at="CENTERED_ON_VIEWER", limit=1))
@@ -320,13 +324,13 @@ def test_snapshot_reset_empties_pending_rows(world: World) -> None:
     world.index.crash = True
     with pytest.raises(Crash):
         world.submit(world.users[0], 10)
-    exported = world.storage.export_tables()
+    exported = world.whole_state.export_tables()
     assert [(r["leaderboard_id"], r["entry_id"]) for r in exported["index_pending"]] == [
-        (world.board.id, world.storage.find_entry(world.board.id, world.users[0]).id)]  # type: ignore[union-attr]
-    world.storage.reset()
-    assert world.storage.list_index_pending() == []
-    world.storage.import_tables(exported)
-    assert len(world.storage.list_index_pending()) == 1
+        (world.board.id, world.store.find_entry(world.board.id, world.users[0]).id)]  # type: ignore[union-attr]
+    world.whole_state.reset()
+    assert world.store.list_index_pending() == []
+    world.whole_state.import_tables(exported)
+    assert len(world.store.list_index_pending()) == 1
 
 
 class FakeRedisIndex(CrashingIndex):
@@ -344,7 +348,7 @@ def test_a_live_process_repairs_rows_that_survive_two_sweeps(world: World, monke
     world.service.index = index
     world.service.build_index()
     keeper = RedisKeeper(index, "redis://unused")  # type: ignore[arg-type]
-    keeper.bind(world.storage, world.service.build_index)
+    keeper.bind(world.store, world.whole_state, world.service.build_index)
     world.submit(world.users[0], 10)
     index.crash = True
     with pytest.raises(Crash):
@@ -354,8 +358,8 @@ def test_a_live_process_repairs_rows_that_survive_two_sweeps(world: World, monke
     monkeypatch.setattr(keeper_module, "SWEEP_SECONDS", 0.0)
     keeper._next_sweep = 0.0
     keeper.check()  # first sight: not yet
-    assert len(world.storage.list_index_pending()) == 1 and world.served() != world.truth()
+    assert len(world.store.list_index_pending()) == 1 and world.served() != world.truth()
     keeper._next_sweep = 0.0
     keeper.check()  # still there: repaired
-    assert world.storage.list_index_pending() == []
+    assert world.store.list_index_pending() == []
     assert world.served() == world.truth() and keeper.repaired == 1

@@ -343,4 +343,4 @@ def test_rate_limit_window_ends(tmp_path: Path) -> None:
         server.clock.advance(15 * 60 + 1)
         assert server.sso.sign_in_password("ada", "correct horse battery", "203.0.113.9").alias == "ada"
     finally:
-        server.storage.close()
+        server.db.close()

@@ -1,4 +1,4 @@
-"""The storage layer's bulk loaders (used by bench/centered_read.py): rows they write are whole objects
+"""The stores' bulk loaders (used by bench/centered_read.py): rows they write are whole objects
 (D9 object ids, users the API can read, entitled when asked), a server started on the file ranks them
 in D14 order from its start-up index build (D22), and a conflict rolls the whole load back."""
 
@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from questgraph.server.storage.records import Entry
-from questgraph.server.storage.sqlite import SqliteStorage
+from questgraph.server.db import ObjectIds
+from questgraph.server.db.sqlite import SqliteDatabase
+from questgraph.server.identity.store import IdentityStore
+from questgraph.server.leaderboards.records import Entry
+from questgraph.server.leaderboards.store import LeaderboardStore
 from tests.conftest import ADMIN_KEY, APP_ID, APP_TOKEN, RunningServer, start_server
 
-pytestmark = pytest.mark.sqlite_only  # the bulk loaders are tested on SqliteStorage and its file
+pytestmark = pytest.mark.sqlite_only  # the bulk loaders are tested on SqliteDatabase and its file
 
 USER_BASE, ENTRY_BASE = 30_000_000_000_000_000, 40_000_000_000_000_000
 COUNT = 120  # more than one page, so paging and the index are both exercised
@@ -30,21 +33,22 @@ def test_bulk_loaded_board_is_ranked_and_paged_by_a_started_server(tmp_path: Pat
         board_id = int(made.json()["id"])
     first.stop()
 
-    storage = SqliteStorage(first.settings.database)
+    db = SqliteDatabase(first.settings.database)
+    identity, boards, ids = IdentityStore(db), LeaderboardStore(db), ObjectIds(db)
     try:
         users = [(USER_BASE + n, f"bulk_{n}") for n in range(COUNT)]
-        assert storage.bulk_insert_users(int(APP_ID), iter(users), granted_at=1_700_000_000) == COUNT
+        assert identity.bulk_insert_users(int(APP_ID), iter(users), granted_at=1_700_000_000) == COUNT
         # Scores with ties (n % 7) and write times that reverse the id order inside a tie: D14 breaks a tie
         # by the earlier write, not by the id.
         entries = [Entry(ENTRY_BASE + n, board_id, USER_BASE + n, n % 7, b"", 1_700_000_000_000_000 - n)
                    for n in range(COUNT)]
-        assert storage.bulk_insert_entries(iter(entries)) == COUNT
-        assert storage.object_kind(USER_BASE) == "user" and storage.object_kind(ENTRY_BASE) == "entry"
-        assert storage.is_entitled(USER_BASE + 5, int(APP_ID))
-        user = storage.get_user(USER_BASE + 3)
+        assert boards.bulk_insert_entries(iter(entries)) == COUNT
+        assert ids.object_kind(USER_BASE) == "user" and ids.object_kind(ENTRY_BASE) == "entry"
+        assert identity.is_entitled(USER_BASE + 5, int(APP_ID))
+        user = identity.get_user(USER_BASE + 3)
         assert user is not None and (user.app_id, user.alias, user.age_category) == (int(APP_ID), "bulk_3", "AD")
     finally:
-        storage.close()
+        db.close()
 
     server = RunningServer(first.settings, first.world).start()
     try:
@@ -79,7 +83,8 @@ def test_bulk_loaded_board_is_ranked_and_paged_by_a_started_server(tmp_path: Pat
 def test_a_conflicting_bulk_load_changes_nothing(tmp_path: Path) -> None:
     """One transaction per load: a duplicate id half-way through leaves no row of the load behind (D9)."""
     database = str(tmp_path / "bulk.sqlite3")
-    storage = SqliteStorage(database)
+    db = SqliteDatabase(database)
+    identity, ids = IdentityStore(db), ObjectIds(db)
     try:
         conn = sqlite3.connect(database)
         conn.execute("INSERT INTO orgs VALUES (10000000000000000, 'o', 0)")
@@ -88,14 +93,14 @@ def test_a_conflicting_bulk_load_changes_nothing(tmp_path: Path) -> None:
         conn.close()
         duplicate = [(USER_BASE + n, f"dup_{n}") for n in range(10)] + [(USER_BASE + 3, "dup_again")]
         with pytest.raises(sqlite3.IntegrityError):
-            storage.bulk_insert_users(10_000_000_000_000_001, duplicate)
-        assert storage.get_user(USER_BASE) is None
-        assert storage.object_kind(USER_BASE) is None
-        assert storage.find_person_by_alias("dup_0") is None
+            identity.bulk_insert_users(10_000_000_000_000_001, duplicate)
+        assert identity.get_user(USER_BASE) is None
+        assert ids.object_kind(USER_BASE) is None
+        assert identity.find_person_by_alias("dup_0") is None
         with pytest.raises(ValueError, match="no app"):
-            storage.bulk_insert_users(10_000_000_000_000_099, [(USER_BASE, "x")])
-        assert storage.bulk_insert_users(10_000_000_000_000_001, [(USER_BASE, "ok")]) == 1
-        assert storage.get_user(USER_BASE) is not None
+            identity.bulk_insert_users(10_000_000_000_000_099, [(USER_BASE, "x")])
+        assert identity.bulk_insert_users(10_000_000_000_000_001, [(USER_BASE, "ok")]) == 1
+        assert identity.get_user(USER_BASE) is not None
     finally:
-        storage.close()
+        db.close()
 

@@ -101,7 +101,7 @@ def linked(tmp_path: Path) -> RunningServer:
     server = start_server(tmp_path)
     with server.admin() as admin:
         org_scoped = int(_org_scoped_id(admin, ADA_ID))
-    person = server.server.storage.get_user(int(ADA_ID))
+    person = server.server.identity_store.get_user(int(ADA_ID))
     assert person is not None
     link = LinkCaller(org_id=1000000000000001, org_scoped_id=org_scoped, person_id=person.person_id)
     server.server.auth.resolve_link = lambda token: link if token == "OCAe" + "L" * 95 else None

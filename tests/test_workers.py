@@ -265,9 +265,9 @@ def test_workers_are_refused_without_shared_state(tmp_path: Path, capsys: pytest
 def _postgres_url(tmp_path: Path) -> str:
     """A PostgreSQL database for subprocess servers, or a skip saying why there is none."""
     try:
-        import questgraph.server.storage.factory  # noqa: F401
+        import questgraph.server.db.open  # noqa: F401
     except ImportError:
-        pytest.skip("the PostgreSQL backend (questgraph.server.storage.factory) is not there yet")
+        pytest.skip("the PostgreSQL backend (questgraph.server.db.open) is not there yet")
     from tests import conftest
 
     if conftest.postgres_problem() is not None:

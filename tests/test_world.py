@@ -80,15 +80,15 @@ def test_the_good_world_of_these_tests_applies() -> None:
     assert isinstance(caller, AppCaller) and caller.app.name == "Game"
     user = server.auth.authenticate("OCadaToken000000000000000000000000")
     assert isinstance(user, UserCaller) and (user.user.id, user.user.alias) == (300000000000003, "ada")
-    assert server.storage.list_redirect_uris(3000000000000001) == ["https://studio.example/cb"]
-    board = server.storage.find_leaderboard(3000000000000002, "board")
+    assert server.sso_store.list_redirect_uris(3000000000000001) == ["https://studio.example/cb"]
+    board = server.leaderboard_store.find_leaderboard(3000000000000002, "board")
     assert board is not None and board.entry_write_policy == "CLIENT_AUTHORITATIVE"  # the default (D19)
-    assert [e.score for e in server.storage.entries_of_users(board.id, [300000000000003])] == [10]
-    bob = server.storage.find_person_by_alias("bob")
-    ada = server.storage.find_person_by_alias("ada")
+    assert [e.score for e in server.leaderboard_store.entries_of_users(board.id, [300000000000003])] == [10]
+    bob = server.identity_store.find_person_by_alias("bob")
+    ada = server.identity_store.find_person_by_alias("ada")
     assert bob is not None and ada is not None
-    assert server.storage.friends_of(bob) == [ada]  # friends are mutual (D10)
-    assert server.storage.is_entitled(300000000000003, 3000000000000002)  # entitled by default
+    assert server.identity_store.friends_of(bob) == [ada]  # friends are mutual (D10)
+    assert server.identity_store.is_entitled(300000000000003, 3000000000000002)  # entitled by default
 
 
 def test_the_demo_world_applies_and_answers_its_documented_tokens() -> None:
@@ -98,7 +98,7 @@ def test_the_demo_world_applies_and_answers_its_documented_tokens() -> None:
     assert isinstance(app, AppCaller) and str(app.app.id) == DEMO_APP_ID
     ada = server.auth.authenticate(ADA_TOKEN)
     assert isinstance(ada, UserCaller) and str(ada.user.id) == ADA_ID
-    boards = {b.api_name: b for b in server.storage.list_leaderboards(int(DEMO_APP_ID))}
+    boards = {b.api_name: b for b in server.leaderboard_store.list_leaderboards(int(DEMO_APP_ID))}
     assert set(boards) == {"best_leaderboard", "fastest_lap_ms", "MY_NEW_LEADERBOARD"}
     assert boards["fastest_lap_ms"].entry_write_policy == "SERVER_AUTHORITATIVE"
     assert boards["fastest_lap_ms"].sort_order == "LOWER_IS_BETTER"
@@ -254,8 +254,8 @@ def test_a_world_that_fails_in_the_database_leaves_it_empty(tmp_path: Path) -> N
         for table in ("objects", "orgs", "apps", "persons", "app_users", "user_tokens", "leaderboards"):
             assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
     server = Server(Settings(database=database), world(GOOD))
-    assert server.storage.get_app(3000000000000002) is not None
-    server.storage.close()
+    assert server.identity_store.get_app(3000000000000002) is not None
+    server.db.close()
 
 
 def run_serve(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -277,7 +277,7 @@ def test_serve_refuses_a_bad_world_with_exit_code_2(tmp_path: Path, content: str
     if content is not None:
         (tmp_path / name).write_text(content, encoding="utf-8")
     seeded = tmp_path / "seeded.sqlite3"
-    Server(Settings(database=str(seeded)), World.load(WORLD_FILE)).storage.close()
+    Server(Settings(database=str(seeded)), World.load(WORLD_FILE)).db.close()
     done = run_serve("--config", name, "--db", str(seeded), cwd=tmp_path)
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr and done.stdout == ""
@@ -333,6 +333,7 @@ def test_the_world_admin_key_must_be_a_string() -> None:
 def test_a_fixed_user_id_may_be_used_to_place_an_entry() -> None:
     """An entry's ``user`` is an alias or the user's id in that app."""
     server = memory_server(replace(GOOD, 'user = "ada"', 'user = "300000000000003"'))
-    board = server.storage.find_leaderboard(3000000000000002, "board")
+    board = server.leaderboard_store.find_leaderboard(3000000000000002, "board")
     assert board is not None
-    assert [e.user_id for e in server.storage.entries_of_users(board.id, [300000000000003])] == [300000000000003]
+    entries = server.leaderboard_store.entries_of_users(board.id, [300000000000003])
+    assert [e.user_id for e in entries] == [300000000000003]

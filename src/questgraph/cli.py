@@ -137,12 +137,12 @@ def serve(args: argparse.Namespace) -> int:
     database = ":memory:" if args.memory else args.db or ("questgraph-demo.sqlite3" if args.demo
                                                           else "questgraph.sqlite3")
     if args.reset and database != ":memory:":
-        # Through the storage layer, so a postgresql:// database (or sqlite:///…) is wiped too.
-        from questgraph.server.storage.factory import open_storage
+        # Through the database layer, so a postgresql:// database (or sqlite:///…) is wiped too.
+        from questgraph.server.db import WholeState, open_database
 
-        storage = open_storage(database)
-        storage.reset()
-        storage.close()
+        db = open_database(database)
+        WholeState(db).reset()
+        db.close()
     admin_key = args.admin_key or (world.admin_key if world else None)
     if admin_key is None and not args.production:
         admin_key = secrets.token_urlsafe(24)
@@ -167,7 +167,7 @@ def serve(args: argparse.Namespace) -> int:
     # uvicorn's access log prints query strings, which may hold access tokens: questgraph logs its own.
     # Forwarded headers are questgraph's to judge (--trust-forwarded-headers), not uvicorn's.
     if args.workers > 1:
-        server.storage.close()
+        server.db.close()
         return _serve_workers(args, settings)
     uvicorn.run(server.asgi(), host=args.host, port=args.port, log_level=args.log_level.lower(),
                 access_log=False, proxy_headers=False, http=protocol_class(args.http))

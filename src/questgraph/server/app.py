@@ -1,5 +1,5 @@
-"""Wires the server together: storage, clock, rank index, features, the Graph and admin routers, and
-the one endpoint that turns every outcome into a Graph response (D6)."""
+"""Wires the server together: the database and each feature's store, clock, rank index, features, the
+Graph and admin routers, and the one endpoint that turns every outcome into a Graph response (D6)."""
 
 from __future__ import annotations
 
@@ -20,15 +20,19 @@ from starlette.types import Receive, Scope, Send
 
 from questgraph.server.achievements import AchievementService
 from questgraph.server.achievements import views as achievement_views
+from questgraph.server.achievements.store import AchievementStore
 from questgraph.server.admin import views as admin_views
 from questgraph.server.auth import Authenticator
 from questgraph.server.clock import Clock
 from questgraph.server.clock_sync import ClockFollower
 from questgraph.server.commerce import CommerceService
 from questgraph.server.commerce import views as commerce_views
+from questgraph.server.commerce.store import CommerceStore
 from questgraph.server.dashboard import DashboardService, RequestInspector
 from questgraph.server.dashboard.inspector import token_source
 from questgraph.server.dashboard.pages import DashboardPages
+from questgraph.server.dashboard.store import DashboardStore
+from questgraph.server.db import DATABASE_ERRORS, ObjectIds, WholeState, is_postgres, open_database
 from questgraph.server.errors import (
     Forbidden,
     GraphError,
@@ -51,17 +55,20 @@ from questgraph.server.graph.transport import (
     request_path,
 )
 from questgraph.server.identity import IdentityService
+from questgraph.server.identity.store import IdentityStore
 from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import views as leaderboard_views
+from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.metrics import METRICS_PATH, Metrics
 from questgraph.server.ranking.keeper import index_errors, open_rank_index
 from questgraph.server.settings import Settings
 from questgraph.server.sso import SsoService
 from questgraph.server.sso import views as sso_views
 from questgraph.server.sso.pages import SsoPages
-from questgraph.server.storage.factory import DATABASE_ERRORS, is_postgres, open_storage
+from questgraph.server.sso.store import SsoStore
 from questgraph.server.users import UserService
 from questgraph.server.users import views as user_views
+from questgraph.server.users.store import UserStore
 from questgraph.server.world import World
 
 log = logging.getLogger("questgraph.server")
@@ -83,26 +90,38 @@ class Server:
 
     def __post_init__(self) -> None:
         # SQLite or PostgreSQL by the setting (issue 6); a PostgreSQL pool sized for the domain lanes.
-        self.storage = open_storage(self.settings.database, self.settings.domain_lanes)
+        self.db = open_database(self.settings.database, self.settings.domain_lanes)
+        # Each feature's tables behind its own store, all on the one database (one transaction spans them).
+        self.whole_state = WholeState(self.db)
+        self.ids = ObjectIds(self.db)
+        self.identity_store = IdentityStore(self.db)
+        self.leaderboard_store = LeaderboardStore(self.db)
+        self.achievement_store = AchievementStore(self.db)
+        self.user_store = UserStore(self.db)
+        self.commerce_store = CommerceStore(self.db)
+        self.sso_store = SsoStore(self.db)
+        self.dashboard_store = DashboardStore(self.db)
         self.clock = Clock()
         if self.settings.emulator:
-            self.clock.load_setting(self.storage.get_setting(CLOCK_SETTING))
+            self.clock.load_setting(self.whole_state.get_setting(CLOCK_SETTING))
         # In memory, or in Redis shared by every process of a deployment (issue 6; ranking/keeper.py).
         self.index, self.index_keeper = open_rank_index(self.settings.rank_index, self.settings.database)
         # With a shared index there may be other processes: follow the clock offset they store (D36).
-        self.clock_follower = (ClockFollower(self.clock, lambda: self.storage.get_setting(CLOCK_SETTING))
+        self.clock_follower = (ClockFollower(self.clock, lambda: self.whole_state.get_setting(CLOCK_SETTING))
                                if self.settings.emulator and self.index_keeper.kind != "memory" else None)
-        self.auth = Authenticator(self.storage, self.clock)
-        self.identity = IdentityService(self.storage, self.clock)
-        self.leaderboards = LeaderboardService(self.storage, self.index, self.clock, self.identity,
-                                               track_pending=self.index_keeper.tracks_pending)
-        self.index_keeper.bind(self.storage, self.leaderboards.build_index)
-        self.sso = SsoService(self.storage, self.clock, self.identity)
+        db, identity_store = self.db, self.identity_store
+        self.auth = Authenticator(identity_store, self.clock)
+        self.identity = IdentityService(db, identity_store, self.ids, self.clock)
+        self.leaderboards = LeaderboardService(db, self.leaderboard_store, identity_store, self.index, self.clock,
+                                               self.identity, track_pending=self.index_keeper.tracks_pending)
+        self.index_keeper.bind(self.leaderboard_store, self.whole_state, self.leaderboards.build_index)
+        self.sso = SsoService(db, self.sso_store, identity_store, self.clock, self.identity)
         self.auth.resolve_link = self.sso.resolve_link  # SSO oauth_tokens (OCAe…) become LinkCallers (D33)
-        self.achievements = AchievementService(self.storage, self.clock, self.identity)
-        self.users = UserService(self.storage, self.clock, self.identity)
-        self.commerce = CommerceService(self.storage, self.clock, self.identity)
-        self.dashboard = DashboardService(self.storage, self.clock, self.identity)  # /dashboard (issue 7)
+        self.achievements = AchievementService(db, self.achievement_store, identity_store, self.clock, self.identity)
+        self.users = UserService(self.user_store, identity_store, self.clock, self.identity)
+        self.commerce = CommerceService(db, self.commerce_store, identity_store, self.clock, self.identity)
+        self.dashboard = DashboardService(db, self.dashboard_store, identity_store, self.sso_store, self.clock,
+                                          self.identity)  # /dashboard (issue 7)
         sample = self.settings.inspector_sample_rate
         self.inspector = RequestInspector(self.settings.inspector_size,
                                           (1.0 if self.settings.emulator else 0.0) if sample is None else sample)
@@ -114,10 +133,10 @@ class Server:
         local = not postgres and self.index_keeper.kind == "memory"
         lanes = self.settings.domain_lanes if postgres and self.index_keeper.kind != "memory" else 1
         self.limiter = anyio.CapacityLimiter(lanes)  # shared with the SSO and dashboard pages
-        self.executor = DomainExecutor(self.storage, self.limiter, self.leaderboards.index_updates_together,
+        self.executor = DomainExecutor(self.db, self.limiter, self.leaderboards.index_updates_together,
                                        inline=local, trip_scope=self._trip_scope, lanes=lanes)
         self.graph = Router()
-        self.objects = ObjectKinds(self.storage)
+        self.objects = ObjectKinds(self.ids)
         leaderboard_views.register(self.graph, self.objects, self.leaderboards)
         sso_views.register(self.graph, self.objects, self.sso)
         self.sso_pages = SsoPages(self.sso, self.settings, self.limiter, self.ready)  # /sso/, HTML (D30)
@@ -132,10 +151,9 @@ class Server:
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
         self.executor.observe = self.metrics.observe_trip
         self.applied_world = False  # then the start-up build must rebuild a shared index too
-        if self.world is not None and self.storage.is_empty():
+        if self.world is not None and self.whole_state.is_empty():
             with self.index_keeper.detached():  # the start-up build indexes it; Redis may not be up yet
-                self.world.apply(self.identity, self.leaderboards, achievements=self.achievements,
-                                 commerce=self.commerce)
+                self._apply_world(self.world)
             self.applied_world = True
             log.info("applied %s to an empty database", self.world.source)
 
@@ -159,24 +177,27 @@ class Server:
 
     def reset(self, apply_world: bool = True) -> None:
         with self.index_keeper.exclusive():  # other processes answer 503 until the shared index is rebuilt
-            self.storage.reset()
+            self.whole_state.reset()
             self.inspector.clear()  # the request inspector's buffers are state too (issue 7)
             self.clock.offset_us = 0
             if apply_world and self.world is not None:
-                self.world.apply(self.identity, self.leaderboards, achievements=self.achievements,
-                                 commerce=self.commerce)
+                self._apply_world(self.world)
             self.build_index()
+
+    def _apply_world(self, world: World) -> None:
+        world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce,
+                    sso=self.sso, dashboard=self.dashboard, users=self.users)
 
     @contextlib.contextmanager
     def _trip_scope(self) -> Iterator[None]:
         """Around each trip of Graph calls: one database connection for its lone reads, and each token
         looked up once."""
-        with self.storage.session(), self.auth.remembering():
+        with self.db.session(), self.auth.remembering():
             yield
 
     def move_clock(self, change: Callable[[Clock], None]) -> None:
         change(self.clock)
-        self.storage.set_setting(CLOCK_SETTING, self.clock.to_setting())
+        self.whole_state.set_setting(CLOCK_SETTING, self.clock.to_setting())
 
     # --- HTTP -------------------------------------------------------------------------------------
     async def endpoint(self, request: Request) -> Response:
@@ -311,7 +332,7 @@ class Server:
         finally:
             with contextlib.suppress(Exception):
                 await task
-            self.storage.close()
+            self.db.close()
 
     def asgi(self) -> GraphAsgiApp:
         return GraphAsgiApp(self)

@@ -28,7 +28,7 @@ from typing import Any
 
 import anyio
 
-from questgraph.server.storage.interface import Storage
+from questgraph.server.db import Database
 
 log = logging.getLogger("questgraph.executor")
 MAX_TRIP = 64  # calls per trip: bounds how long a trip holds the thread and the first caller waits
@@ -36,7 +36,7 @@ MAX_GATHER = 8  # event-loop passes a trip may wait for more calls to join it
 
 
 class _GroupFailed(Exception):
-    """An error aborted the group's transaction (``storage.group_failed()``)."""
+    """An error aborted the group's transaction (``db.group_failed()``)."""
 
 
 @dataclass
@@ -48,16 +48,16 @@ class _Call:
 
 
 class DomainExecutor:
-    def __init__(self, storage: Storage, limiter: anyio.CapacityLimiter,
+    def __init__(self, db: Database, limiter: anyio.CapacityLimiter,
                  actions_scope: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
                  inline: bool = False, observe: Callable[[int, int], None] | None = None,
                  trip_scope: Callable[[], AbstractContextManager[None]] | None = None, lanes: int = 1) -> None:
         if lanes < 1 or (inline and lanes != 1):
             raise ValueError("lanes must be at least 1, and 1 when inline")
-        self.storage = storage
+        self.db = db
         self.lanes = lanes  # trips that may run at once
-        # Wraps each trip: by default the storage's session (one connection for the trip's lone reads).
-        self.trip_scope = trip_scope or storage.session
+        # Wraps each trip: by default the database's session (one connection for the trip's lone reads).
+        self.trip_scope = trip_scope or db.session
         self.observe = observe  # (calls, grouped calls) of each trip: the server's metrics
         # Inline: trips run on the event loop itself, with no thread hop. For a local database (SQLite and
         # the in-memory index) whose calls take microseconds and never wait on a network; measured in
@@ -171,12 +171,12 @@ class DomainExecutor:
         """Run ``calls`` in one transaction; how many committed together (0 if they ran alone)."""
         spans: list[tuple[int, int]] = []
         try:
-            with self.storage.group() as actions:
+            with self.db.group() as actions:
                 for call in calls:
                     first = len(actions)
                     _run_alone(call)
                     spans.append((first, len(actions)))
-                    if self.storage.group_failed():
+                    if self.db.group_failed():
                         raise _GroupFailed
         except Exception as exc:
             if not spans or isinstance(exc, _GroupFailed):

@@ -14,7 +14,7 @@ import math
 from urllib.parse import urlsplit
 
 INSPECTOR_MAX_SIZE = 100_000  # the same bound as dashboard/inspector.py MAX_SIZE (a memory bound per app)
-DOMAIN_LANES_MAX = 32  # each lane may hold two database connections (storage/postgres/core.py)
+DOMAIN_LANES_MAX = 32  # each lane may hold two database connections (db/postgres.py)
 
 
 def domain_lanes(text: str) -> int:

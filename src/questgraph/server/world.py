@@ -47,6 +47,7 @@ from questgraph.server.leaderboards.service import (
     decode_extra_data,
 )
 from questgraph.server.sso.service import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SsoService
+from questgraph.server.users.service import UserService
 from questgraph.server.users.world_nonces import NonceSpec, plant_nonce, world_nonces
 
 # Every key a world file may hold, per table; anything else is a typo and an error.
@@ -167,26 +168,25 @@ class World:
         key = self.data.get("admin_key")
         return str(key) if key else None
 
-    def apply(self, identity: IdentityService, leaderboards: LeaderboardService,
-              achievements: AchievementService | None = None, commerce: CommerceService | None = None) -> None:
+    def apply(self, identity: IdentityService, leaderboards: LeaderboardService, *, achievements: AchievementService,
+              commerce: CommerceService, sso: SsoService, dashboard: DashboardService, users: UserService) -> None:
         """Create everything the world declares, in one transaction (the database should be empty)."""
         where = "top level"
         plan = self._plan
         try:
-            with identity.storage.transaction():
+            with identity.db.transaction():
                 callers: dict[int, AppCaller] = {}  # by position of the app in the plan
                 for org_spec in plan.orgs:
                     where = org_spec.where
                     org = identity.create_org(org_spec.name, org_spec.id)
                     for uri in org_spec.redirect_uris:
-                        identity.add_redirect_uri(org.id, uri)
+                        sso.add_redirect_uri(org.id, uri)
                     if org_spec.members:
                         def at_member(item: str) -> None:
                             nonlocal where
                             where = item
 
-                        apply_members(DashboardService(identity.storage, identity.clock, identity), org.id,
-                                      org_spec.members, at_member)
+                        apply_members(dashboard, org.id, org_spec.members, at_member)
                     for app_spec in org_spec.apps:
                         where = app_spec.where
                         made = identity.create_app(org.id, app_spec.name, app_spec.id, app_spec.secret)
@@ -199,7 +199,7 @@ class World:
                                                     user_spec.profile_url, user_spec.age_category)
                     persons[user_spec.alias] = person
                     if user_spec.password is not None:
-                        SsoService(identity.storage, identity.clock, identity).set_password(person, user_spec.password)
+                        sso.set_password(person, user_spec.password)
                     for member in user_spec.members:
                         where = member.where
                         user = identity.join_app(person, member.app, member.id, member.org_scoped_id)
@@ -211,7 +211,7 @@ class World:
                             identity.mint_user_token(user.id, token)
                         for nonce in member.nonces:
                             where = nonce.where
-                            plant_nonce(identity.storage, identity.clock, user.id, user.app_id, nonce)
+                            plant_nonce(users.store, identity.clock, user.id, user.app_id, nonce)
                 for user_spec in plan.users:
                     where = f"{user_spec.where}.friends"
                     for friend in user_spec.friends:
@@ -235,7 +235,7 @@ class World:
                                                      f"{caller.app.id}")
                                 leaderboards.submit(caller, board.api_name, entry.score, entry.extra_data, True,
                                                     user_id)
-                        if app_spec.achievements and achievements is not None:
+                        if app_spec.achievements:
                             def at(item: str) -> None:
                                 nonlocal where
                                 where = item
@@ -245,18 +245,17 @@ class World:
 
                             apply_achievements(achievements, caller, app_spec.achievements, user_of, at)
                 # The IAP catalogue of every app, then the items and subscriptions granted to users.
-                shop = commerce or CommerceService(identity.storage, identity.clock, identity)
                 for org_spec in plan.orgs:
                     for app_spec in org_spec.apps:
                         for item_spec in app_spec.items:
                             where = f"{app_spec.where}.items ({item_spec.sku})"
-                            shop.create_item(callers[id(app_spec)].app.id, item_spec)
+                            commerce.create_item(callers[id(app_spec)].app.id, item_spec)
                 for user_spec in plan.users:
                     for grantee in user_spec.members:
                         for grant in grantee.purchases:
                             where = grant.where
-                            shop.grant(members[(grantee.app, user_spec.alias)], grant.sku,
-                                       expires_at=grant.expires_at, trial=grant.trial)
+                            commerce.grant(members[(grantee.app, user_spec.alias)], grant.sku,
+                                           expires_at=grant.expires_at, trial=grant.trial)
         except GraphError as exc:
             raise WorldError(f"{self.source}: {where}: {exc.message}") from None
         except AchievementWorldError as exc:

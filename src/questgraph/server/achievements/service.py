@@ -2,7 +2,7 @@
 progress reads with keyset paging, progress writes that report ``just_unlocked`` exactly once, and the
 reset of one user's progress.
 
-A progress write is a compare-and-set loop over the stored row (see ``storage/achievements.py``): the
+A progress write is a compare-and-set loop over the stored row (see ``achievements/store.py``): the
 server runs one domain call at a time, but the rule "exactly one write sees the unlock" must also hold
 for a backend shared by several processes.
 """
@@ -20,15 +20,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from questgraph.server.achievements.records import AchievementDefinition, AchievementProgress, Keyset, MediaFile
+from questgraph.server.achievements.store import AchievementStore
 from questgraph.server.auth.access import require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
+from questgraph.server.db import Database
 from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound
 from questgraph.server.graph.params import INT64_MAX
+from questgraph.server.identity.records import User
 from questgraph.server.identity.service import IdentityService
-from questgraph.server.storage.achievements import AchievementDefinition, AchievementProgress, Keyset, MediaFile
-from questgraph.server.storage.interface import Storage
-from questgraph.server.storage.records import User
+from questgraph.server.identity.store import IdentityStore
 
 SIMPLE, COUNT, BITFIELD = "SIMPLE", "COUNT", "BITFIELD"
 TYPES = (SIMPLE, COUNT, BITFIELD)
@@ -286,19 +288,22 @@ def require_app_token(caller: Caller, what: str) -> AppCaller:
 
 
 class AchievementService:
-    def __init__(self, storage: Storage, clock: Clock, identity: IdentityService) -> None:
-        self.storage = storage
+    def __init__(self, db: Database, store: AchievementStore, identity_store: IdentityStore, clock: Clock,
+                 identity: IdentityService) -> None:
+        self.db = db
+        self.store = store
+        self.identity_store = identity_store
         self.clock = clock
         self.identity = identity
 
     # --- who may touch what -------------------------------------------------------------------------
     def app_of_path(self, caller: Caller, app_id: int) -> None:
-        require_path_app(self.storage, caller, app_id)
+        require_path_app(self.identity_store, caller, app_id)
 
     def user_of_path(self, caller: Caller, user_id: int) -> User:
         """The path's user: one of the token's app (403 otherwise, 404 when unknown); a user token may name
         only its own user (D25)."""
-        user = self.storage.get_user(user_id)
+        user = self.identity_store.get_user(user_id)
         if user is None:
             raise NotFound(f"Unsupported request. Object with ID '{user_id}' does not exist")
         if user.app_id != caller.app.id:
@@ -309,7 +314,7 @@ class AchievementService:
 
     def definition(self, caller: Caller, api_name: str) -> AchievementDefinition:
         """A visible definition by api_name: unknown and archived ones are 404 (D26)."""
-        found = self.storage.find_achievement(caller.app.id, api_name)
+        found = self.store.find_achievement(caller.app.id, api_name)
         if found is None or found.is_archived:
             raise NotFound(f"No achievement with api_name {api_name[:64]!r} exists for this app")
         return found
@@ -320,8 +325,8 @@ class AchievementService:
         self.app_of_path(caller, app_id)
         require_app_token(caller, "Creating or updating an achievement")
         check_api_name(api_name)
-        with self.storage.transaction():
-            existing = self.storage.find_achievement(app_id, api_name)
+        with self.db.transaction():
+            existing = self.store.find_achievement(app_id, api_name)
             # Check everything before claiming an id or storing a file: a bad call changes nothing.
             merged = merge_definition(existing, change, 0, app_id, api_name, self.clock.now_us())
             if existing is None:
@@ -331,18 +336,18 @@ class AchievementService:
                 if image is None:
                     continue
                 key = secrets.token_urlsafe(24)  # unguessable: another app cannot list our icons
-                self.storage.insert_media(MediaFile(key, app_id, image.content_type, image.data, self.clock.now()))
+                self.store.insert_media(MediaFile(key, app_id, image.content_type, image.data, self.clock.now()))
                 old = merged.unlocked_image if which == "unlocked_image" else merged.locked_image
                 if old is not None:
                     stale.append(old)
                 merged = replace(merged, unlocked_image=key) if which == "unlocked_image" \
                     else replace(merged, locked_image=key)
             if existing is None:
-                self.storage.insert_achievement(merged)
+                self.store.insert_achievement(merged)
             else:
-                self.storage.update_achievement(merged)
+                self.store.update_achievement(merged)
             for key in stale:
-                self.storage.delete_media(key)
+                self.store.delete_media(key)
         return merged
 
     def definitions(self, caller: Caller, app_id: int, api_names: Sequence[str] | None, include_archived: bool,
@@ -352,8 +357,8 @@ class AchievementService:
             raise InvalidParameter(f"Param api_names must list at most {MAX_API_NAMES} names")
         archived = include_archived and isinstance(caller, AppCaller)  # D26: app tokens only
         rows, has_previous, has_next = self._page(
-            lambda a, b, n: self.storage.list_achievements(app_id, api_names=api_names, include_archived=archived,
-                                                           after=a, before=b, limit=n),
+            lambda a, b, n: self.store.list_achievements(app_id, api_names=api_names, include_archived=archived,
+                                                         after=a, before=b, limit=n),
             limit, after, before)
         shown = [self.shown(caller, d) for d in rows]
         return Page(shown, [(d.created_us, d.id) for d in rows], has_previous, has_next)
@@ -363,7 +368,7 @@ class AchievementService:
         if not definition.is_secret or isinstance(caller, AppCaller):
             return ShownDefinition(definition, True)
         if progress is None:
-            progress = self.storage.find_progress(definition.id, caller.user.id)
+            progress = self.store.find_progress(definition.id, caller.user.id)
         return ShownDefinition(definition, progress is not None and progress.unlocked)
 
     @staticmethod
@@ -384,20 +389,20 @@ class AchievementService:
         if isinstance(caller, UserCaller) and definition.write_policy != CLIENT_AUTHORITATIVE:
             raise Forbidden(f"{definition.api_name} is SERVER_AUTHORITATIVE: only an app access token may write it")
         check_write(definition, write)
-        if not self.storage.is_entitled(user.id, caller.app.id):
+        if not self.identity_store.is_entitled(user.id, caller.app.id):
             raise NotEntitled(f"User {user.id} is not entitled to app {caller.app.id}")
-        with self.storage.transaction():
-            current = self.storage.find_progress(definition.id, user.id)
+        with self.db.transaction():
+            current = self.store.find_progress(definition.id, user.id)
             if current is None:
                 fresh = AchievementProgress(self.identity.claim_id("achievement_progress"), definition.id, user.id, 0,
                                             "0" * definition.bitfield_length, False, None, self.clock.now_us())
-                if not self.storage.insert_progress_if_absent(fresh):
-                    self.storage.release_object_id(fresh.id)  # another process made the row first
+                if not self.store.insert_progress_if_absent(fresh):
+                    self.identity.release_id(fresh.id)  # another process made the row first
             while True:
-                current = self.storage.find_progress(definition.id, user.id)
+                current = self.store.find_progress(definition.id, user.id)
                 assert current is not None
                 updated = advance(definition, current, write, self.clock.now())
-                if updated == current or self.storage.compare_and_set_progress(current, updated):
+                if updated == current or self.store.compare_and_set_progress(current, updated):
                     return updated.unlocked and not current.unlocked
 
     def progress(self, caller: Caller, user_id: int, api_names: Sequence[str] | None, include_archived: bool,
@@ -408,31 +413,31 @@ class AchievementService:
         if api_names is not None:
             if len(api_names) > MAX_API_NAMES:
                 raise InvalidParameter(f"Param api_names must list at most {MAX_API_NAMES} names")
-            found = self.storage.list_achievements(caller.app.id, api_names=api_names, include_archived=archived,
-                                                   limit=MAX_API_NAMES)
+            found = self.store.list_achievements(caller.app.id, api_names=api_names, include_archived=archived,
+                                                 limit=MAX_API_NAMES)
             definition_ids = [d.id for d in found]
         rows, has_previous, has_next = self._page(
-            lambda a, b, n: self.storage.list_progress(user.id, definition_ids=definition_ids,
-                                                       include_archived=archived, after=a, before=b, limit=n),
+            lambda a, b, n: self.store.list_progress(user.id, definition_ids=definition_ids,
+                                                     include_archived=archived, after=a, before=b, limit=n),
             limit, after, before)
-        definitions = self.storage.get_achievements(p.definition_id for p in rows)
+        definitions = self.store.get_achievements(p.definition_id for p in rows)
         shown = [ShownProgress(p, self.shown(caller, definitions[p.definition_id], p)) for p in rows]
         return Page(shown, [(p.created_us, p.id) for p in rows], has_previous, has_next)
 
     def remove_all(self, caller: Caller, user_id: int) -> int:
         """Delete all of one user's progress, locked and unlocked, archived included (§2.5)."""
         require_app_token(caller, "Removing a user's achievements")
-        user = self.storage.get_user(user_id)
+        user = self.identity_store.get_user(user_id)
         if user is None or user.app_id != caller.app.id:
             raise InvalidParameter(f"Parameter user_id: invalid user id: {user_id}")
-        return self.storage.delete_progress_of_user(user.id)
+        return self.store.delete_progress_of_user(user.id)
 
     # --- control plane ------------------------------------------------------------------------------
     def all_progress(self, user_id: int) -> list[ShownProgress]:
         """Every progress row of a user, archived included, nothing hidden (admin API)."""
         user = self.identity.user(user_id)
-        rows = self.storage.list_progress(user.id, definition_ids=None, include_archived=True, limit=10**6)
-        definitions = self.storage.get_achievements(p.definition_id for p in rows)
+        rows = self.store.list_progress(user.id, definition_ids=None, include_archived=True, limit=10**6)
+        definitions = self.store.get_achievements(p.definition_id for p in rows)
         return [ShownProgress(p, ShownDefinition(definitions[p.definition_id], True)) for p in rows]
 
     def media(self, key: str) -> tuple[bytes, str] | None:
@@ -441,5 +446,5 @@ class AchievementService:
             return DEFAULT_ICONS[key], "image/png"
         if not _MEDIA_KEY.fullmatch(key):
             return None
-        found = self.storage.get_media(key)
+        found = self.store.get_media(key)
         return None if found is None else (found.data, found.content_type)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from questgraph.server.achievements.records import Keyset
 from questgraph.server.achievements.service import (
     BITFIELD,
     DEFAULT_LIMIT,
@@ -35,7 +36,6 @@ from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.params import Params, parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.graph.routing import Router
-from questgraph.server.storage.achievements import Keyset
 
 MEDIA_PREFIX = "/_media/"
 IMAGE_PARAMS = ("unlocked_image_file", "locked_image_file")
@@ -236,7 +236,7 @@ def register(router: Router, objects: ObjectKinds, service: AchievementService) 
         node = definition_node(request.base_url)
         selection = request.fields(node)
         caller = request.caller
-        found = service.storage.get_achievement(definition_id)
+        found = service.store.get_achievement(definition_id)
         if found is None or (found.is_archived and not isinstance(caller, AppCaller)):  # D26
             raise NotFound(f"Object with ID '{definition_id}' does not exist")
         if found.app_id != caller.app.id:

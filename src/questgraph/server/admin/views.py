@@ -15,9 +15,9 @@ from questgraph.server.errors import Forbidden, InvalidParameter
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.graph.routing import Router
+from questgraph.server.identity.records import App, User
 from questgraph.server.identity.service import AGE_CATEGORIES
 from questgraph.server.sso import admin as sso_admin
-from questgraph.server.storage.records import App, User
 from questgraph.server.users.admin import admin_routes as user_admin_routes
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def _app(app: App, secret: str | None = None) -> dict[str, Any]:
 
 
 def register(router: Router, server: Server) -> None:
-    identity, storage = server.identity, server.storage
+    identity, identity_store, sso_store = server.identity, server.identity_store, server.sso_store
 
     def user_view(user: User) -> dict[str, Any]:
         app = identity.app(user.app_id)
@@ -45,8 +45,8 @@ def register(router: Router, server: Server) -> None:
             "id": str(user.id), "app_id": str(user.app_id), "alias": user.alias,
             "display_name": user.display_name, "profile_url": user.profile_url,
             "age_category": user.age_category,
-            "org_scoped_id": str(storage.get_org_scoped_id(app.org_id, user.person_id)),
-            "entitled": storage.is_entitled(user.id, user.app_id),
+            "org_scoped_id": str(identity_store.get_org_scoped_id(app.org_id, user.person_id)),
+            "entitled": identity_store.is_entitled(user.id, user.app_id),
         }
 
     def optional_id(request: GraphRequest, key: str) -> int | None:
@@ -55,9 +55,9 @@ def register(router: Router, server: Server) -> None:
 
     def list_orgs(request: GraphRequest) -> Any:
         return {"data": [
-            {"id": str(o.id), "name": o.name, "apps": [_app(a) for a in storage.list_apps(o.id)],
-             "sso_redirect_uris": storage.list_redirect_uris(o.id)}
-            for o in storage.list_orgs()
+            {"id": str(o.id), "name": o.name, "apps": [_app(a) for a in identity_store.list_apps(o.id)],
+             "sso_redirect_uris": sso_store.list_redirect_uris(o.id)}
+            for o in identity_store.list_orgs()
         ]}
 
     def create_org(request: GraphRequest) -> Any:
@@ -78,11 +78,11 @@ def register(router: Router, server: Server) -> None:
 
     def add_redirect_uri(request: GraphRequest) -> Any:
         org_id = request.path_id("org_id")
-        identity.add_redirect_uri(org_id, require_param(request, "redirect_uri"))
-        return {"data": storage.list_redirect_uris(org_id)}
+        server.sso.add_redirect_uri(org_id, require_param(request, "redirect_uri"))
+        return {"data": sso_store.list_redirect_uris(org_id)}
 
     def list_redirect_uris(request: GraphRequest) -> Any:
-        return {"data": storage.list_redirect_uris(identity.org(request.path_id("org_id")).id)}
+        return {"data": sso_store.list_redirect_uris(identity.org(request.path_id("org_id")).id)}
 
     def create_user(request: GraphRequest) -> Any:
         """A user of an app: a new person (or the person with that alias) and their app-scoped id."""
@@ -94,8 +94,8 @@ def register(router: Router, server: Server) -> None:
         user_id, org_scoped_id = optional_id(request, "id"), optional_id(request, "org_scoped_id")
         entitled = params.boolean("entitled", default=True)
         # One transaction: a request that fails (say, an id already taken) leaves no stray person behind.
-        with storage.transaction():
-            person = storage.find_person_by_alias(alias)
+        with server.db.transaction():
+            person = identity_store.find_person_by_alias(alias)
             if person is None:
                 person = identity.create_person(alias, params.get("display_name"), params.get("profile_url"),
                                                 age_category)
@@ -105,7 +105,8 @@ def register(router: Router, server: Server) -> None:
         return user_view(user)
 
     def list_users(request: GraphRequest) -> Any:
-        return {"data": [user_view(u) for u in storage.list_app_users(identity.app(request.path_id("app_id")).id)]}
+        app = identity.app(request.path_id("app_id"))
+        return {"data": [user_view(u) for u in identity_store.list_app_users(app.id)]}
 
     def get_user(request: GraphRequest) -> Any:
         return user_view(identity.user(request.path_id("user_id")))
@@ -130,7 +131,7 @@ def register(router: Router, server: Server) -> None:
         return {"success": True}
 
     def export_snapshot(request: GraphRequest) -> Any:
-        return {"version": SNAPSHOT_VERSION, "tables": storage.export_tables()}
+        return {"version": SNAPSHOT_VERSION, "tables": server.whole_state.export_tables()}
 
     def import_snapshot(request: GraphRequest) -> Any:
         version = request.params.int64("version", required=True)
@@ -142,11 +143,12 @@ def register(router: Router, server: Server) -> None:
             raise InvalidParameter("Param tables must be the JSON object of an exported snapshot") from None
         _check_snapshot_tables(tables)
         try:
-            storage.import_tables(tables)
+            server.whole_state.import_tables(tables)
         except Exception as exc:  # a foreign or edited snapshot: reject it whole, keep the state
             raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
         # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).
-        server.clock.load_setting(storage.get_setting("clock_offset_us") if server.settings.emulator else None)
+        imported = server.whole_state.get_setting("clock_offset_us")
+        server.clock.load_setting(imported if server.settings.emulator else None)
         server.build_index()
         return {"success": True}
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from questgraph.server.storage.records import App, User
+from questgraph.server.identity.records import App, User
 
 
 @dataclass(frozen=True)

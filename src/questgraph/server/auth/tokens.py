@@ -11,7 +11,7 @@ from questgraph.server.auth.callers import AnyCaller, AppCaller, LinkCaller, Use
 from questgraph.server.auth.secrets import digest, matches
 from questgraph.server.clock import Clock
 from questgraph.server.errors import InvalidToken
-from questgraph.server.storage.interface import Storage
+from questgraph.server.identity.store import IdentityStore
 
 _APP_TOKEN = re.compile(r"OC\|([0-9]{1,19})\|([A-Za-z0-9]{1,128})")
 # Minted tokens have 96 characters after the prefix; shorter fixed tokens declared in a config file
@@ -24,8 +24,8 @@ LinkResolver = Callable[[str], LinkCaller | None]
 
 
 class Authenticator:
-    def __init__(self, storage: Storage, clock: Clock) -> None:
-        self.storage = storage
+    def __init__(self, store: IdentityStore, clock: Clock) -> None:
+        self.store = store
         self.clock = clock
         # Set by the account-linking feature: the link behind an SSO oauth_token, or None when the token
         # is none of its own (it may then still be a user token).
@@ -59,7 +59,7 @@ class Authenticator:
         if app_token:
             app_id = int(app_token.group(1))
             # An id beyond int64 names no app (and must not reach the database as an overflow, a 500).
-            app = self.storage.get_app(app_id) if app_id <= MAX_ID else None
+            app = self.store.get_app(app_id) if app_id <= MAX_ID else None
             # One message for unknown app and wrong secret: the answer must not tell which it was.
             if app is None or not matches(app_token.group(2), app.secret_hash):
                 raise InvalidToken("Invalid OAuth access token signature.")
@@ -69,7 +69,7 @@ class Authenticator:
             if link is not None:
                 return link
         if _USER_TOKEN.fullmatch(token):
-            holder = self.storage.get_token_holder(digest(token))  # token, app and user: one query
+            holder = self.store.get_token_holder(digest(token))  # token, app and user: one query
             if holder is None:
                 raise InvalidToken("Invalid OAuth access token.")
             expires_at = holder.token.expires_at

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from questgraph.server.commerce.records import IapItem, Purchase, Subscription
 from questgraph.server.commerce.service import ITEM_TYPES, ItemSpec, SubState
 from questgraph.server.commerce.terms import TERMS, TRIAL_TYPES, iso
 from questgraph.server.graph.request import GraphRequest, require_param
-from questgraph.server.storage.commerce import IapItem, Purchase, Subscription
 
 if TYPE_CHECKING:
     from questgraph.server.app import Server

@@ -19,13 +19,15 @@ from typing import Any, Generic, TypeVar
 from questgraph.server.auth.access import require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
+from questgraph.server.commerce.records import IapItem, Purchase, Subscription
+from questgraph.server.commerce.store import CommerceStore
 from questgraph.server.commerce.terms import DAY, TERMS, TRIAL_TYPES, add_terms, term_seconds_hint
+from questgraph.server.db import Database
 from questgraph.server.errors import Forbidden, InvalidParameter
 from questgraph.server.graph.params import parse_id
+from questgraph.server.identity.records import User
 from questgraph.server.identity.service import IdentityService
-from questgraph.server.storage.commerce import IapItem, Purchase, Subscription
-from questgraph.server.storage.interface import Storage
-from questgraph.server.storage.records import User
+from questgraph.server.identity.store import IdentityStore
 
 DURABLE, CONSUMABLE, SUBSCRIPTION = "DURABLE", "CONSUMABLE", "SUBSCRIPTION"
 ITEM_TYPES = (DURABLE, CONSUMABLE, SUBSCRIPTION)
@@ -195,14 +197,17 @@ def require_app_token(caller: Caller, what: str) -> AppCaller:
 
 
 class CommerceService:
-    def __init__(self, storage: Storage, clock: Clock, identity: IdentityService) -> None:
-        self.storage = storage
+    def __init__(self, db: Database, store: CommerceStore, identity_store: IdentityStore, clock: Clock,
+                 identity: IdentityService) -> None:
+        self.db = db
+        self.store = store
+        self.identity_store = identity_store
         self.clock = clock
         self.identity = identity
 
     # --- who and which app (D7, D27) ---------------------------------------------------------------
     def app_of_path(self, caller: Caller, app_id: int | None) -> None:
-        require_path_app(self.storage, caller, app_id)
+        require_path_app(self.identity_store, caller, app_id)
 
     def target_user(self, caller: Caller, user_id: str | None, key: str = "user_id") -> User:
         """D27: required with an app token (a user of its app); absent or the token's own user with a user
@@ -217,7 +222,7 @@ class CommerceService:
         return self._user_of_app(caller.app.id, given, key)
 
     def _user_of_app(self, app_id: int, user_id: int, key: str) -> User:
-        user = self.storage.get_user(user_id)
+        user = self.identity_store.get_user(user_id)
         if user is None or user.app_id != app_id:  # another app's user is as unknown as no user (D7)
             raise InvalidParameter(f"Parameter {key}: invalid user id: {user_id}")
         return user
@@ -228,8 +233,8 @@ class CommerceService:
             self._user_of_app(caller.app.id, parse_id("owner_id", owner_id), "owner_id")
         by_alias = None
         if owner_alias is not None and owner_alias.strip():
-            person = self.storage.find_person_by_alias(owner_alias.strip())
-            found = None if person is None else self.storage.find_app_user(caller.app.id, person)
+            person = self.identity_store.find_person_by_alias(owner_alias.strip())
+            found = None if person is None else self.identity_store.find_app_user(caller.app.id, person)
             if found is None:
                 raise InvalidParameter(f"Param owner_alias: no user of this app has the alias {owner_alias[:64]!r}")
             by_alias = found
@@ -245,23 +250,23 @@ class CommerceService:
     def create_item(self, app_id: int, spec: ItemSpec) -> IapItem:
         self.identity.app(app_id)
         spec = check_item(spec)
-        if self.storage.find_iap_item(app_id, spec.sku) is not None:
+        if self.store.find_iap_item(app_id, spec.sku) is not None:
             raise InvalidParameter(f"Param sku {spec.sku!r} is already in this app's catalogue")
-        with self.storage.transaction():
+        with self.db.transaction():
             item = IapItem(
                 self.identity.claim_id("iap_item"), app_id, spec.sku, spec.item_type, spec.name, spec.description,
                 spec.price_hundredths, spec.currency, self.identity.claim_id("iap_offer"), spec.subscription_term,
                 spec.trial_type, spec.trial_term, spec.trial_max_term_count, spec.trial_price_hundredths,
                 self.identity.claim_id("iap_offer") if spec.trial_type else None, self.clock.now(),
             )
-            self.storage.insert_iap_item(item)
+            self.store.insert_iap_item(item)
         return item
 
     def catalogue(self, app_id: int) -> list[IapItem]:
-        return self.storage.list_iap_items(self.identity.app(app_id).id)
+        return self.store.list_iap_items(self.identity.app(app_id).id)
 
     def item(self, app_id: int, sku: str) -> IapItem:
-        item = self.storage.find_iap_item(app_id, sku.strip())
+        item = self.store.find_iap_item(app_id, sku.strip())
         if item is None:
             raise InvalidParameter(f"Param sku: no item {sku.strip()[:128]!r} in this app's catalogue")
         return item
@@ -274,7 +279,7 @@ class CommerceService:
         user = self.identity.user(user_id)
         item = self.item(user.app_id, sku)
         now = self.clock.now()
-        with self.storage.transaction():
+        with self.db.transaction():
             if item.item_type == SUBSCRIPTION:
                 if expires_at is not None:
                     raise InvalidParameter("Param expires_at does not apply to a SUBSCRIPTION (its term does)")
@@ -283,16 +288,16 @@ class CommerceService:
                 raise InvalidParameter("Param trial applies only to a SUBSCRIPTION")
             if expires_at is not None and expires_at <= now:
                 raise InvalidParameter("Param expires_at must be in the future (Unix seconds, server clock)")
-            if any(p.item_id == item.id and p.owned_at(now) for p in self.storage.purchases_of_user(user.id)):
+            if any(p.item_id == item.id and p.owned_at(now) for p in self.store.purchases_of_user(user.id)):
                 raise InvalidParameter(f"User {user.id} already owns {item.sku!r}: consume or refund it first")
             purchase = Purchase(self.identity.claim_id("purchase"), user.app_id, user.id, item.id, now, expires_at,
                                 None, None, None)
-            self.storage.insert_purchase(purchase)
+            self.store.insert_purchase(purchase)
             return purchase
 
     def _subscribe(self, user: User, item: IapItem, trial: bool | None, now: int) -> Subscription:
         assert item.subscription_term is not None
-        earlier = [s for s in self.storage.subscriptions_of_user(user.id) if s.item_id == item.id]
+        earlier = [s for s in self.store.subscriptions_of_user(user.id) if s.item_id == item.id]
         if any(self._state(s, item, user, now).is_active for s in earlier):
             raise InvalidParameter(f"User {user.id} already has an active subscription to {item.sku!r}")
         # A trial is offered once per user and item, as stores do; the default takes it when it is offered.
@@ -308,16 +313,16 @@ class CommerceService:
             anchor, renewals = now, 1
         sub = Subscription(self.identity.claim_id("subscription"), user.app_id, user.id, item.id, now, now, anchor,
                            renewals, with_trial, True, None, None, 0)
-        self.storage.insert_subscription(sub)
+        self.store.insert_subscription(sub)
         return sub
 
     def history(self, user_id: int) -> tuple[User, list[tuple[Purchase, IapItem]], list[SubState]]:
         """Every grant of the user, consumed and refunded ones included, and every subscription."""
         user = self.identity.user(user_id)
-        items = {i.id: i for i in self.storage.list_iap_items(user.app_id)}
+        items = {i.id: i for i in self.store.list_iap_items(user.app_id)}
         now = self.clock.now()
-        purchases = [(p, items[p.item_id]) for p in self.storage.purchases_of_user(user.id)]
-        subs = [self._state(s, items[s.item_id], user, now) for s in self.storage.subscriptions_of_user(user.id)]
+        purchases = [(p, items[p.item_id]) for p in self.store.purchases_of_user(user.id)]
+        subs = [self._state(s, items[s.item_id], user, now) for s in self.store.subscriptions_of_user(user.id)]
         return user, purchases, subs
 
     # --- §3.1 verify, §3.2 consume ------------------------------------------------------------------
@@ -326,13 +331,13 @@ class CommerceService:
         self.app_of_path(caller, app_id)
         user = self.target_user(caller, user_id)
         if sku is None or not sku.strip():
-            return self.storage.base_entitlement_time(user.id, caller.app.id)
-        item = self.storage.find_iap_item(caller.app.id, sku.strip())
+            return self.identity_store.base_entitlement_time(user.id, caller.app.id)
+        item = self.store.find_iap_item(caller.app.id, sku.strip())
         if item is None:
             return None  # an unknown sku is simply not owned (D8: a "no" stays a 200)
         now = self.clock.now()
         if item.item_type == SUBSCRIPTION:
-            states = [self._state(s, item, user, now) for s in self.storage.subscriptions_of_user(user.id)
+            states = [self._state(s, item, user, now) for s in self.store.subscriptions_of_user(user.id)
                       if s.item_id == item.id]
             active = [s for s in states if s.is_active]
             return active[-1].sub.started_at if active else None
@@ -344,7 +349,7 @@ class CommerceService:
         subscription is a 400."""
         self.app_of_path(caller, app_id)
         user = self.target_user(caller, user_id)
-        item = self.storage.find_iap_item(caller.app.id, sku.strip())
+        item = self.store.find_iap_item(caller.app.id, sku.strip())
         if item is None:
             return False
         if item.item_type != CONSUMABLE:
@@ -354,12 +359,12 @@ class CommerceService:
         # The conditional update decides: of two racing consumes of one grant, exactly one changes the
         # row. The loser reads again: with several processes (issue 6) another grant may still be owned.
         while (owned := self._owned_purchase(user, item, now)) is not None:
-            if self.storage.mark_consumed(owned.id, now):
+            if self.store.mark_consumed(owned.id, now):
                 return True
         return False
 
     def _owned_purchase(self, user: User, item: IapItem, now: int) -> Purchase | None:
-        owned = [p for p in self.storage.purchases_of_user(user.id) if p.item_id == item.id and p.owned_at(now)]
+        owned = [p for p in self.store.purchases_of_user(user.id) if p.item_id == item.id and p.owned_at(now)]
         return owned[0] if owned else None
 
     # --- §3.3 viewer_purchases ----------------------------------------------------------------------
@@ -368,11 +373,11 @@ class CommerceService:
         subscriptions (expiration_time = the end of the current period)."""
         self.app_of_path(caller, app_id)
         user = self.target_user(caller, user_id)
-        items = {i.id: i for i in self.storage.list_iap_items(caller.app.id)}
+        items = {i.id: i for i in self.store.list_iap_items(caller.app.id)}
         now = self.clock.now()
         rows = [Owned(p.id, items[p.item_id], p.granted_at, p.expires_at or 0)
-                for p in self.storage.purchases_of_user(user.id) if p.owned_at(now)]
-        for sub in self.storage.subscriptions_of_user(user.id):
+                for p in self.store.purchases_of_user(user.id) if p.owned_at(now)]
+        for sub in self.store.subscriptions_of_user(user.id):
             state = self._state(sub, items[sub.item_id], user, now)
             if state.is_active:
                 rows.append(Owned(sub.id, state.item, sub.started_at, state.period_end))
@@ -381,7 +386,7 @@ class CommerceService:
     # --- §3.4 available_purchases -------------------------------------------------------------------
     def available(self, caller: Caller) -> list[IapItem]:
         """App token: the whole catalogue. User token: what that user can buy now (not what they own)."""
-        items = self.storage.list_iap_items(caller.app.id)  # by sku, the catalogue's order
+        items = self.store.list_iap_items(caller.app.id)  # by sku, the catalogue's order
         if isinstance(caller, AppCaller):
             return items
         owned = {row.item.id for row in self.viewer_purchases(caller, caller.app.id, None)}
@@ -402,8 +407,8 @@ class CommerceService:
                                    "CONSUMABLE items can be refunded")
         now = self.clock.now()
         owned = self._owned_purchase(user, item, now)
-        if owned is None or not self.storage.mark_refunded(owned.id, now, reason):
-            grants = [p for p in self.storage.purchases_of_user(user.id) if p.item_id == item.id]
+        if owned is None or not self.store.mark_refunded(owned.id, now, reason):
+            grants = [p for p in self.store.purchases_of_user(user.id) if p.item_id == item.id]
             if grants and grants[-1].consumed_at is not None:
                 raise InvalidParameter(f"Param sku: {item.sku!r} was already consumed; a consumed item cannot be "
                                        "refunded")
@@ -431,14 +436,14 @@ class CommerceService:
         if isinstance(caller, UserCaller):
             if query.owner_id is not None:
                 raise InvalidParameter("Param owner_id can only be used with an app access token")
-            subs = self.storage.subscriptions_of_user(caller.user.id)
+            subs = self.store.subscriptions_of_user(caller.user.id)
         elif query.owner_id is not None:
-            subs = self.storage.subscriptions_of_user(self._user_of_app(caller.app.id, query.owner_id,
-                                                                        "owner_id").id)
+            subs = self.store.subscriptions_of_user(self._user_of_app(caller.app.id, query.owner_id,
+                                                                      "owner_id").id)
         else:
-            subs = self.storage.subscriptions_of_app(caller.app.id)
-        items = {i.id: i for i in self.storage.list_iap_items(caller.app.id)}
-        users = self.storage.get_users({s.user_id for s in subs})
+            subs = self.store.subscriptions_of_app(caller.app.id)
+        items = {i.id: i for i in self.store.list_iap_items(caller.app.id)}
+        users = self.identity_store.get_users({s.user_id for s in subs})
         now = self.clock.now()
         states = [self._state(s, items[s.item_id], users[s.user_id], now) for s in subs]
         skus = set(query.skus)
@@ -448,10 +453,10 @@ class CommerceService:
                 and (not skus or s.item.sku in skus)]
 
     def _active_subscription(self, owner: User, sku: str) -> SubState:
-        item = self.storage.find_iap_item(owner.app_id, sku.strip())
+        item = self.store.find_iap_item(owner.app_id, sku.strip())
         now = self.clock.now()
         if item is not None and item.item_type == SUBSCRIPTION:
-            for sub in reversed(self.storage.subscriptions_of_user(owner.id)):
+            for sub in reversed(self.store.subscriptions_of_user(owner.id)):
                 if sub.item_id == item.id:
                     state = self._state(sub, item, owner, now)
                     if state.is_active:
@@ -459,7 +464,7 @@ class CommerceService:
         raise InvalidParameter(f"Param sku: user {owner.id} has no active subscription {sku.strip()[:128]!r}")
 
     def _write(self, state: SubState, changed: Subscription) -> None:
-        if not self.storage.update_subscription(changed, state.sub.renewals, state.sub.anchor):
+        if not self.store.update_subscription(changed, state.sub.renewals, state.sub.anchor):
             raise InvalidParameter("The subscription changed during this call; retry")
 
     def cancel(self, caller: Caller, owner_id: str | None, owner_alias: str | None, sku: str,

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from questgraph.server.commerce.records import IapItem
 from questgraph.server.commerce.service import (
     DEFAULT_LIMIT,
     MAX_EXTENSION_DAYS,
@@ -27,7 +28,6 @@ from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.graph.routing import Router
-from questgraph.server.storage.commerce import IapItem
 
 T = TypeVar("T")
 MAX_SKUS = 1000

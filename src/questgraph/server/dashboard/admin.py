@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from questgraph.server.dashboard.records import AuditEvent, DashboardMember
 from questgraph.server.dashboard.service import DashboardService
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
-from questgraph.server.storage.dashboard import AuditEvent, DashboardMember
 
 
 def member_view(member: DashboardMember) -> dict[str, Any]:

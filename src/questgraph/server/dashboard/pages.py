@@ -41,16 +41,17 @@ from questgraph.server.dashboard.service import (
     csrf_for,
     login_csrf,
 )
+from questgraph.server.db import DATABASE_ERRORS
 from questgraph.server.errors import GraphError, InvalidParameter, MethodNotAllowed, NotFound
 from questgraph.server.graph.params import Params
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.routing import Router
 from questgraph.server.graph.transport import public_base_url
+from questgraph.server.identity.records import App, User
+from questgraph.server.leaderboards.records import Leaderboard
 from questgraph.server.leaderboards.service import SORT_ORDERS, WRITE_POLICIES, EntriesQuery
 from questgraph.server.sso.limiter import TooManyAttempts
 from questgraph.server.sso.urls import sso_page_url
-from questgraph.server.storage.factory import DATABASE_ERRORS
-from questgraph.server.storage.records import App, Leaderboard, User
 
 if TYPE_CHECKING:
     from questgraph.server.app import Server
@@ -309,7 +310,7 @@ class DashboardPages:
         me = ctx.me
         org = self.server.identity.org(me.org_id)
         return t.layout(title, f"<h1>{t.e(title)}</h1>{body}", org=org,
-                        apps=self.server.storage.list_apps(org.id), current=current, actor=me.actor,
+                        apps=self.server.identity_store.list_apps(org.id), current=current, actor=me.actor,
                         role=me.session.role, csrf=csrf_for(me.cookie), emulator=self.server.settings.emulator)
 
     def _form_open(self, ctx: Ctx, action: str, cls: str = "", extra: str = "") -> str:
@@ -332,19 +333,19 @@ class DashboardPages:
             raise Denied(f"Only an organization admin can {what}.")
 
     def _app(self, ctx: Ctx, app_id: int | None = None) -> App:
-        app = self.server.storage.get_app(ctx.id("app_id") if app_id is None else app_id)
+        app = self.server.identity_store.get_app(ctx.id("app_id") if app_id is None else app_id)
         if app is None or app.org_id != ctx.me.org_id:  # another org's app looks like no app at all
             raise NotFound("no such app")
         return app
 
     def _user(self, ctx: Ctx) -> tuple[User, App]:
-        user = self.server.storage.get_user(ctx.id("user_id"))
+        user = self.server.identity_store.get_user(ctx.id("user_id"))
         if user is None:
             raise NotFound("no such user")
         return user, self._app(ctx, user.app_id)
 
     def _board(self, ctx: Ctx, app: App) -> Leaderboard:
-        board = self.server.storage.get_leaderboard(ctx.id("board_id"))
+        board = self.server.leaderboard_store.get_leaderboard(ctx.id("board_id"))
         if board is None or board.app_id != app.id:
             raise NotFound("no such leaderboard")
         return board
@@ -365,7 +366,7 @@ class DashboardPages:
         next_field = f'<input type="hidden" name="next" value="{t.e(next_path)}">'
         quick = ""
         if self._one_click(ctx):
-            orgs = self.server.storage.list_orgs()
+            orgs = self.server.identity_store.list_orgs()
             items = "".join(
                 f'<li><form method="post" action="{PREFIX}/login/emulator">{token}{next_field}'
                 f'<input type="hidden" name="org_id" value="{o.id}">'
@@ -412,7 +413,7 @@ class DashboardPages:
         if not self._one_click(ctx):
             return self.login_page(ctx, "One-click sign-in is only for emulator mode on this machine.", 403)
         org_id = ctx.values.get("org_id", "")
-        org = self.server.storage.get_org(int(org_id)) if org_id.isdigit() and len(org_id) <= 19 else None
+        org = self.server.identity_store.get_org(int(org_id)) if org_id.isdigit() and len(org_id) <= 19 else None
         if org is None:
             return self.login_page(ctx, "Choose an organization.", 400)
         cookie = self.service.new_session(org.id, None, "admin", EMULATOR_ACTOR)
@@ -428,7 +429,7 @@ class DashboardPages:
     def org_page(self, ctx: Ctx) -> Outcome:
         me = ctx.me
         org = self.server.identity.org(me.org_id)
-        apps = self.server.storage.list_apps(org.id)
+        apps = self.server.identity_store.list_apps(org.id)
         app_rows = [[f'<a href="{PREFIX}/apps/{a.id}">{t.e(a.name)}</a>', f"<code>{a.id}</code>",
                      t.when(a.created_at)] for a in apps]
         rows = []
@@ -538,9 +539,9 @@ class DashboardPages:
     def user_page(self, ctx: Ctx, once: str = "") -> Outcome:
         user, app = self._user(ctx)
         view = self._admin(ctx, "GET", f"/_admin/users/{user.id}")
-        storage = self.server.storage
-        friend_people = set(storage.friends_of(user.person_id))
-        app_users = storage.list_app_users(app.id)
+        identity_store = self.server.identity_store
+        friend_people = set(identity_store.friends_of(user.person_id))
+        app_users = identity_store.list_app_users(app.id)
         friends = [u for u in app_users if u.person_id in friend_people]
         friend_rows = [[f'<a href="{PREFIX}/users/{f.id}">{t.e(f.alias)}</a>', t.e(f.display_name)] for f in friends]
         others = [(str(u.id), f"{u.alias} ({u.display_name})") for u in app_users
@@ -613,7 +614,7 @@ class DashboardPages:
     def befriend(self, ctx: Ctx) -> Outcome:
         user, app = self._user(ctx)
         friend = ctx.values.get("friend_id", "")
-        other = self.server.storage.get_user(int(friend)) if friend.isdigit() and len(friend) <= 19 else None
+        other = self.server.identity_store.get_user(int(friend)) if friend.isdigit() and len(friend) <= 19 else None
         if other is None or other.app_id != app.id:
             raise InvalidParameter("Choose a user of the same app")
         self._admin(ctx, "POST", f"/_admin/users/{user.id}/friends", {"friend_id": str(other.id)})
@@ -706,7 +707,7 @@ class DashboardPages:
     def put_board(self, ctx: Ctx) -> Outcome:
         app = self._app(ctx)
         api_name = ctx.values.get("api_name", "").strip()
-        existing = self.server.storage.find_leaderboard(app.id, api_name)
+        existing = self.server.leaderboard_store.find_leaderboard(app.id, api_name)
         board = self.server.leaderboards.upsert(
             AppCaller(app), app.id, api_name,
             sort_order=ctx.values.get("sort_order") or None,
@@ -755,7 +756,7 @@ class DashboardPages:
             pager += f'<a class="button secondary small" href="{base}?page={page_no + 1}">Next</a>'
         pager += "</nav>"
         scores = []
-        for _, _, score, _ in self.server.storage.iter_entry_keys(board.id):
+        for _, _, score, _ in self.server.leaderboard_store.iter_entry_keys(board.id):
             scores.append(score)
             if len(scores) >= CHART_SAMPLE:
                 break
@@ -778,18 +779,18 @@ class DashboardPages:
                                          f"{PREFIX}/apps/{app.id}/leaderboards"))
 
     def _find_user(self, app: App, text: str) -> User | None:
-        storage = self.server.storage
+        identity_store = self.server.identity_store
         if text.isdigit() and len(text) <= 19:
-            user = storage.get_user(int(text))
+            user = identity_store.get_user(int(text))
             if user is not None and user.app_id == app.id:
                 return user
-        person = storage.find_person_by_alias(text)
-        return None if person is None else storage.find_app_user(app.id, person)
+        person = identity_store.find_person_by_alias(text)
+        return None if person is None else identity_store.find_app_user(app.id, person)
 
     def delete_entry(self, ctx: Ctx) -> Outcome:
         app = self._app(ctx)
         board = self._board(ctx, app)
-        entry = self.server.storage.get_entry(ctx.id("entry_id"))
+        entry = self.server.leaderboard_store.get_entry(ctx.id("entry_id"))
         if entry is None or entry.leaderboard_id != board.id:
             raise NotFound("no such entry")
         self.server.leaderboards.delete_entry(AppCaller(app), entry.id)
@@ -862,12 +863,12 @@ class DashboardPages:
 
     def _touched(self, app: App, found: InspectedRequest) -> list[str]:
         """Links to what the request named: its leaderboard (by api_name), users, and ids in its path."""
-        storage = self.server.storage
+        identity_store, leaderboard_store = self.server.identity_store, self.server.leaderboard_store
         links: list[str] = []
         base = f"{PREFIX}/apps/{app.id}"
         api_name = found.param("api_name") or found.param("leaderboard_name")
         if api_name:
-            board = storage.find_leaderboard(app.id, api_name)
+            board = leaderboard_store.find_leaderboard(app.id, api_name)
             if board is not None:
                 links.append(f'<a href="{base}/leaderboards/{board.id}">Leaderboard {t.e(board.api_name)}</a>')
         ids: list[int] = []
@@ -882,17 +883,17 @@ class DashboardPages:
             if object_id in seen or object_id == app.id:
                 continue
             seen.add(object_id)
-            user = storage.get_user(object_id)
+            user = identity_store.get_user(object_id)
             if user is not None and user.app_id == app.id:
                 links.append(f'<a href="{PREFIX}/users/{user.id}">User {t.e(user.alias)} ({user.id})</a>')
                 continue
-            board = storage.get_leaderboard(object_id)
+            board = leaderboard_store.get_leaderboard(object_id)
             if board is not None and board.app_id == app.id:
                 links.append(f'<a href="{base}/leaderboards/{board.id}">Leaderboard {t.e(board.api_name)}</a>')
                 continue
-            entry = storage.get_entry(object_id)
+            entry = leaderboard_store.get_entry(object_id)
             if entry is not None:
-                board = storage.get_leaderboard(entry.leaderboard_id)
+                board = leaderboard_store.get_leaderboard(entry.leaderboard_id)
                 if board is not None and board.app_id == app.id:
                     links.append(f'<a href="{base}/leaderboards/{board.id}">Entry {entry.id} on leaderboard '
                                  f"{t.e(board.api_name)}</a>")
@@ -908,9 +909,9 @@ class DashboardPages:
                '<div><button class="primary">Add</button></div></form>' if ctx.me.is_admin else
                '<p class="muted">Only organization admins can add redirect URIs.</p>')
         link_rows = []
-        storage = self.server.storage
-        for app in storage.list_apps(org_id):
-            for user in storage.list_app_users(app.id)[:200]:
+        identity_store = self.server.identity_store
+        for app in identity_store.list_apps(org_id):
+            for user in identity_store.list_app_users(app.id)[:200]:
                 for link in self._admin(ctx, "GET", f"/_admin/users/{user.id}/links")["data"]:
                     if link["org_id"] == str(org_id) and link["app_id"] == str(app.id):
                         link_rows.append([f'<a href="{PREFIX}/users/{user.id}">{t.e(user.alias)}</a>', t.e(app.name),

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 
 from questgraph.server.auth.secrets import digest
 from questgraph.server.clock import Clock
+from questgraph.server.dashboard.records import ROLES, AuditEvent, DashboardMember, DashboardSession
+from questgraph.server.dashboard.store import DashboardStore
+from questgraph.server.db import Database
 from questgraph.server.errors import InvalidParameter, NotFound
 from questgraph.server.identity.service import IdentityService
+from questgraph.server.identity.store import IdentityStore
 from questgraph.server.sso.limiter import LoginLimiter
 from questgraph.server.sso.service import _dummy_hash, check_password_rules, hash_password, verify_password
-from questgraph.server.storage.dashboard import ROLES, AuditEvent, DashboardMember, DashboardSession
-from questgraph.server.storage.interface import Storage
+from questgraph.server.sso.store import SsoStore
 
 SESSION_TTL_SECONDS = 8 * 3600  # a working day; then sign in again
 EMULATOR_ACTOR = "localhost admin (emulator)"
@@ -85,13 +88,16 @@ def check_member(email: str, role: str | None, password: str | None) -> str:
 
 
 class DashboardService:
-    def __init__(self, storage: Storage, clock: Clock, identity: IdentityService) -> None:
-        self.storage = storage
+    def __init__(self, db: Database, store: DashboardStore, identity_store: IdentityStore, sso_store: SsoStore,
+                 clock: Clock, identity: IdentityService) -> None:
+        self.db = db
+        self.store = store
+        self.identity_store = identity_store
         self.clock = clock
         self.identity = identity
         # The SSO page's limiter (one implementation), in its own namespace: dashboard failures and SSO
         # failures never count against each other (docs/fidelity.md, issue 7).
-        self.login_limiter = LoginLimiter(storage, clock, "dashboard:", account_kind="email")
+        self.login_limiter = LoginLimiter(db, sso_store, clock, "dashboard:", account_kind="email")
 
     # --- members ----------------------------------------------------------------------------------
     def put_member(self, org_id: int, email: str, name: str | None, role: str | None,
@@ -100,31 +106,31 @@ class DashboardService:
         self.identity.org(org_id)
         email = check_member(email, role, password)
         hashed = hash_password(password) if password else None
-        with self.storage.transaction():
-            existing = self.storage.find_dashboard_member(org_id, email)
+        with self.db.transaction():
+            existing = self.store.find_dashboard_member(org_id, email)
             if existing is None:
-                member_id = self.storage.insert_dashboard_member(
+                member_id = self.store.insert_dashboard_member(
                     org_id, email, (name or "").strip()[:128] or email.split("@")[0], role or "developer",
                     hashed, self.clock.now())
             else:
                 member_id = existing.id
-                self.storage.update_dashboard_member(member_id, role or existing.role, hashed)
-        found = self.storage.get_dashboard_member(member_id)
+                self.store.update_dashboard_member(member_id, role or existing.role, hashed)
+        found = self.store.get_dashboard_member(member_id)
         assert found is not None
         return found
 
     def members(self, org_id: int) -> list[DashboardMember]:
-        return self.storage.list_dashboard_members(self.identity.org(org_id).id)
+        return self.store.list_dashboard_members(self.identity.org(org_id).id)
 
     def member(self, member_id: int) -> DashboardMember:
-        found = self.storage.get_dashboard_member(member_id)
+        found = self.store.get_dashboard_member(member_id)
         if found is None:
             raise NotFound(f"Object with ID '{member_id}' does not exist")
         return found
 
     def remove_member(self, member_id: int) -> DashboardMember:
         member = self.member(member_id)
-        self.storage.delete_dashboard_member(member.id)
+        self.store.delete_dashboard_member(member.id)
         return member
 
     # --- sign-in and sessions ---------------------------------------------------------------------
@@ -147,7 +153,7 @@ class DashboardService:
         return found
 
     def _match_password(self, email: str, password: str | None) -> DashboardMember | None:
-        candidates = [m for m in self.storage.find_dashboard_members_by_email(email) if m.password_hash]
+        candidates = [m for m in self.store.find_dashboard_members_by_email(email) if m.password_hash]
         if not candidates or not password:
             verify_password(password or "", _dummy_hash())
             return None
@@ -161,8 +167,8 @@ class DashboardService:
         """A new session; the cookie value is returned once and stored only as a digest (D11)."""
         now = self._operator_now()
         value = secrets.token_urlsafe(32)
-        self.storage.prune_dashboard_sessions(now)
-        self.storage.insert_dashboard_session(DashboardSession(
+        self.store.prune_dashboard_sessions(now)
+        self.store.insert_dashboard_session(DashboardSession(
             digest(value), org_id, None if member is None else member.id, actor, role, now,
             now + SESSION_TTL_SECONDS))
         return value
@@ -170,32 +176,32 @@ class DashboardService:
     def viewer(self, cookie: str | None) -> Viewer | None:
         if cookie is None or not _SESSION.fullmatch(cookie):
             return None
-        found = self.storage.get_dashboard_session(digest(cookie))
+        found = self.store.get_dashboard_session(digest(cookie))
         if found is None or found.expires_at <= self._operator_now():
             return None
         if found.member_id is not None:
             # The role is read again on every request: a demoted or removed member loses rights at once.
-            member = self.storage.get_dashboard_member(found.member_id)
+            member = self.store.get_dashboard_member(found.member_id)
             if member is None:
                 return None
             if member.role != found.role:
                 found = DashboardSession(found.session_hash, found.org_id, found.member_id, found.actor,
                                          member.role, found.created_at, found.expires_at)
-        if self.storage.get_org(found.org_id) is None:
+        if self.identity_store.get_org(found.org_id) is None:
             return None
         return Viewer(found, cookie)
 
     def end_session(self, cookie: str) -> None:
-        self.storage.delete_dashboard_session(digest(cookie))
+        self.store.delete_dashboard_session(digest(cookie))
 
     # --- audit log --------------------------------------------------------------------------------
     def audit(self, org_id: int | None, actor: str, action: str, target: str, detail: str = "") -> None:
         """Record one admin action. Callers pass names and ids only, never a secret or token value."""
-        self.storage.insert_audit_event(self.clock.now(), org_id, actor[:200], action[:100], target[:200],
-                                        detail[:1000])
+        self.store.insert_audit_event(self.clock.now(), org_id, actor[:200], action[:100], target[:200],
+                                      detail[:1000])
 
     def audit_log(self, org_id: int | None, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:
-        return self.storage.list_audit_events(org_id, min(max(limit, 1), 500), before_id)
+        return self.store.list_audit_events(org_id, min(max(limit, 1), 500), before_id)
 
     def audit_admin_call(self, method: str, path: str, params: list[tuple[str, str]]) -> None:
         """An admin API call that changed something: its route, and the names (never the values) of its

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
-from questgraph.server.storage.records import App, Org
+from questgraph.server.identity.records import App, Org
 
 
 def e(value: object) -> str:

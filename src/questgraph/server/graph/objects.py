@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from questgraph.server.db import ObjectIds
 from questgraph.server.errors import NotFound
 from questgraph.server.graph.request import GraphRequest
-from questgraph.server.storage.interface import Storage
 
 ObjectHandler = Callable[[GraphRequest, int], Any]
 
 
 class ObjectKinds:
-    def __init__(self, storage: Storage) -> None:
-        self.storage = storage
+    def __init__(self, ids: ObjectIds) -> None:
+        self.ids = ids
         self.getters: dict[str, ObjectHandler] = {}
         self.deleters: dict[str, ObjectHandler] = {}
 
@@ -26,7 +26,7 @@ class ObjectKinds:
 
     def _dispatch(self, table: dict[str, ObjectHandler], request: GraphRequest) -> Any:
         object_id = request.path_id("id")
-        kind = self.storage.object_kind(object_id)
+        kind = self.ids.object_kind(object_id)
         handler = table.get(kind or "")
         if handler is None:
             raise NotFound(

@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 
 from questgraph.server.auth.secrets import digest, new_app_secret, new_object_id, new_user_token
 from questgraph.server.clock import Clock
+from questgraph.server.db import Database, ObjectIds
 from questgraph.server.errors import InvalidParameter, NotFound
-from questgraph.server.storage.interface import Storage
-from questgraph.server.storage.records import App, Org, User, UserToken
+from questgraph.server.identity.records import App, Org, User, UserToken
+from questgraph.server.identity.store import IdentityStore
 
 AGE_CATEGORIES = ("CH", "TN", "AD")
 _SECRET = re.compile(r"[A-Za-z0-9]{16,128}")
@@ -54,8 +55,10 @@ class NewApp:
 
 
 class IdentityService:
-    def __init__(self, storage: Storage, clock: Clock) -> None:
-        self.storage = storage
+    def __init__(self, db: Database, store: IdentityStore, ids: ObjectIds, clock: Clock) -> None:
+        self.db = db
+        self.store = store
+        self.ids = ids
         self.clock = clock
 
     def claim_id(self, kind: str, fixed: int | None = None) -> int:
@@ -63,23 +66,27 @@ class IdentityService:
         if fixed is not None:
             if not 10**14 <= fixed < 10**17:
                 raise InvalidParameter(f"Param id must have 15 to 17 digits (got {fixed})")
-            if not self.storage.claim_object_id(fixed, kind):
+            if not self.ids.claim_object_id(fixed, kind):
                 raise InvalidParameter(f"Param id {fixed} is already taken by another object")
             return fixed
         while True:
             candidate = new_object_id()
-            if self.storage.claim_object_id(candidate, kind):
+            if self.ids.claim_object_id(candidate, kind):
                 return candidate
+
+    def release_id(self, object_id: int) -> None:
+        """Give back an id ``claim_id`` returned, when the object it was claimed for was not made."""
+        self.ids.release_object_id(object_id)
 
     # --- orgs and apps ----------------------------------------------------------------------------
     def create_org(self, name: str, org_id: int | None = None) -> Org:
-        with self.storage.transaction():
+        with self.db.transaction():
             org = Org(self.claim_id("org", org_id), name, self.clock.now())
-            self.storage.insert_org(org)
+            self.store.insert_org(org)
         return org
 
     def org(self, org_id: int) -> Org:
-        org = self.storage.get_org(org_id)
+        org = self.store.get_org(org_id)
         if org is None:
             raise NotFound(f"Organization {org_id} does not exist")
         return org
@@ -89,13 +96,13 @@ class IdentityService:
         if secret is not None and not valid_secret(secret):
             raise InvalidParameter("Param secret must be 16 to 128 letters or digits")
         secret = secret or new_app_secret()
-        with self.storage.transaction():
+        with self.db.transaction():
             app = App(self.claim_id("app", app_id), org_id, name, digest(secret), self.clock.now())
-            self.storage.insert_app(app)
+            self.store.insert_app(app)
         return NewApp(app, secret)
 
     def app(self, app_id: int) -> App:
-        app = self.storage.get_app(app_id)
+        app = self.store.get_app(app_id)
         if app is None:
             raise NotFound(f"App {app_id} does not exist")
         return app
@@ -106,16 +113,8 @@ class IdentityService:
         if secret is not None and not valid_secret(secret):
             raise InvalidParameter("Param secret must be 16 to 128 letters or digits")
         secret = secret or new_app_secret()
-        self.storage.set_app_secret_hash(app.id, digest(secret))
+        self.store.set_app_secret_hash(app.id, digest(secret))
         return NewApp(self.app(app_id), secret)
-
-    def add_redirect_uri(self, org_id: int, uri: str) -> None:
-        """Register an SSO redirect URI; later requests must match it exactly (D30)."""
-        self.org(org_id)
-        if not valid_redirect_uri(uri):
-            raise InvalidParameter("Param redirect_uri must be an absolute http(s) URI with a host, without "
-                                   "spaces or a fragment, at most 2048 characters")
-        self.storage.add_redirect_uri(org_id, uri)
 
     # --- people and users -------------------------------------------------------------------------
     def create_person(self, alias: str, display_name: str | None = None, profile_url: str | None = None,
@@ -124,9 +123,9 @@ class IdentityService:
             raise InvalidParameter("Param alias must be 1 to 64 characters of letters, digits, _ . -")
         if age_category not in AGE_CATEGORIES:
             raise InvalidParameter("Param age_category must be one of {CH, TN, AD}")
-        if self.storage.find_person_by_alias(alias) is not None:
+        if self.store.find_person_by_alias(alias) is not None:
             raise InvalidParameter(f"Param alias {alias} is already taken")
-        return self.storage.insert_person(
+        return self.store.insert_person(
             alias, display_name or alias, profile_url or f"https://questgraph.invalid/profile/{alias}.png",
             age_category,
         )
@@ -135,22 +134,22 @@ class IdentityService:
                  org_scoped_id: int | None = None) -> User:
         """Give a person their app-scoped id in ``app_id`` (and an org-scoped id in its org)."""
         app = self.app(app_id)
-        existing = self.storage.find_app_user(app_id, person_id)
+        existing = self.store.find_app_user(app_id, person_id)
         if existing is not None:
             return existing
-        with self.storage.transaction():
-            self.storage.insert_app_user(self.claim_id("user", user_id), app_id, person_id)
-            known_org_id = self.storage.get_org_scoped_id(app.org_id, person_id)
+        with self.db.transaction():
+            self.store.insert_app_user(self.claim_id("user", user_id), app_id, person_id)
+            known_org_id = self.store.get_org_scoped_id(app.org_id, person_id)
             if known_org_id is None:
-                self.storage.insert_org_user(self.claim_id("org_user", org_scoped_id), app.org_id, person_id)
+                self.store.insert_org_user(self.claim_id("org_user", org_scoped_id), app.org_id, person_id)
             elif org_scoped_id is not None and org_scoped_id != known_org_id:
                 raise InvalidParameter(f"Param org_scoped_id: person already has org-scoped id {known_org_id}")
-        user = self.storage.find_app_user(app_id, person_id)
+        user = self.store.find_app_user(app_id, person_id)
         assert user is not None
         return user
 
     def user(self, user_id: int) -> User:
-        user = self.storage.get_user(user_id)
+        user = self.store.get_user(user_id)
         if user is None:
             raise NotFound(f"User {user_id} does not exist")
         return user
@@ -158,11 +157,11 @@ class IdentityService:
     def befriend(self, person_a: int, person_b: int) -> None:
         """Friends are mutual follows (D10)."""
         if person_a != person_b:
-            self.storage.add_friendship(person_a, person_b)
+            self.store.add_friendship(person_a, person_b)
 
     def grant_entitlement(self, user_id: int) -> None:
         user = self.user(user_id)
-        self.storage.grant_entitlement(user.id, user.app_id, self.clock.now())
+        self.store.grant_entitlement(user.id, user.app_id, self.clock.now())
 
     def mint_user_token(self, user_id: int, token: str | None = None, ttl_seconds: int | None = None) -> str:
         """What the headset's GetAccessToken would return; stored only as a hash (D11)."""
@@ -172,12 +171,12 @@ class IdentityService:
         if ttl_seconds is not None and not 1 <= ttl_seconds <= MAX_TOKEN_TTL_SECONDS:
             raise InvalidParameter(f"Param ttl_seconds must be between 1 and {MAX_TOKEN_TTL_SECONDS}")
         token = token or new_user_token()
-        known = self.storage.get_user_token(digest(token))
+        known = self.store.get_user_token(digest(token))
         if known is not None:
             if known.user_id != user.id:
                 raise InvalidParameter("Param token is already the token of another user")
             return token
         now = self.clock.now()
         expires_at = None if ttl_seconds is None else now + ttl_seconds
-        self.storage.insert_user_token(UserToken(digest(token), user.id, user.app_id, now, expires_at))
+        self.store.insert_user_token(UserToken(digest(token), user.id, user.app_id, now, expires_at))
         return token

@@ -1,6 +1,6 @@
 """Leaderboard behaviour, free of HTTP: upsert, submit, ranked reads with keyset paging, deletes.
 
-Every write commits to storage first and then updates the rank index (``storage.after_commit``), so the
+Every write commits to the database first and then updates the rank index (``db.after_commit``), so the
 index never shows a write that is not durable. Between a commit and its index update, a read may find a
 row newer than its key: it reads the page again (``_rows``). With a shared (Redis) index a process may
 die between the two: each write then also records, in its own transaction, an ``index_pending`` row
@@ -25,12 +25,15 @@ from dataclasses import dataclass, replace
 from questgraph.server.auth.access import require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
+from questgraph.server.db import Database
 from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound, NotRanked, Unavailable
+from questgraph.server.identity.records import User
 from questgraph.server.identity.service import IdentityService
+from questgraph.server.identity.store import IdentityStore
+from questgraph.server.leaderboards.records import Entry, Leaderboard, SubmitTarget
+from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.ranking.index import Page, ProgressLog, RankIndex, page_bounds
 from questgraph.server.ranking.keys import HIGHER_IS_BETTER, LOWER_IS_BETTER, sort_key
-from questgraph.server.storage.interface import Storage
-from questgraph.server.storage.records import Entry, Leaderboard, SubmitTarget, User
 
 log = logging.getLogger("questgraph.leaderboards")
 
@@ -131,9 +134,11 @@ def require_app_token(caller: Caller, what: str) -> AppCaller:
 
 
 class LeaderboardService:
-    def __init__(self, storage: Storage, index: RankIndex, clock: Clock, identity: IdentityService,
-                 track_pending: bool = False) -> None:
-        self.storage = storage
+    def __init__(self, db: Database, store: LeaderboardStore, identity_store: IdentityStore, index: RankIndex,
+                 clock: Clock, identity: IdentityService, track_pending: bool = False) -> None:
+        self.db = db
+        self.store = store
+        self.identity_store = identity_store
         self.index = index
         self.clock = clock
         self.identity = identity
@@ -144,7 +149,7 @@ class LeaderboardService:
     # --- pending index updates (issue 6, D22) ----------------------------------------------------
     def _pending(self, board_id: int, entry_id: int | None = None) -> int | None:
         """Call inside the write's transaction: the row commits (or not) with the write itself."""
-        return self.storage.add_index_pending(board_id, entry_id) if self.track_pending else None
+        return self.store.add_index_pending(board_id, entry_id) if self.track_pending else None
 
     def _then_index(self, pending_id: int | None, change: Callable[[], None]) -> None:
         """Call inside the write's transaction: ``change`` updates the rank index once the write has
@@ -155,7 +160,7 @@ class LeaderboardService:
             change()
             self._settled(pending_id)
 
-        self.storage.after_commit(apply)
+        self.db.after_commit(apply)
 
     def _settled(self, pending_id: int | None) -> None:
         """The index update succeeded: the row is no longer needed."""
@@ -171,7 +176,7 @@ class LeaderboardService:
         # Failing to delete must not fail the (committed, indexed) writes: a row left behind costs only an
         # idempotent repair later.
         try:
-            self.storage.delete_index_pending(pending_ids)
+            self.store.delete_index_pending(pending_ids)
         except Exception:
             log.warning("could not delete %d pending index row(s); they will be repaired later", len(pending_ids),
                         exc_info=True)
@@ -194,12 +199,12 @@ class LeaderboardService:
 
     # --- the rank index ---------------------------------------------------------------------------
     def build_index(self) -> int:
-        """Rebuild the whole index from storage (start-up), logging progress on large boards."""
-        orders = {b.id: b.sort_order for b in self.storage.list_all_leaderboards()}
+        """Rebuild the whole index from the database (start-up), logging progress on large boards."""
+        orders = {b.id: b.sort_order for b in self.store.list_all_leaderboards()}
         progress = ProgressLog("rank index: entries loaded")
         current: int | None = None
         keys: list[int] = []
-        for board_id, entry_id, score, written_us in self.storage.iter_entry_keys():
+        for board_id, entry_id, score, written_us in self.store.iter_entry_keys():
             if board_id != current:
                 if current is not None:
                     self.index.load(current, keys)
@@ -214,23 +219,23 @@ class LeaderboardService:
     def _reload_board(self, board: Leaderboard) -> None:
         self.index.clear(board.id)
         self.index.load(board.id, [sort_key(board.sort_order, score, written_us, entry_id)
-                                   for _, entry_id, score, written_us in self.storage.iter_entry_keys(board.id)])
+                                   for _, entry_id, score, written_us in self.store.iter_entry_keys(board.id)])
 
     def _key(self, board: Leaderboard, entry: Entry) -> int:
         return sort_key(board.sort_order, entry.score, entry.written_us, entry.id)
 
     # --- boards -----------------------------------------------------------------------------------
     def app_of_path(self, caller: Caller, app_id: int) -> None:
-        require_path_app(self.storage, caller, app_id)
+        require_path_app(self.identity_store, caller, app_id)
 
     def board(self, caller: Caller, api_name: str) -> Leaderboard:
-        board = self.storage.find_leaderboard(caller.app.id, api_name)
+        board = self.store.find_leaderboard(caller.app.id, api_name)
         if board is None:
             raise _no_board(api_name)
         return board
 
     def board_by_id(self, caller: Caller, board_id: int) -> Leaderboard:
-        board = self.storage.get_leaderboard(board_id)
+        board = self.store.get_leaderboard(board_id)
         if board is None:
             raise NotFound(f"Object with ID '{board_id}' does not exist")
         if board.app_id != caller.app.id:
@@ -247,18 +252,18 @@ class LeaderboardService:
             raise InvalidParameter("Param api_name must be 1 to 64 characters of letters, digits, _ . -")
         if title_locale_map is not None:
             title_locale_map = _check_locale_map(title_locale_map)
-        existing = self.storage.find_leaderboard(app_id, api_name)
+        existing = self.store.find_leaderboard(app_id, api_name)
         if existing is None:
             if sort_order is None:
                 raise InvalidParameter("The parameter sort_order is required to create a leaderboard")
             _check_window(earliest, latest)
-            with self.storage.transaction():
+            with self.db.transaction():
                 board = Leaderboard(
                     self.identity.claim_id("leaderboard"), app_id, api_name, sort_order,
                     entry_write_policy or CLIENT_AUTHORITATIVE, earliest, latest, title_locale_map,
                     self.clock.now(),
                 )
-                self.storage.insert_leaderboard(board)
+                self.store.insert_leaderboard(board)
             return board
         board = replace(
             existing,
@@ -270,8 +275,8 @@ class LeaderboardService:
         )
         _check_window(board.earliest_allowed_entry_time, board.latest_allowed_entry_time)
         reorder = board.sort_order != existing.sort_order
-        with self.storage.transaction():
-            self.storage.update_leaderboard(board)
+        with self.db.transaction():
+            self.store.update_leaderboard(board)
             if reorder:
                 self._then_index(self._pending(board.id), lambda: self._reload_board(board))
         return board
@@ -280,7 +285,7 @@ class LeaderboardService:
         self.app_of_path(caller, app_id)
         if api_name is not None:
             return [self.board(caller, api_name)]
-        return self.storage.list_leaderboards(app_id)
+        return self.store.list_leaderboards(app_id)
 
     def entry_count(self, board: Leaderboard) -> int:
         return self.index.count(board.id)
@@ -288,15 +293,15 @@ class LeaderboardService:
     def delete_board(self, caller: Caller, board_id: int) -> None:
         require_app_token(caller, "Deleting a leaderboard")
         board = self.board_by_id(caller, board_id)
-        with self.storage.transaction():
-            self.storage.delete_leaderboard(board.id)
+        with self.db.transaction():
+            self.store.delete_leaderboard(board.id)
             self._then_index(self._pending(board.id), lambda: self.index.clear(board.id))
 
     def remove_all_entries(self, caller: Caller, api_name: str) -> None:
         require_app_token(caller, "Removing all entries of a leaderboard")
         board = self.board(caller, api_name)
-        with self.storage.transaction():
-            self.storage.delete_all_entries(board.id)
+        with self.db.transaction():
+            self.store.delete_all_entries(board.id)
             self._then_index(self._pending(board.id), lambda: self.index.clear(board.id))
 
     # --- entries ----------------------------------------------------------------------------------
@@ -323,7 +328,7 @@ class LeaderboardService:
         """Write the user's entry (D15); True when the stored entry changed (``did_update``)."""
         writer_id = caller.user.id if isinstance(caller, UserCaller) else user_id
         # Board, user, entitlement and current entry in one read: the hottest write (issue 6).
-        target = self.storage.submit_target(caller.app.id, api_name, writer_id if writer_id is not None else 0)
+        target = self.store.submit_target(caller.app.id, api_name, writer_id if writer_id is not None else 0)
         if target is None:
             raise _no_board(api_name)
         board, existing = target.board, target.entry
@@ -335,14 +340,14 @@ class LeaderboardService:
             raise InvalidParameter("This leaderboard entry is too late for the leaderboard's allowed time window.")
         if existing is not None and not force_update and not _better(board.sort_order, score, existing.score):
             return False  # not better than the entry as read: no write at all
-        with self.storage.transaction():
+        with self.db.transaction():
             claimed = self.identity.claim_id("entry") if existing is None else None
             wanted = Entry(existing.id if existing is not None else claimed or 0, board.id, user.id, score,
                            extra_data, self.clock.now_us())
             # The database decides keep-best atomically: another process may have written since the read.
-            entry = self.storage.submit_entry(wanted, board.sort_order == HIGHER_IS_BETTER, force_update)
+            entry = self.store.submit_entry(wanted, board.sort_order == HIGHER_IS_BETTER, force_update)
             if claimed is not None and (entry is None or entry.id != claimed):
-                self.storage.release_object_id(claimed)  # another process created the entry first
+                self.identity.release_id(claimed)  # another process created the entry first
             if entry is None:
                 return False
             entry_id, key = entry.id, self._key(board, entry)
@@ -351,7 +356,7 @@ class LeaderboardService:
         return True
 
     def entry(self, caller: Caller, entry_id: int) -> tuple[Leaderboard, RankedEntry]:
-        entry = self.storage.get_entry(entry_id)
+        entry = self.store.get_entry(entry_id)
         if entry is None:
             raise NotFound(f"Object with ID '{entry_id}' does not exist")
         board = self.board_by_id(caller, entry.leaderboard_id)
@@ -365,8 +370,8 @@ class LeaderboardService:
             ranked.user.id != caller.user.id or board.entry_write_policy == SERVER_AUTHORITATIVE
         ):
             raise Forbidden("A user access token may delete only its own entry on a CLIENT_AUTHORITATIVE board")
-        with self.storage.transaction():
-            self.storage.delete_entry(entry_id)
+        with self.db.transaction():
+            self.store.delete_entry(entry_id)
             pending_id = self._pending(board.id, entry_id)
             self._then_index(pending_id, lambda: self.index.remove(board.id, entry_id, pending_id or 0))
 
@@ -375,7 +380,7 @@ class LeaderboardService:
         centered = query.start_at.startswith("CENTERED") and query.after is None and query.before is None
         viewer_entry: Entry | None = None
         if centered and viewer is not None:  # the board and the viewer's entry in one query
-            found = self.storage.find_leaderboard_and_entry(caller.app.id, query.api_name, viewer.id)
+            found = self.store.find_leaderboard_and_entry(caller.app.id, query.api_name, viewer.id)
             if found is None:
                 raise _no_board(query.api_name)
             board, viewer_entry = found
@@ -397,10 +402,10 @@ class LeaderboardService:
                 user_ids = set(query.user_ids)
             if viewer is not None:
                 user_ids.add(viewer.id)  # the viewer is always part of a filtered read (D20)
-            view = _SortedKeys([self._key(board, e) for e in self.storage.entries_of_users(board.id, user_ids)])
+            view = _SortedKeys([self._key(board, e) for e in self.store.entries_of_users(board.id, user_ids)])
         for attempt in range(PAGE_TRIES):
             if attempt and centered and viewer is not None:
-                viewer_entry = self.storage.find_entry(board.id, viewer.id)  # the write it raced may move it
+                viewer_entry = self.store.find_entry(board.id, viewer.id)  # the write it raced may move it
             page = self._read_page(board, view, query, viewer_entry)
             if page is not None:
                 return page
@@ -437,15 +442,15 @@ class LeaderboardService:
         from the index and the scores from the database, so such a page could show a score out of order
         or a deleted entry: it is read again instead."""
         ids = [k & (2**64 - 1) for k in keys]
-        rows = self.storage.get_entries_and_users(ids)
+        rows = self.store.get_entries_and_users(ids)
         if any(i not in rows or self._key(board, rows[i][0]) != k for i, k in zip(ids, keys, strict=True)):
             return None
         return [RankedEntry(rows[i][0], start + n + 1, rows[i][1]) for n, i in enumerate(ids)]
 
     def _friend_user_ids(self, viewer: User) -> list[int]:
         ids = []
-        for person_id in self.storage.friends_of(viewer.person_id):
-            friend = self.storage.find_app_user(viewer.app_id, person_id)
+        for person_id in self.identity_store.friends_of(viewer.person_id):
+            friend = self.identity_store.find_app_user(viewer.app_id, person_id)
             if friend is not None:
                 ids.append(friend.id)
         return ids

@@ -12,6 +12,8 @@ from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.graph.routing import Router
+from questgraph.server.identity.records import User
+from questgraph.server.leaderboards.records import Leaderboard
 from questgraph.server.leaderboards.service import (
     DEFAULT_LIMIT,
     FILTERS,
@@ -26,7 +28,6 @@ from questgraph.server.leaderboards.service import (
     decode_extra_data,
 )
 from questgraph.server.ranking.keys import decode_cursor, encode_cursor
-from questgraph.server.storage.records import Leaderboard, User
 
 USER_NODE = NodeType("User", {
     "id": Field(lambda u: str(u.id)),

@@ -37,10 +37,12 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from questgraph.server.db import WholeState
 from questgraph.server.errors import Unavailable
+from questgraph.server.leaderboards.records import IndexPending
+from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.ranking.index import InMemoryRankIndex, RankIndex
 from questgraph.server.ranking.keys import sort_key
-from questgraph.server.storage.index_pending import IndexPending
 
 if TYPE_CHECKING:  # redis is an optional dependency (the "redis" extra): imported only when used
     from questgraph.server.ranking.redis_index import RedisRankIndex
@@ -79,24 +81,12 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class _Storage(Protocol):
-    """The little of ``Storage`` the keeper uses (boards and their entries, the settings table)."""
-
-    def get_setting(self, key: str) -> str | None: ...
-    def set_setting(self, key: str, value: str) -> None: ...
-    def get_leaderboard(self, board_id: int) -> Any: ...
-    def get_entry(self, entry_id: int) -> Any: ...
-    def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]: ...
-    def list_index_pending(self, limit: int = 1000) -> list[IndexPending]: ...
-    def delete_index_pending(self, pending_ids: list[int]) -> None: ...
-
-
 class IndexKeeper(Protocol):
     kind: str
     rebuilds: int
     tracks_pending: bool  # whether writes record index_pending rows (a shared index only)
 
-    def bind(self, storage: _Storage, build: Callable[[], object]) -> None: ...
+    def bind(self, store: LeaderboardStore, whole_state: WholeState, build: Callable[[], object]) -> None: ...
     def state(self) -> State: ...
     def check(self) -> None:
         """Per Graph request: return when the index can be read, else raise ``IndexUnavailable``."""
@@ -142,13 +132,13 @@ def default_namespace(database: str) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
-def _reload(storage: _Storage, index: RankIndex, board_id: int) -> None:
-    board = storage.get_leaderboard(board_id)
+def _reload(store: LeaderboardStore, index: RankIndex, board_id: int) -> None:
+    board = store.get_leaderboard(board_id)
     if board is None:
         index.clear(board_id)
         return
     index.load(board_id, [sort_key(board.sort_order, score, written_us, entry_id)
-                          for _, entry_id, score, written_us in storage.iter_entry_keys(board_id)])
+                          for _, entry_id, score, written_us in store.iter_entry_keys(board_id)])
 
 
 class MemoryKeeper:
@@ -160,7 +150,7 @@ class MemoryKeeper:
         self.rebuilds = 0
         self._build: Callable[[], object] = lambda: None
 
-    def bind(self, storage: _Storage, build: Callable[[], object]) -> None:
+    def bind(self, store: LeaderboardStore, whole_state: WholeState, build: Callable[[], object]) -> None:
         self._build = build
 
     def state(self) -> State:
@@ -190,7 +180,7 @@ class MemoryKeeper:
         return {"kind": MEMORY, "state": "ready"}
 
 
-def repair_pending(storage: _Storage, index: RankIndex, rows: list[IndexPending]) -> int:
+def repair_pending(store: LeaderboardStore, index: RankIndex, rows: list[IndexPending]) -> int:
     """Set the index to the database's current truth for each pending row, then delete the rows.
 
     Idempotent, and safe while other processes write: for an entry it writes the key it read, then
@@ -201,33 +191,33 @@ def repair_pending(storage: _Storage, index: RankIndex, rows: list[IndexPending]
     """
     boards = {row.leaderboard_id for row in rows if row.entry_id is None}
     for board_id in sorted(boards):
-        _reload(storage, index, board_id)
+        _reload(store, index, board_id)
     for row in rows:
         if row.entry_id is None or row.leaderboard_id in boards:
             continue
-        _repair_entry(storage, index, row.leaderboard_id, row.entry_id, row.id)
-    storage.delete_index_pending([row.id for row in rows])
+        _repair_entry(store, index, row.leaderboard_id, row.entry_id, row.id)
+    store.delete_index_pending([row.id for row in rows])
     if rows:
         log.warning("rank index: repaired %d pending update(s) left by a process that stopped mid-write "
                     "(%d board(s) reloaded)", len(rows), len(boards))
     return len(rows)
 
 
-def _truth(storage: _Storage, board_id: int, entry_id: int) -> tuple[int | None, bool]:
+def _truth(store: LeaderboardStore, board_id: int, entry_id: int) -> tuple[int | None, bool]:
     """(the entry's key, whether its board exists), as the database has them now."""
-    board = storage.get_leaderboard(board_id)
+    board = store.get_leaderboard(board_id)
     if board is None:
         return None, False
-    entry = storage.get_entry(entry_id)
+    entry = store.get_entry(entry_id)
     if entry is None or entry.leaderboard_id != board_id:
         return None, True
     return sort_key(board.sort_order, entry.score, entry.written_us, entry.id), True
 
 
-def _repair_entry(storage: _Storage, index: RankIndex, board_id: int, entry_id: int, version: int) -> None:
+def _repair_entry(store: LeaderboardStore, index: RankIndex, board_id: int, entry_id: int, version: int) -> None:
     # With the row's version: newer than every update before the write it stands for, older than those
     # after it (which carry the database's truth as new as ours or newer).
-    key, board_exists = _truth(storage, board_id, entry_id)
+    key, board_exists = _truth(store, board_id, entry_id)
     for _ in range(REPAIR_TRIES):
         if not board_exists:
             index.clear(board_id)  # a deleted board's id never comes back (D9)
@@ -236,11 +226,11 @@ def _repair_entry(storage: _Storage, index: RankIndex, board_id: int, entry_id: 
             index.remove(board_id, entry_id, version)
         else:
             index.put(board_id, entry_id, key, version)
-        after, board_exists = _truth(storage, board_id, entry_id)
+        after, board_exists = _truth(store, board_id, entry_id)
         if after == key:
             return
         key = after
-    _reload(storage, index, board_id)  # the entry keeps changing: settle its whole board instead
+    _reload(store, index, board_id)  # the entry keeps changing: settle its whole board instead
 
 
 class RedisKeeper:
@@ -251,7 +241,8 @@ class RedisKeeper:
         self.index = index
         self.url = redacted(url)
         self.rebuilds = 0
-        self._storage: _Storage | None = None
+        self._store: LeaderboardStore | None = None
+        self._whole_state: WholeState | None = None
         self._build: Callable[[], object] = lambda: None
         self._background: threading.Thread | None = None
         self._guard = threading.Lock()
@@ -260,8 +251,8 @@ class RedisKeeper:
         self._ready_until = 0.0  # check() found the index ready; trusted until then
         self.repaired = 0
 
-    def bind(self, storage: _Storage, build: Callable[[], object]) -> None:
-        self._storage, self._build = storage, build
+    def bind(self, store: LeaderboardStore, whole_state: WholeState, build: Callable[[], object]) -> None:
+        self._store, self._whole_state, self._build = store, whole_state, build
 
     def state(self) -> State:
         return self.index.state()
@@ -285,11 +276,11 @@ class RedisKeeper:
     def repair(self) -> int:
         """Repair every pending row (start-up and after a rebuild): a rebuild's scan may have missed a
         write whose process died before its index update."""
-        assert self._storage is not None, "bind() first"
+        assert self._store is not None, "bind() first"
         total = 0
         for _ in range(100):  # bounded: live processes keep adding (and deleting) rows of their own
-            rows = self._storage.list_index_pending(REPAIR_BATCH)
-            total += repair_pending(self._storage, self.index, rows)
+            rows = self._store.list_index_pending(REPAIR_BATCH)
+            total += repair_pending(self._store, self.index, rows)
             if len(rows) < REPAIR_BATCH:
                 break
         self.repaired += total
@@ -300,30 +291,30 @@ class RedisKeeper:
         its row within milliseconds, so a row seen twice ``SWEEP_SECONDS`` apart was left by a process
         that died; repairing a live one would be harmless anyway (``repair_pending``)."""
         self._next_sweep = time.monotonic() + SWEEP_SECONDS
-        if self._storage is None:
+        if self._store is None:
             return
         try:
-            rows = self._storage.list_index_pending(REPAIR_BATCH)
+            rows = self._store.list_index_pending(REPAIR_BATCH)
             stale = [row for row in rows if row.id in self._seen]
             self._seen = {row.id for row in rows} - {row.id for row in stale}
             if stale:
-                self.repaired += repair_pending(self._storage, self.index, stale)
+                self.repaired += repair_pending(self._store, self.index, stale)
         except Exception:  # the request that happened to sweep must not fail for it; the next sweep retries
             log.warning("rank index: repairing pending updates failed; retrying later", exc_info=True)
 
     def _epoch(self) -> str:
-        assert self._storage is not None, "bind() first"
-        epoch = self._storage.get_setting(EPOCH_SETTING)
+        assert self._whole_state is not None, "bind() first"
+        epoch = self._whole_state.get_setting(EPOCH_SETTING)
         if epoch is None:
             epoch = secrets.token_hex(16)
-            self._storage.set_setting(EPOCH_SETTING, epoch)
+            self._whole_state.set_setting(EPOCH_SETTING, epoch)
         return epoch
 
     def _run_rebuild(self) -> None:
-        storage = self._storage
-        assert storage is not None, "bind() first"
+        store = self._store
+        assert store is not None, "bind() first"
         started = time.monotonic()
-        self.index.rebuild(self._build, lambda board_id: _reload(storage, self.index, board_id), self._epoch())
+        self.index.rebuild(self._build, lambda board_id: _reload(store, self.index, board_id), self._epoch())
         self.rebuilds += 1
         log.info("rank index (redis) rebuilt in %.1fs", time.monotonic() - started)
         self.repair()

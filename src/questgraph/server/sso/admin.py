@@ -7,8 +7,8 @@ from typing import Any
 
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.routing import Router
+from questgraph.server.sso.records import SsoLink
 from questgraph.server.sso.service import LinkView, SsoService
-from questgraph.server.storage.sso import SsoLink
 
 
 def link_view(link: SsoLink, alias: str | None = None, live_tokens: int | None = None) -> dict[str, Any]:

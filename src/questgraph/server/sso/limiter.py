@@ -10,7 +10,8 @@ failures share one table and one prune, so two clocks would let one user's prune
 from __future__ import annotations
 
 from questgraph.server.clock import Clock
-from questgraph.server.storage.interface import Storage
+from questgraph.server.db import Database
+from questgraph.server.sso.store import SsoStore
 
 FAILURE_WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -22,10 +23,11 @@ class TooManyAttempts(Exception):
 
 
 class LoginLimiter:
-    def __init__(self, storage: Storage, clock: Clock, namespace: str = "", *,
+    def __init__(self, db: Database, store: SsoStore, clock: Clock, namespace: str = "", *,
                  window_seconds: int = FAILURE_WINDOW_SECONDS, per_account: int = MAX_FAILURES_PER_ACCOUNT,
                  per_client: int = MAX_FAILURES_PER_CLIENT, account_kind: str = "alias") -> None:
-        self.storage = storage
+        self.db = db
+        self.store = store
         self.clock = clock
         self.namespace = namespace
         self.window_seconds = window_seconds
@@ -43,22 +45,22 @@ class LoginLimiter:
         """Raise TooManyAttempts when either the account or the client address is locked. Called before the
         password is checked, so a locked account costs no scrypt and reveals nothing about the password."""
         since = self.clock.now() - self.window_seconds
-        self.storage.prune_login_failures(since)
+        self.store.prune_login_failures(since)
         by_account, by_client = self._subjects(account, client)
-        if (self.storage.count_login_failures(by_account, since) >= self.per_account
-                or self.storage.count_login_failures(by_client, since) >= self.per_client):
+        if (self.store.count_login_failures(by_account, since) >= self.per_account
+                or self.store.count_login_failures(by_client, since) >= self.per_client):
             raise TooManyAttempts
 
     def failed(self, account: str, client: str) -> None:
         now = self.clock.now()
-        with self.storage.transaction():
+        with self.db.transaction():
             for subject in self._subjects(account, client):
-                self.storage.add_login_failure(subject, now)
+                self.store.add_login_failure(subject, now)
 
     def succeeded(self, account: str) -> None:
         """A right password clears the account's count (not the address's: one good account must not let an
         address go on guessing others)."""
-        self.storage.clear_login_failures(self._subjects(account, "")[0])
+        self.store.clear_login_failures(self._subjects(account, "")[0])
 
     @property
     def window_minutes(self) -> int:

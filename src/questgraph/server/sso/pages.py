@@ -21,13 +21,13 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
+from questgraph.server.db import DATABASE_ERRORS
 from questgraph.server.graph.transport import public_base_url
+from questgraph.server.identity.records import Person
 from questgraph.server.settings import Settings
 from questgraph.server.sso import templates
 from questgraph.server.sso.service import LinkRefused, LinkRequest, SsoService
 from questgraph.server.sso.urls import cookie_path, own_links, own_url, sso_base_url
-from questgraph.server.storage.factory import DATABASE_ERRORS
-from questgraph.server.storage.sso import Person
 
 log = logging.getLogger("questgraph.sso")
 PREFIX = "/sso"

@@ -23,12 +23,15 @@ from urllib.parse import urlsplit
 from questgraph.server.auth.callers import LinkCaller
 from questgraph.server.auth.secrets import digest
 from questgraph.server.clock import Clock
+from questgraph.server.db import Database
 from questgraph.server.errors import Forbidden, InvalidParameter, InvalidToken, NotFound
 from questgraph.server.identity import IdentityService
+from questgraph.server.identity.records import App, Org, OrgMember, Person
+from questgraph.server.identity.service import valid_redirect_uri
+from questgraph.server.identity.store import IdentityStore
 from questgraph.server.sso.limiter import LoginLimiter, TooManyAttempts
-from questgraph.server.storage.interface import Storage
-from questgraph.server.storage.records import App, Org
-from questgraph.server.storage.sso import OrgMember, Person, SsoCode, SsoLink, SsoRefreshCode, SsoSession, SsoToken
+from questgraph.server.sso.records import SsoCode, SsoLink, SsoRefreshCode, SsoSession, SsoToken
+from questgraph.server.sso.store import SsoStore
 
 _ALNUM = string.ascii_letters + string.digits
 OAUTH_TOKEN_LENGTH = 96  # after "OCAe": 100 characters in all, as the tokens seen in the wild (§0.6, D11)
@@ -171,11 +174,23 @@ class _LostRace(Exception):
 
 
 class SsoService:
-    def __init__(self, storage: Storage, clock: Clock, identity: IdentityService) -> None:
-        self.storage = storage
+    def __init__(self, db: Database, store: SsoStore, identity_store: IdentityStore, clock: Clock,
+                 identity: IdentityService) -> None:
+        self.db = db
+        self.store = store
+        self.identity_store = identity_store
         self.clock = clock
         self.identity = identity
-        self.login_limiter = LoginLimiter(storage, clock)  # subjects "alias:…" and "client:…"
+        self.login_limiter = LoginLimiter(db, store, clock)  # subjects "alias:…" and "client:…"
+
+    # --- redirect URIs (D30) ----------------------------------------------------------------------
+    def add_redirect_uri(self, org_id: int, uri: str) -> None:
+        """Register an SSO redirect URI; later requests must match it exactly (D30)."""
+        self.identity.org(org_id)
+        if not valid_redirect_uri(uri):
+            raise InvalidParameter("Param redirect_uri must be an absolute http(s) URI with a host, without "
+                                   "spaces or a fragment, at most 2048 characters")
+        self.store.add_redirect_uri(org_id, uri)
 
     # --- the page's request -----------------------------------------------------------------------
     def check_request(self, organization_id: str | None, redirect_uri: str | None) -> LinkRequest:
@@ -187,13 +202,13 @@ class SsoService:
         if not text.isdigit() or len(text) > 19 or int(text) > 2**63 - 1:
             raise LinkRefused(400, "Unknown organization",
                               "The organization_id parameter is not an organization id (a number).")
-        org = self.storage.get_org(int(text))
+        org = self.identity_store.get_org(int(text))
         if org is None:
             raise LinkRefused(400, "Unknown organization", f"No organization has the id {text}.")
         if redirect_uri is None or not redirect_uri.strip():
             raise LinkRefused(400, "Missing return address", "The request has no redirect_uri parameter, so "
                               "there is nowhere to send you back to.")
-        registered = match_redirect_uri(redirect_uri, self.storage.list_redirect_uris(org.id))
+        registered = match_redirect_uri(redirect_uri, self.store.list_redirect_uris(org.id))
         if registered is None:
             raise LinkRefused(400, "Unregistered return address",
                               f"The redirect_uri is not a login URL registered by {org.name}. It must match a "
@@ -206,20 +221,20 @@ class SsoService:
         """A new session; the cookie value is returned once and stored only as a digest."""
         now = self.clock.now()
         value = secrets.token_urlsafe(32)
-        self.storage.prune_sso_sessions(now)
-        self.storage.insert_sso_session(SsoSession(digest(value), person_id, now, now + SESSION_TTL_SECONDS))
+        self.store.prune_sso_sessions(now)
+        self.store.insert_sso_session(SsoSession(digest(value), person_id, now, now + SESSION_TTL_SECONDS))
         return value
 
     def session(self, value: str | None) -> SsoSession | None:
         if value is None or not _SESSION.fullmatch(value):
             return None
-        found = self.storage.get_sso_session(digest(value))
+        found = self.store.get_sso_session(digest(value))
         if found is None or found.expires_at <= self.clock.now():
             return None
         return found
 
     def end_session(self, value: str) -> None:
-        self.storage.delete_sso_session(digest(value))
+        self.store.delete_sso_session(digest(value))
 
     @staticmethod
     def csrf_token(session_value: str) -> str:
@@ -235,11 +250,11 @@ class SsoService:
     # --- sign-in ----------------------------------------------------------------------------------
     def test_users(self, org_id: int) -> list[OrgMember]:
         """Emulator mode: the people the organization knows (they have an org-scoped id in it)."""
-        return self.storage.list_org_members(org_id, MAX_PICKER_USERS)
+        return self.identity_store.list_org_members(org_id, MAX_PICKER_USERS)
 
     def sign_in_test_user(self, org_id: int, org_scoped_id: str | None) -> Person:
         text = (org_scoped_id or "").strip()
-        member = self.storage.find_org_member(int(text)) if text.isdigit() and len(text) <= 18 else None
+        member = self.identity_store.find_org_member(int(text)) if text.isdigit() and len(text) <= 18 else None
         if member is None or member.org_id != org_id:
             raise LinkRefused(400, "Choose a test user", "Choose one of the test users listed.")
         return member.person
@@ -254,10 +269,10 @@ class SsoService:
                               f"{self.login_limiter.window_minutes} minutes and try again.") from None
         if not alias or not password or len(password) > MAX_PASSWORD_LENGTH:
             raise LinkRefused(400, "Sign-in failed", "Enter your username and password.")
-        person_id = self.storage.find_person_by_alias(alias)
-        stored = self.storage.get_password_hash(person_id) if person_id is not None else None
+        person_id = self.identity_store.find_person_by_alias(alias)
+        stored = self.store.get_password_hash(person_id) if person_id is not None else None
         ok = verify_password(password, stored or _dummy_hash()) and stored is not None
-        person = self.storage.get_person(person_id) if ok and person_id is not None else None
+        person = self.identity_store.get_person(person_id) if ok and person_id is not None else None
         if person is None:
             self.login_limiter.failed(alias, client)
             raise LinkRefused(400, "Sign-in failed", "The username or password is not right.")
@@ -266,10 +281,10 @@ class SsoService:
 
     def set_password(self, person_id: int, password: str) -> None:
         check_password_rules(password)
-        self.storage.set_password_hash(person_id, hash_password(password), self.clock.now())
+        self.store.set_password_hash(person_id, hash_password(password), self.clock.now())
 
     def person(self, person_id: int) -> Person:
-        person = self.storage.get_person(person_id)
+        person = self.identity_store.get_person(person_id)
         if person is None:
             raise LinkRefused(400, "Signed out", "Your account no longer exists. Sign in again.")
         return person
@@ -277,12 +292,12 @@ class SsoService:
     # --- consent: issuing the code (D31, D32, D35) ------------------------------------------------
     def org_scoped_id(self, org_id: int, person_id: int) -> int:
         """The person's id in the organization; made on first use for a person who has none yet (D10)."""
-        known = self.storage.get_org_scoped_id(org_id, person_id)
+        known = self.identity_store.get_org_scoped_id(org_id, person_id)
         if known is not None:
             return known
-        with self.storage.transaction():
+        with self.db.transaction():
             org_scoped_id = self.identity.claim_id("org_user")
-            self.storage.insert_org_user(org_scoped_id, org_id, person_id)
+            self.identity_store.insert_org_user(org_scoped_id, org_id, person_id)
         return org_scoped_id
 
     def issue_code(self, request: LinkRequest, person: Person) -> str:
@@ -293,8 +308,8 @@ class SsoService:
         org_scoped_id = self.org_scoped_id(request.org.id, person.id)
         code = new_code()
         now = self.clock.now()
-        self.storage.insert_sso_code(SsoCode(digest(code), request.org.id, org_scoped_id, person.id,
-                                             request.redirect_uri, now, now + CODE_TTL_SECONDS, None, None))
+        self.store.insert_sso_code(SsoCode(digest(code), request.org.id, org_scoped_id, person.id,
+                                           request.redirect_uri, now, now + CODE_TTL_SECONDS, None, None))
         payload = json.dumps({"code": code, "org_scoped_id": str(org_scoped_id),
                               "org-scoped_id": str(org_scoped_id)}, separators=(",", ":"))
         return f"{request.redirect_uri}#{base64.b64encode(payload.encode()).decode()}"
@@ -303,7 +318,7 @@ class SsoService:
     def exchange_code(self, app: App, code: str, org_scoped_id: int, redirect_uri: str | None) -> Grant:
         now = self.clock.now()
         code_hash = digest(code)
-        stored = self.storage.get_sso_code(code_hash) if _CODE.fullmatch(code) else None
+        stored = self.store.get_sso_code(code_hash) if _CODE.fullmatch(code) else None
         if stored is None:
             raise InvalidParameter("Param code is not a valid authorization code")
         if stored.used_at is not None:
@@ -318,36 +333,36 @@ class SsoService:
             raise InvalidParameter("Param code has expired (codes are valid for 10 minutes)")
         self._refuse_child(stored.person_id)
         try:
-            with self.storage.transaction():
-                if not self.storage.use_sso_code(code_hash, now):
+            with self.db.transaction():
+                if not self.store.use_sso_code(code_hash, now):
                     raise _LostRace
                 link = SsoLink(self.identity.claim_id("sso_link"), stored.org_id, stored.org_scoped_id,
                                stored.person_id, app.id, now, None, None, None)
-                self.storage.insert_sso_link(link)
-                self.storage.set_sso_code_link(code_hash, link.id)
+                self.store.insert_sso_link(link)
+                self.store.set_sso_code_link(code_hash, link.id)
                 return self._grant(link.id, now)
         except _LostRace:
-            fresh = self.storage.get_sso_code(code_hash)
+            fresh = self.store.get_sso_code(code_hash)
             self._code_reused(fresh or stored)
 
     def _code_reused(self, stored: SsoCode) -> NoReturn:
         # D32: a code seen twice has leaked; whatever its first use issued is revoked.
         if stored.link_id is not None:
-            self.storage.revoke_sso_link(stored.link_id, self.clock.now(), "authorization code used twice")
+            self.store.revoke_sso_link(stored.link_id, self.clock.now(), "authorization code used twice")
         raise InvalidParameter("Param code has already been used; the tokens issued from it are revoked")
 
     def refresh(self, app: App, org_scoped_id: int, refresh_code: str) -> Grant:
         now = self.clock.now()
         code_hash = digest(refresh_code)
-        stored = self.storage.get_sso_refresh_code(code_hash) if _CODE.fullmatch(refresh_code) else None
-        link = self.storage.get_sso_link(stored.link_id) if stored is not None else None
+        stored = self.store.get_sso_refresh_code(code_hash) if _CODE.fullmatch(refresh_code) else None
+        link = self.store.get_sso_link(stored.link_id) if stored is not None else None
         if stored is None or link is None:
             raise InvalidParameter("Param refresh_code is not a valid refresh code")
         if link.org_id != app.org_id:
             raise InvalidParameter("Param refresh_code was not issued to this app's organization")
         if stored.used_at is not None:
             # D34: a rotated refresh code presented again has leaked; the whole link goes.
-            self.storage.revoke_sso_link(link.id, now, "refresh code used twice")
+            self.store.revoke_sso_link(link.id, now, "refresh code used twice")
             raise InvalidParameter("Param refresh_code has already been used; every token of this account link "
                                    "is revoked")
         if link.org_scoped_id != org_scoped_id:
@@ -355,20 +370,20 @@ class SsoService:
         if link.revoked_at is not None:
             raise InvalidParameter("Param refresh_code belongs to a revoked account link; link the account again")
         self._refuse_child(link.person_id)
-        with self.storage.transaction():
-            if not self.storage.use_sso_refresh_code(code_hash, now):
+        with self.db.transaction():
+            if not self.store.use_sso_refresh_code(code_hash, now):
                 raise InvalidParameter("Param refresh_code has already been used")
-            self.storage.touch_sso_link(link.id, now)
+            self.store.touch_sso_link(link.id, now)
             return self._grant(link.id, now)
 
     def _grant(self, link_id: int, now: int) -> Grant:
         token, refresh_code = new_oauth_token(), new_code()
-        self.storage.insert_sso_token(SsoToken(digest(token), link_id, now, now + TOKEN_TTL_SECONDS))
-        self.storage.insert_sso_refresh_code(SsoRefreshCode(digest(refresh_code), link_id, now, None))
+        self.store.insert_sso_token(SsoToken(digest(token), link_id, now, now + TOKEN_TTL_SECONDS))
+        self.store.insert_sso_refresh_code(SsoRefreshCode(digest(refresh_code), link_id, now, None))
         return Grant(token, refresh_code)
 
     def _refuse_child(self, person_id: int) -> None:
-        person = self.storage.get_person(person_id)
+        person = self.identity_store.get_person(person_id)
         if person is None or person.age_category == CHILD:
             raise Forbidden("Account linking is not available for users under 13")
 
@@ -378,10 +393,10 @@ class SsoService:
         tries user tokens); InvalidToken when it is ours but expired or revoked."""
         if not _OAUTH_TOKEN.fullmatch(token):
             return None
-        stored = self.storage.get_sso_token(digest(token))
+        stored = self.store.get_sso_token(digest(token))
         if stored is None:
             return None
-        link = self.storage.get_sso_link(stored.link_id)
+        link = self.store.get_sso_link(stored.link_id)
         if link is None or link.revoked_at is not None:
             raise InvalidToken("Error validating access token: the account link of this token has been revoked.")
         if stored.expires_at <= self.clock.now():
@@ -391,12 +406,12 @@ class SsoService:
     # --- control plane ----------------------------------------------------------------------------
     def person_of(self, user_or_org_scoped_id: int) -> Person:
         """The person behind an app-scoped user id or an org-scoped id (both are global ids, D9)."""
-        user = self.storage.get_user(user_or_org_scoped_id)
+        user = self.identity_store.get_user(user_or_org_scoped_id)
         person_id = user.person_id if user is not None else None
         if person_id is None:
-            member = self.storage.find_org_member(user_or_org_scoped_id)
+            member = self.identity_store.find_org_member(user_or_org_scoped_id)
             person_id = member.person.id if member is not None else None
-        person = self.storage.get_person(person_id) if person_id is not None else None
+        person = self.identity_store.get_person(person_id) if person_id is not None else None
         if person is None:
             raise NotFound(f"User {user_or_org_scoped_id} does not exist")
         return person
@@ -404,14 +419,14 @@ class SsoService:
     def links(self, person: Person) -> list[LinkView]:
         now = self.clock.now()
         return [LinkView(link, person.alias, 0 if link.revoked_at is not None
-                         else self.storage.count_live_sso_tokens(link.id, now))
-                for link in self.storage.list_sso_links(person.id)]
+                         else self.store.count_live_sso_tokens(link.id, now))
+                for link in self.store.list_sso_links(person.id)]
 
     def revoke(self, link_id: int) -> SsoLink:
-        link = self.storage.get_sso_link(link_id)
+        link = self.store.get_sso_link(link_id)
         if link is None:
             raise NotFound(f"Account link {link_id} does not exist")
-        self.storage.revoke_sso_link(link_id, self.clock.now(), "revoked by an administrator")
-        revoked = self.storage.get_sso_link(link_id)
+        self.store.revoke_sso_link(link_id, self.clock.now(), "revoked by an administrator")
+        revoked = self.store.get_sso_link(link_id)
         assert revoked is not None
         return revoked

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
 
-from questgraph.server.storage.sso import OrgMember, Person
+from questgraph.server.identity.records import OrgMember, Person
 
 AGE_LABELS = {"CH": "under 13", "TN": "teen", "AD": "adult"}
 

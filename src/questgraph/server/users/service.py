@@ -13,10 +13,11 @@ from questgraph.server.auth.callers import AnyCaller, AppCaller, Caller, LinkCal
 from questgraph.server.auth.secrets import digest
 from questgraph.server.clock import Clock
 from questgraph.server.errors import Forbidden, InvalidParameter, NotFound
+from questgraph.server.identity.records import User
 from questgraph.server.identity.service import IdentityService
-from questgraph.server.storage.achievements import UserNonce
-from questgraph.server.storage.interface import Storage
-from questgraph.server.storage.records import User
+from questgraph.server.identity.store import IdentityStore
+from questgraph.server.users.records import UserNonce
+from questgraph.server.users.store import UserStore
 
 NONCE_TTL_SECONDS = 300  # a user proof lives 5 minutes on the server clock (D36; docs/fidelity.md D8)
 MAX_NONCE_TTL_SECONDS = 30 * 24 * 3600
@@ -46,19 +47,21 @@ class MintedNonce:
 
 
 class UserService:
-    def __init__(self, storage: Storage, clock: Clock, identity: IdentityService) -> None:
-        self.storage = storage
+    def __init__(self, store: UserStore, identity_store: IdentityStore, clock: Clock,
+                 identity: IdentityService) -> None:
+        self.store = store
+        self.identity_store = identity_store
         self.clock = clock
         self.identity = identity
 
     def _shown(self, user: User) -> ShownUser:
-        app = self.storage.get_app(user.app_id)
-        org_scoped = None if app is None else self.storage.get_org_scoped_id(app.org_id, user.person_id)
+        app = self.identity_store.get_app(user.app_id)
+        org_scoped = None if app is None else self.identity_store.get_org_scoped_id(app.org_id, user.person_id)
         return ShownUser(user, org_scoped)
 
     def user_node(self, caller: Caller, user_id: int) -> ShownUser:
         """``GET /{user_id}`` (§4.2): a user of the token's app. A user token may read only itself."""
-        user = self.storage.get_user(user_id)
+        user = self.identity_store.get_user(user_id)
         if user is None:
             raise NotFound(f"Object with ID '{user_id}' does not exist")
         if user.app_id != caller.app.id:
@@ -70,7 +73,7 @@ class UserService:
     def me(self, caller: AnyCaller) -> ShownUser | LinkedPerson:
         """``GET /me`` (§4.3): the user behind a user token, or the person behind an SSO link (D33)."""
         if isinstance(caller, LinkCaller):
-            alias = self.storage.get_person_alias(caller.person_id)
+            alias = self.identity_store.get_person_alias(caller.person_id)
             if alias is None:
                 raise NotFound("The person of this account link does not exist")
             return LinkedPerson(caller.org_scoped_id, alias)
@@ -88,7 +91,7 @@ class UserService:
             raise InvalidParameter(f"Param ttl_seconds must be between 1 and {MAX_NONCE_TTL_SECONDS}")
         nonce = "".join(secrets.choice(_ALNUM) for _ in range(NONCE_LENGTH))
         now = self.clock.now()
-        self.storage.insert_user_nonce(UserNonce(digest(nonce), user.id, user.app_id, now, now + ttl))
+        self.store.insert_user_nonce(UserNonce(digest(nonce), user.id, user.app_id, now, now + ttl))
         return MintedNonce(nonce, now + ttl)
 
     def validate_nonce(self, caller: Caller, nonce: str, user_id: int) -> bool:
@@ -101,8 +104,8 @@ class UserService:
             raise Forbidden("user_nonce_validate needs an app access token (OC|app_id|app_secret)")
         if not nonce or len(nonce) > MAX_NONCE_TEXT:
             return False
-        user = self.storage.get_user(user_id)
+        user = self.identity_store.get_user(user_id)
         # A user who does not own the app is "not set up" for it: Meta answers false then (§4.1).
-        if user is None or user.app_id != caller.app.id or not self.storage.is_entitled(user.id, user.app_id):
+        if user is None or user.app_id != caller.app.id or not self.identity_store.is_entitled(user.id, user.app_id):
             return False
-        return self.storage.use_user_nonce(digest(nonce), user.id, caller.app.id, self.clock.now())
+        return self.store.use_user_nonce(digest(nonce), user.id, caller.app.id, self.clock.now())

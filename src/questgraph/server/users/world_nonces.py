@@ -15,9 +15,9 @@ from typing import Any
 
 from questgraph.server.auth.secrets import digest
 from questgraph.server.clock import Clock
-from questgraph.server.storage.achievements import UserNonce
-from questgraph.server.storage.interface import Storage
+from questgraph.server.users.records import UserNonce
 from questgraph.server.users.service import MAX_NONCE_TEXT, MAX_NONCE_TTL_SECONDS, NONCE_TTL_SECONDS
+from questgraph.server.users.store import UserStore
 from questgraph.server.world_checks import check_known_keys
 
 NONCE_KEYS = ("nonce", "ttl_seconds")
@@ -62,8 +62,8 @@ def world_nonces(raw: Any, where: str, seen: dict[str, str]) -> list[NonceSpec]:
     return nonces
 
 
-def plant_nonce(storage: Storage, clock: Clock, user_id: int, app_id: int, spec: NonceSpec) -> None:
+def plant_nonce(store: UserStore, clock: Clock, user_id: int, app_id: int, spec: NonceSpec) -> None:
     """Store a declared nonce as the admin API stores a minted one: its digest, live for ``ttl_seconds``
     from now on the server clock (D36)."""
     now = clock.now()
-    storage.insert_user_nonce(UserNonce(digest(spec.nonce), user_id, app_id, now, now + spec.ttl_seconds))
+    store.insert_user_nonce(UserNonce(digest(spec.nonce), user_id, app_id, now, now + spec.ttl_seconds))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from questgraph.server.storage.interface import Storage
+from questgraph.server.db.core import Database
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 SQLITE_SCHEME = "sqlite://"
@@ -24,18 +24,18 @@ def sqlite_path(database: str) -> str:
     return database
 
 
-def open_storage(database: str, lanes: int = 4) -> Storage:
+def open_database(database: str, lanes: int = 4) -> Database:
     """SQLite or PostgreSQL by the URL; ``lanes``: the trips that may use a PostgreSQL pool at once."""
     if is_postgres(database):
         try:
-            from questgraph.server.storage.postgres import PostgresStorage
+            from questgraph.server.db.postgres import PostgresDatabase
         except ImportError as exc:  # the optional dependency is missing
             raise RuntimeError("a postgresql:// database needs the PostgreSQL driver: "
                                "pip install 'questgraph[postgres]'") from exc
-        return PostgresStorage(database, lanes)
-    from questgraph.server.storage.sqlite import SqliteStorage
+        return PostgresDatabase(database, lanes)
+    from questgraph.server.db.sqlite import SqliteDatabase
 
-    return SqliteStorage(sqlite_path(database))
+    return SqliteDatabase(sqlite_path(database))
 
 
 def database_errors() -> tuple[type[Exception], ...]:

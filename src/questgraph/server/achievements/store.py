@@ -1,8 +1,9 @@
-"""SQL store of achievements, their icons and user proof nonces (see ``storage/achievements.py``), run by
-SQLite (``SqliteStorage``) and PostgreSQL (``postgres.achievements``) alike.
+"""Achievements' tables (achievement_definitions, achievement_progress, media_files) in portable SQL,
+run by SQLite and PostgreSQL alike (``db/core.py``).
 
-The SQL is plain and portable on purpose: keyset conditions are written out (no row values), progress is
-replaced by compare-and-set, and a nonce is spent by ``UPDATE … WHERE used = 0`` and its rowcount.
+The SQL is plain and portable on purpose: keyset conditions are written out (no row values), and progress
+is replaced by compare-and-set (``compare_and_set_progress``), so a database shared by several server
+processes stays correct without relying on the server's one-call-at-a-time execution.
 """
 
 from __future__ import annotations
@@ -10,14 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from questgraph.server.storage.achievements import (
-    AchievementDefinition,
-    AchievementProgress,
-    Keyset,
-    MediaFile,
-    UserNonce,
-)
-from questgraph.server.storage.sql_core import SqlCore
+from questgraph.server.achievements.records import AchievementDefinition, AchievementProgress, Keyset, MediaFile
+from questgraph.server.db.core import Database
 
 DEFINITION_COLUMNS = (
     "id, app_id, api_name, achievement_type, write_policy, target, bitfield_length, is_archived, is_secret, "
@@ -50,11 +45,14 @@ def _keyset(prefix: str, after: Keyset | None, before: Keyset | None) -> tuple[s
     return "", [], f" ORDER BY {prefix}created_us, {prefix}id"
 
 
-class SqliteAchievementStore(SqlCore):
+class AchievementStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     # --- definitions ------------------------------------------------------------------------------
     def insert_achievement(self, definition: AchievementDefinition) -> None:
         d = definition
-        self._run(
+        self.db.run(
             f"INSERT INTO achievement_definitions ({DEFINITION_COLUMNS}) VALUES "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (d.id, d.app_id, d.api_name, d.achievement_type, d.write_policy, d.target, d.bitfield_length,
@@ -64,7 +62,7 @@ class SqliteAchievementStore(SqlCore):
 
     def update_achievement(self, definition: AchievementDefinition) -> None:
         d = definition
-        self._run(
+        self.db.run(
             "UPDATE achievement_definitions SET achievement_type = ?, write_policy = ?, target = ?, "
             "bitfield_length = ?, is_archived = ?, is_secret = ?, title = ?, description = ?, "
             "unlocked_description_override = ?, title_locale_map = ?, description_locale_map = ?, "
@@ -75,7 +73,7 @@ class SqliteAchievementStore(SqlCore):
         )
 
     def get_achievement(self, definition_id: int) -> AchievementDefinition | None:
-        row = self._one(f"SELECT {DEFINITION_COLUMNS} FROM achievement_definitions WHERE id = ?", (definition_id,))
+        row = self.db.one(f"SELECT {DEFINITION_COLUMNS} FROM achievement_definitions WHERE id = ?", (definition_id,))
         return None if row is None else _definition(row)
 
     def get_achievements(self, definition_ids: Iterable[int]) -> dict[int, AchievementDefinition]:
@@ -84,19 +82,20 @@ class SqliteAchievementStore(SqlCore):
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ", ".join("?" for _ in chunk)
-            for row in self._all(f"SELECT {DEFINITION_COLUMNS} FROM achievement_definitions WHERE id IN ({marks})",
-                                 chunk):
+            for row in self.db.all(f"SELECT {DEFINITION_COLUMNS} FROM achievement_definitions WHERE id IN ({marks})",
+                                   chunk):
                 found[row[0]] = _definition(row)
         return found
 
     def find_achievement(self, app_id: int, api_name: str) -> AchievementDefinition | None:
-        row = self._one(f"SELECT {DEFINITION_COLUMNS} FROM achievement_definitions WHERE app_id = ? AND api_name = ?",
-                        (app_id, api_name))
+        row = self.db.one(f"SELECT {DEFINITION_COLUMNS} FROM achievement_definitions WHERE app_id = ? AND api_name = ?",
+                          (app_id, api_name))
         return None if row is None else _definition(row)
 
     def list_achievements(self, app_id: int, *, api_names: Sequence[str] | None, include_archived: bool,
                           after: Keyset | None = None, before: Keyset | None = None,
                           limit: int = 100) -> list[AchievementDefinition]:
+        """In (created_us, id) order; with ``before``, the rows just before it in *descending* order."""
         sql = f"SELECT {DEFINITION_COLUMNS} FROM achievement_definitions WHERE app_id = ?"
         params: list[Any] = [app_id]
         if not include_archived:
@@ -107,18 +106,19 @@ class SqliteAchievementStore(SqlCore):
             sql += f" AND api_name IN ({', '.join('?' for _ in api_names)})"
             params.extend(api_names)
         where, extra, order = _keyset("", after, before)
-        rows = self._all(sql + where + order + " LIMIT ?", [*params, *extra, limit])
+        rows = self.db.all(sql + where + order + " LIMIT ?", [*params, *extra, limit])
         return [_definition(r) for r in rows]
 
     # --- progress ---------------------------------------------------------------------------------
     def find_progress(self, definition_id: int, user_id: int) -> AchievementProgress | None:
-        row = self._one(f"SELECT {PROGRESS_COLUMNS} FROM achievement_progress WHERE definition_id = ? AND user_id = ?",
-                        (definition_id, user_id))
+        row = self.db.one(f"SELECT {PROGRESS_COLUMNS} FROM achievement_progress "
+                          "WHERE definition_id = ? AND user_id = ?", (definition_id, user_id))
         return None if row is None else _progress(row)
 
     def insert_progress_if_absent(self, progress: AchievementProgress) -> bool:
+        """Insert the row unless the user already has one for that definition; True when inserted."""
         p = progress
-        cursor = self._run(
+        cursor = self.db.run(
             f"INSERT INTO achievement_progress ({PROGRESS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (definition_id, user_id) DO NOTHING",
             (p.id, p.definition_id, p.user_id, p.count, p.bits, int(p.unlocked), p.unlock_time, p.created_us),
@@ -126,7 +126,8 @@ class SqliteAchievementStore(SqlCore):
         return cursor.rowcount == 1
 
     def compare_and_set_progress(self, old: AchievementProgress, new: AchievementProgress) -> bool:
-        cursor = self._run(
+        """Replace ``old`` by ``new`` only if the stored row still equals ``old``; True when replaced."""
+        cursor = self.db.run(
             "UPDATE achievement_progress SET count = ?, bits = ?, unlocked = ?, unlock_time = ? "
             "WHERE id = ? AND count = ? AND bits = ? AND unlocked = ?",
             (new.count, new.bits, int(new.unlocked), new.unlock_time, old.id, old.count, old.bits, int(old.unlocked)),
@@ -136,6 +137,7 @@ class SqliteAchievementStore(SqlCore):
     def list_progress(self, user_id: int, *, definition_ids: Sequence[int] | None, include_archived: bool,
                       after: Keyset | None = None, before: Keyset | None = None,
                       limit: int = 100) -> list[AchievementProgress]:
+        """As ``list_achievements``; rows of archived definitions only with ``include_archived``."""
         columns = ", ".join(f"p.{c.strip()}" for c in PROGRESS_COLUMNS.split(","))
         sql = (f"SELECT {columns} FROM achievement_progress p "
                "JOIN achievement_definitions d ON d.id = p.definition_id WHERE p.user_id = ?")
@@ -148,43 +150,25 @@ class SqliteAchievementStore(SqlCore):
             sql += f" AND p.definition_id IN ({', '.join('?' for _ in definition_ids)})"
             params.extend(definition_ids)
         where, extra, order = _keyset("p.", after, before)
-        rows = self._all(sql + where + order + " LIMIT ?", [*params, *extra, limit])
+        rows = self.db.all(sql + where + order + " LIMIT ?", [*params, *extra, limit])
         return [_progress(r) for r in rows]
 
     def delete_progress_of_user(self, user_id: int) -> int:
-        with self.transaction():
-            self._run(
+        """Delete every progress row of the user, and their object ids; the number deleted."""
+        with self.db.transaction():
+            self.db.run(
                 "DELETE FROM objects WHERE id IN (SELECT id FROM achievement_progress WHERE user_id = ?)", (user_id,)
             )
-            return self._run("DELETE FROM achievement_progress WHERE user_id = ?", (user_id,)).rowcount
+            return self.db.run("DELETE FROM achievement_progress WHERE user_id = ?", (user_id,)).rowcount
 
     # --- image files ------------------------------------------------------------------------------
     def insert_media(self, media: MediaFile) -> None:
-        self._run("INSERT INTO media_files (key, app_id, content_type, data, created_at) VALUES (?, ?, ?, ?, ?)",
-                  (media.key, media.app_id, media.content_type, media.data, media.created_at))
+        self.db.run("INSERT INTO media_files (key, app_id, content_type, data, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (media.key, media.app_id, media.content_type, media.data, media.created_at))
 
     def get_media(self, key: str) -> MediaFile | None:
-        row = self._one("SELECT key, app_id, content_type, data, created_at FROM media_files WHERE key = ?", (key,))
+        row = self.db.one("SELECT key, app_id, content_type, data, created_at FROM media_files WHERE key = ?", (key,))
         return None if row is None else MediaFile(row[0], row[1], row[2], bytes(row[3]), row[4])
 
     def delete_media(self, key: str) -> None:
-        self._run("DELETE FROM media_files WHERE key = ?", (key,))
-
-    # --- user proof nonces (§4.1) -----------------------------------------------------------------
-    def insert_user_nonce(self, nonce: UserNonce) -> None:
-        self._run("INSERT INTO user_nonces (nonce_hash, user_id, app_id, created_at, expires_at, used) "
-                  "VALUES (?, ?, ?, ?, ?, 0)",
-                  (nonce.nonce_hash, nonce.user_id, nonce.app_id, nonce.created_at, nonce.expires_at))
-
-    def use_user_nonce(self, nonce_hash: str, user_id: int, app_id: int, now: int) -> bool:
-        # One conditional update: two racing validations cannot both see used = 0 (D8, single use).
-        cursor = self._run(
-            "UPDATE user_nonces SET used = 1 WHERE nonce_hash = ? AND user_id = ? AND app_id = ? AND used = 0 "
-            "AND expires_at > ?",
-            (nonce_hash, user_id, app_id, now),
-        )
-        return cursor.rowcount == 1
-
-    def get_person_alias(self, person_id: int) -> str | None:
-        row = self._one("SELECT alias FROM persons WHERE id = ?", (person_id,))
-        return None if row is None else str(row[0])
+        self.db.run("DELETE FROM media_files WHERE key = ?", (key,))

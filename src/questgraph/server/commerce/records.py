@@ -1,4 +1,5 @@
-"""Records and storage protocol of entitlements, in-app purchases and subscriptions (graph-api.md §3, §6).
+"""Records of in-app purchases and subscriptions (graph-api.md §3, §6), as ``commerce/store.py`` hands
+them to the service.
 
 The purchase history is append-only in spirit: a grant is a row; consuming or refunding it marks that row
 (``consumed_at`` / ``refunded_at``) and never deletes it, so an item can be granted again after it was
@@ -11,7 +12,6 @@ whose row count says whether this call won, so a backend that runs calls in para
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,38 +75,3 @@ class Subscription:
     cancelled_at: int | None
     cancel_reason: int | None
     extension_days: int
-
-
-class CommerceStore(Protocol):
-    # --- catalogue --------------------------------------------------------------------------------
-    def insert_iap_item(self, item: IapItem) -> None: ...
-    def get_iap_item(self, item_id: int) -> IapItem | None: ...
-    def find_iap_item(self, app_id: int, sku: str) -> IapItem | None: ...
-    def list_iap_items(self, app_id: int) -> list[IapItem]: ...
-
-    # --- the base app (the identity ``entitlements`` table, D27) ------------------------------------
-    def base_entitlement_time(self, user_id: int, app_id: int) -> int | None: ...
-
-    # --- purchases --------------------------------------------------------------------------------
-    def insert_purchase(self, purchase: Purchase) -> None: ...
-    def get_purchase(self, purchase_id: int) -> Purchase | None: ...
-    def purchases_of_user(self, user_id: int) -> list[Purchase]:
-        """Every grant of the user, consumed and refunded ones included, oldest first."""
-        ...
-
-    def mark_consumed(self, purchase_id: int, at: int) -> bool:
-        """Consume an unconsumed, unrefunded grant; False when another call got there first."""
-        ...
-
-    def mark_refunded(self, purchase_id: int, at: int, reason: str) -> bool:
-        """Refund an unconsumed, unrefunded grant; False when it is already consumed or refunded."""
-        ...
-
-    # --- subscriptions ----------------------------------------------------------------------------
-    def insert_subscription(self, sub: Subscription) -> None: ...
-    def subscriptions_of_app(self, app_id: int) -> list[Subscription]: ...
-    def subscriptions_of_user(self, user_id: int) -> list[Subscription]: ...
-    def update_subscription(self, sub: Subscription, expected_renewals: int, expected_anchor: int) -> bool:
-        """Write a rolled-forward, cancelled or extended subscription, only if the stored schedule is still
-        the one the change was computed from (optimistic check); False otherwise."""
-        ...

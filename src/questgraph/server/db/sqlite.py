@@ -1,8 +1,10 @@
-"""The part of every SQLite store that is not about a feature: the connection, versioned migrations,
-transactions, whole-state operations (reset, export, import), settings and global object ids (D9).
+"""The embedded default database: one SQLite file in WAL mode with ``synchronous=FULL``, so a write is on
+disk before it is acknowledged. One connection, used by one thread at a time (the server serialises
+domain calls), which keeps SQLite's locking out of the picture.
 
-The SQL that is the same on every backend lives in ``sql_core.SqlCore``; this class adds SQLite's
-connection and the execution methods the portable feature stores run on. ``SqliteStorage`` combines them.
+What every backend shares (transactions, group commit, after-commit actions) lives in ``db/core.py``;
+this class adds SQLite's connection, its versioned migrations and the execution methods the portable
+feature stores run on.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from typing import Any
 
-from questgraph.server.storage.sql_core import SqlCore, TransactionState
+from questgraph.server.db.core import Database, TransactionState
 
+STREAM_BATCH = 10_000
 log = logging.getLogger("questgraph.storage")
 
 
 def migrations(dialect: str = "sqlite") -> list[tuple[int, str]]:
     """The versioned schema scripts shipped with the package for ``dialect``, in order."""
-    folder = resources.files("questgraph.server.storage") / "migrations" / dialect
+    folder = resources.files("questgraph.server.db") / "migrations_sql" / dialect
     found = []
     for item in folder.iterdir():
         if item.name.endswith(".sql"):
@@ -30,7 +33,7 @@ def migrations(dialect: str = "sqlite") -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SqliteCore(SqlCore):
+class SqliteDatabase(Database):
     def __init__(self, path: str) -> None:
         self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -103,36 +106,47 @@ class SqliteCore(SqlCore):
     def close(self) -> None:
         self._conn.close()
 
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._lock:
             return self._conn.execute(sql, params).fetchone()
 
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         with self.transaction():
             return self._conn.execute(sql, params)
 
-    def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.transaction():
             self._conn.executemany(sql, rows)
 
-    def _returning(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def returning(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self.transaction():
             rows = self._conn.execute(sql, params).fetchall()  # stepped to the end: the statement is done
         return rows[0] if rows else None
 
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        # A second connection so that a long scan at start-up holds no lock the writer needs.
+        conn = sqlite3.connect(self.path) if self.path != ":memory:" else self._conn
+        try:
+            cursor = conn.execute(sql, params)
+            while rows := cursor.fetchmany(STREAM_BATCH):
+                yield from rows
+        finally:
+            if conn is not self._conn:
+                conn.close()
+
     def tables(self) -> list[str]:
         """Every table of state, in creation order: parents before children, as migrations create them.
         Export and import walk it forwards, reset backwards, so a new migration needs no list to edit."""
-        rows = self._all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                         "AND name != 'schema_migrations' ORDER BY rowid")
+        rows = self.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                        "AND name != 'schema_migrations' ORDER BY rowid")
         return [str(r[0]) for r in rows]
 
-    def _blob_columns(self, table: str) -> dict[str, bool]:
-        return {str(r[1]): str(r[2]).upper() == "BLOB" for r in self._all(f"PRAGMA table_info({table})")}
+    def blob_columns(self, table: str) -> dict[str, bool]:
+        return {str(r[1]): str(r[2]).upper() == "BLOB" for r in self.all(f"PRAGMA table_info({table})")}
 
-    def _export_order(self, table: str) -> str:
+    def export_order(self, table: str) -> str:
         return "rowid"

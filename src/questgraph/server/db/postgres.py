@@ -1,7 +1,9 @@
-"""PostgreSQL's part of every store: a connection pool, versioned migrations from
-``migrations/postgres/``, transactions, and the execution methods the portable feature SQL runs on.
+"""The PostgreSQL database (issue 6), selected by a ``postgresql://`` database URL: a connection pool,
+versioned migrations from ``migrations_sql/postgres/``, transactions, and the execution methods the
+portable feature SQL runs on. Needs the ``postgres`` extra (psycopg 3 and psycopg_pool); importing this
+module without them fails, which ``db/open.py`` turns into a clear message.
 
-The feature stores are the same classes SQLite runs (``sql_core``); their ``?`` placeholders become
+The feature stores are the same classes SQLite runs (``db/core.py``); their ``?`` placeholders become
 psycopg's ``%s`` here. Isolation is PostgreSQL's default, READ COMMITTED: every statement sees what
 other processes committed before it started, and an ``UPDATE … WHERE`` re-checks its condition on the
 newest version of a row after waiting for a concurrent writer. That is what makes the compare-and-set
@@ -22,8 +24,8 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
-from questgraph.server.storage.sql_core import SqlCore, TransactionState
-from questgraph.server.storage.sqlite_core import migrations
+from questgraph.server.db.core import Database, TransactionState
+from questgraph.server.db.sqlite import migrations
 
 log = logging.getLogger("questgraph.storage")
 
@@ -34,6 +36,7 @@ MIGRATION_LOCK = 0x7167_6D69_6772
 # session and a transaction), and room for the rank index's rebuild and sweeps.
 POOL_MIN, POOL_SPARE = 1, 4
 CONNECT_TIMEOUT_S = 10.0
+STREAM_BATCH = 10_000
 
 
 @functools.lru_cache(maxsize=1024)
@@ -66,7 +69,7 @@ class _PgTransactionState(TransactionState):
         self.reader: psycopg.Connection[Any] | None = None  # the connection of this thread's session()
 
 
-class PostgresCore(SqlCore):
+class PostgresDatabase(Database):
     _tx: _PgTransactionState
 
     def __init__(self, url: str, lanes: int = 4) -> None:
@@ -146,25 +149,33 @@ class PostgresCore(SqlCore):
                 yield pooled
 
     # --- execution --------------------------------------------------------------------------------
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> Done:
+    def run(self, sql: str, params: Sequence[Any] = ()) -> Done:
         with self.transaction():
             return Done(self._conn().execute(to_pg(sql), params).rowcount)
 
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._reader() as conn:
             return conn.execute(to_pg(sql), params).fetchone()
 
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._reader() as conn:
             return conn.execute(to_pg(sql), params).fetchall()
 
-    def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.transaction(), self._conn().cursor() as cursor:
             cursor.executemany(to_pg(sql), rows)
 
-    def _returning(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def returning(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self.transaction():
             return self._conn().execute(to_pg(sql), params).fetchone()
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        # A named (server-side) cursor on a connection of its own: the start-up scan of millions of
+        # entries streams in batches and holds no lock a writer needs.
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor(name="qg_stream") as cursor:
+            cursor.itersize = STREAM_BATCH
+            cursor.execute(to_pg(sql), params)
+            yield from cursor
 
     # --- schema -----------------------------------------------------------------------------------
     def tables(self) -> list[str]:
@@ -172,22 +183,22 @@ class PostgresCore(SqlCore):
 
     def _read_columns(self, table: str) -> dict[str, tuple[bool, bool]]:
         """Column name → (holds bytes, is an identity column)."""
-        rows = self._all("SELECT column_name, data_type, is_identity FROM information_schema.columns "
-                         "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
-                         (table,))
+        rows = self.all("SELECT column_name, data_type, is_identity FROM information_schema.columns "
+                        "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+                        (table,))
         return {str(r[0]): (r[1] == "bytea", r[2] == "YES") for r in rows}
 
-    def _blob_columns(self, table: str) -> dict[str, bool]:
+    def blob_columns(self, table: str) -> dict[str, bool]:
         return {name: blob for name, (blob, _) in self._columns[table].items()}
 
-    def _export_order(self, table: str) -> str:
+    def export_order(self, table: str) -> str:
         # Every column in order: the key columns come first in every table, so this is key order.
         return ", ".join(str(n) for n in range(1, len(self._columns[table]) + 1))
 
-    def _after_explicit_ids(self) -> None:
+    def after_explicit_ids(self) -> None:
         for table, columns in self._columns.items():
             for name, (_, identity) in columns.items():
                 if identity:
                     # The next generated id follows the largest one written explicitly.
-                    self._one(f"SELECT setval(pg_get_serial_sequence('{table}', '{name}'), "
-                              f"COALESCE(MAX({name}), 0) + 1, false) FROM {table}")
+                    self.one(f"SELECT setval(pg_get_serial_sequence('{table}', '{name}'), "
+                             f"COALESCE(MAX({name}), 0) + 1, false) FROM {table}")

@@ -1,4 +1,5 @@
-"""Plain rows as the storage layer hands them to feature code. Ids are ints inside, strings on the wire."""
+"""Identity's rows (orgs, apps, people, app- and org-scoped users, user tokens) as its store hands them
+to feature code. Ids are ints inside, strings on the wire."""
 
 from __future__ import annotations
 
@@ -44,33 +45,6 @@ class UserToken:
 
 
 @dataclass(frozen=True, slots=True)
-class Leaderboard:
-    id: int
-    app_id: int
-    api_name: str
-    sort_order: str
-    entry_write_policy: str
-    earliest_allowed_entry_time: int | None
-    latest_allowed_entry_time: int | None
-    title_locale_map: str | None
-    created_at: int
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    id: int
-    leaderboard_id: int
-    user_id: int
-    score: int
-    extra_data: bytes
-    written_us: int
-
-    @property
-    def timestamp(self) -> int:
-        return self.written_us // 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
 class TokenHolder:
     """A user token with its app and user, read in one query (every user-token call authenticates)."""
 
@@ -80,10 +54,20 @@ class TokenHolder:
 
 
 @dataclass(frozen=True, slots=True)
-class SubmitTarget:
-    """What a leaderboard submit needs to know, read in one query (the hottest write: issue 6)."""
+class Person:
+    """The profile behind every app- and org-scoped id (D10)."""
 
-    board: Leaderboard
-    user: User | None  # the user the id names, of any app; None when there is none
-    entitled: bool  # that user is entitled to the board's app
-    entry: Entry | None  # that user's entry on the board
+    id: int
+    alias: str
+    display_name: str
+    profile_url: str
+    age_category: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrgMember:
+    """A person as one organization sees them: their org-scoped id (D10)."""
+
+    org_scoped_id: int
+    org_id: int
+    person: Person

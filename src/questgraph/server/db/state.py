@@ -1,0 +1,64 @@
+"""Whole-state operations over every feature's tables (is the database empty, reset, export, import:
+snapshots and the admin API's reset), and the ``settings`` table (small server-wide values such as the
+emulator clock's offset and the rank index's epoch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from questgraph.server.db.core import Database
+
+
+class WholeState:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def is_empty(self) -> bool:
+        return self.db.one("SELECT 1 FROM objects LIMIT 1") is None
+
+    def reset(self) -> None:
+        with self.db.transaction():
+            for table in reversed(self.db.tables()):
+                self.db.run(f"DELETE FROM {table}")
+
+    def export_tables(self) -> dict[str, list[dict[str, Any]]]:
+        db = self.db
+        tables: dict[str, list[dict[str, Any]]] = {}
+        with db.transaction():  # one snapshot of every table
+            for table in db.tables():
+                names = list(db.blob_columns(table))
+                rows = db.all(f"SELECT {', '.join(names)} FROM {table} ORDER BY {db.export_order(table)}")
+                tables[table] = [
+                    {n: (bytes(v).hex() if isinstance(v, bytes | memoryview) else v)
+                     for n, v in zip(names, row, strict=True)}
+                    for row in rows
+                ]
+        return tables
+
+    def import_tables(self, tables: dict[str, list[dict[str, Any]]]) -> None:
+        """Replace all state with an export; ValueError (and nothing changed) for anything foreign."""
+        db = self.db
+        known = db.tables()
+        unknown = [name for name in tables if name not in known]
+        if unknown:
+            raise ValueError(f"unknown table {str(unknown[0])[:64]!r}")
+        with db.transaction():
+            self.reset()
+            for table in known:
+                blobs = db.blob_columns(table)
+                for row in tables.get(table, []):
+                    foreign = [name for name in row if name not in blobs]
+                    if foreign:
+                        raise ValueError(f"table {table} has no column {str(foreign[0])[:64]!r}")
+                    values = [bytes.fromhex(v) if blobs[n] and isinstance(v, str) else v for n, v in row.items()]
+                    db.run(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                           values)
+            db.after_explicit_ids()
+
+    def get_setting(self, key: str) -> str | None:
+        row = self.db.one("SELECT value FROM settings WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.run("INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value))

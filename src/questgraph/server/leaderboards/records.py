@@ -1,0 +1,61 @@
+"""Leaderboard rows as ``leaderboards/store.py`` hands them to the service: boards, entries, what a submit
+reads in one query, and pending rank index updates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from questgraph.server.identity.records import User
+
+
+@dataclass(frozen=True, slots=True)
+class Leaderboard:
+    id: int
+    app_id: int
+    api_name: str
+    sort_order: str
+    entry_write_policy: str
+    earliest_allowed_entry_time: int | None
+    latest_allowed_entry_time: int | None
+    title_locale_map: str | None
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    leaderboard_id: int
+    user_id: int
+    score: int
+    extra_data: bytes
+    written_us: int
+
+    @property
+    def timestamp(self) -> int:
+        return self.written_us // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitTarget:
+    """What a leaderboard submit needs to know, read in one query (the hottest write: issue 6)."""
+
+    board: Leaderboard
+    user: User | None  # the user the id names, of any app; None when there is none
+    entitled: bool  # that user is entitled to the board's app
+    entry: Entry | None  # that user's entry on the board
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPending:
+    """A pending rank index update (issue 6, D22): the durable half of "commit, then update the index".
+
+    A shared (Redis) rank index is updated after the database commit; a process killed between the two
+    would leave the index stale, and a restarted process keeps an index whose epoch still matches the
+    database. So every leaderboard write records, in the same transaction as the entry write, which board
+    (and entry) the index must follow, and deletes that row once the index update succeeded. A row left
+    behind names exactly what may be stale; ``ranking/keeper.py`` repairs it from the database's current
+    truth."""
+
+    id: int
+    leaderboard_id: int
+    entry_id: int | None  # None: the whole board (remove all, board deleted, sort order changed)

@@ -1,0 +1,217 @@
+"""Leaderboards' tables (leaderboards, entries, index_pending) in portable SQL: SQLite and PostgreSQL run
+the same text (``db/core.py``). A board's or entry's object id (D9) is deleted in the same transaction
+as the row, and the hot reads join identity's users in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from questgraph.server.db.core import Database
+from questgraph.server.identity.records import User
+from questgraph.server.identity.store import BULK_CHUNK, USER_COLUMNS_OF_U_P, chunks, qualified
+from questgraph.server.leaderboards.records import Entry, IndexPending, Leaderboard, SubmitTarget
+
+BOARD_COLUMNS = (
+    "id, app_id, api_name, sort_order, entry_write_policy, earliest_allowed_entry_time, "
+    "latest_allowed_entry_time, title_locale_map, created_at"
+)
+BOARD_COLUMNS_OF_B = qualified("b", BOARD_COLUMNS)
+ENTRY_COLUMNS = "id, leaderboard_id, user_id, score, extra_data, written_us"
+ENTRY_COLUMNS_OF_E = qualified("e", ENTRY_COLUMNS)
+
+
+def _entry(row: Sequence[Any]) -> Entry:
+    return Entry(row[0], row[1], row[2], row[3], bytes(row[4]), row[5])
+
+
+class LeaderboardStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- boards ------------------------------------------------------------------------------------
+    def insert_leaderboard(self, board: Leaderboard) -> None:
+        self.db.run(f"INSERT INTO leaderboards ({BOARD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (board.id, board.app_id, board.api_name, board.sort_order, board.entry_write_policy,
+                     board.earliest_allowed_entry_time, board.latest_allowed_entry_time,
+                     board.title_locale_map, board.created_at))
+
+    def update_leaderboard(self, board: Leaderboard) -> None:
+        self.db.run(
+            "UPDATE leaderboards SET sort_order = ?, entry_write_policy = ?, earliest_allowed_entry_time = ?, "
+            "latest_allowed_entry_time = ?, title_locale_map = ? WHERE id = ?",
+            (board.sort_order, board.entry_write_policy, board.earliest_allowed_entry_time,
+             board.latest_allowed_entry_time, board.title_locale_map, board.id),
+        )
+
+    def get_leaderboard(self, board_id: int) -> Leaderboard | None:
+        row = self.db.one(f"SELECT {BOARD_COLUMNS} FROM leaderboards WHERE id = ?", (board_id,))
+        return None if row is None else Leaderboard(*row)
+
+    def find_leaderboard(self, app_id: int, api_name: str) -> Leaderboard | None:
+        row = self.db.one(f"SELECT {BOARD_COLUMNS} FROM leaderboards WHERE app_id = ? AND api_name = ?",
+                          (app_id, api_name))
+        return None if row is None else Leaderboard(*row)
+
+    def find_leaderboard_and_entry(self, app_id: int, api_name: str,
+                                   user_id: int) -> tuple[Leaderboard, Entry | None] | None:
+        """The board and that user's entry on it, in one query (a viewer-centred read)."""
+        row = self.db.one(f"SELECT {BOARD_COLUMNS_OF_B}, {ENTRY_COLUMNS_OF_E} FROM leaderboards b "
+                          "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = ? "
+                          "WHERE b.app_id = ? AND b.api_name = ?", (user_id, app_id, api_name))
+        if row is None:
+            return None
+        return Leaderboard(*row[:9]), None if row[9] is None else _entry(row[9:])
+
+    def list_leaderboards(self, app_id: int) -> list[Leaderboard]:
+        rows = self.db.all(f"SELECT {BOARD_COLUMNS} FROM leaderboards WHERE app_id = ? ORDER BY created_at, id",
+                           (app_id,))
+        return [Leaderboard(*r) for r in rows]
+
+    def list_all_leaderboards(self) -> list[Leaderboard]:
+        return [Leaderboard(*r) for r in self.db.all(f"SELECT {BOARD_COLUMNS} FROM leaderboards")]
+
+    def delete_leaderboard(self, board_id: int) -> None:
+        """Delete the board, its entries, and their object ids."""
+        with self.db.transaction():
+            self.db.run(
+                "DELETE FROM objects WHERE id IN (SELECT id FROM entries WHERE leaderboard_id = ?)", (board_id,)
+            )
+            self.db.run("DELETE FROM entries WHERE leaderboard_id = ?", (board_id,))
+            self.db.run("DELETE FROM leaderboards WHERE id = ?", (board_id,))
+            self.db.run("DELETE FROM objects WHERE id = ?", (board_id,))
+
+    # --- entries -----------------------------------------------------------------------------------
+    def insert_entry(self, entry: Entry) -> None:
+        self.db.run(f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    (entry.id, entry.leaderboard_id, entry.user_id, entry.score, entry.extra_data,
+                     entry.written_us))
+
+    def submit_target(self, app_id: int, api_name: str, user_id: int) -> SubmitTarget | None:
+        """The app's board ``api_name`` (None when it has none), with the user ``user_id``, whether they
+        are entitled to the app, and their entry on the board: one read instead of four."""
+        row = self.db.one(
+            f"SELECT {BOARD_COLUMNS_OF_B}, {USER_COLUMNS_OF_U_P}, "
+            "(SELECT 1 FROM entitlements t WHERE t.user_id = u.id AND t.app_id = b.app_id), "
+            f"{ENTRY_COLUMNS_OF_E} "
+            "FROM leaderboards b LEFT JOIN app_users u ON u.id = ? LEFT JOIN persons p ON p.id = u.person_id "
+            "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = ? "
+            "WHERE b.app_id = ? AND b.api_name = ?",
+            (user_id, user_id, app_id, api_name))
+        if row is None:
+            return None
+        board, user, entitled, entry = row[:9], row[9:16], row[16], row[17:]
+        return SubmitTarget(Leaderboard(*board), None if user[0] is None else User(*user), entitled is not None,
+                            None if entry[0] is None else _entry(entry))
+
+    def submit_entry(self, entry: Entry, higher_is_better: bool, force: bool) -> Entry | None:
+        """Keep-best write in one atomic statement (D15, issue 6): insert ``entry`` when the user has none
+        on the board, else replace the stored score, extra data and time when ``force`` or when
+        ``entry.score`` is strictly better (the stored id stays). Returns the stored entry when it
+        changed, None when the old one was kept. Atomic across processes sharing the database."""
+        # One upsert decides, in the database, whether the new score wins: two processes submitting
+        # for one user cannot both read the old entry and overwrite each other (issue 6). Upsert with a
+        # WHERE and RETURNING: SQLite 3.35+ and PostgreSQL run the same text.
+        better = ">" if higher_is_better else "<"
+        row = self.db.returning(
+            f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (leaderboard_id, user_id) DO UPDATE SET score = excluded.score, "
+            "extra_data = excluded.extra_data, written_us = excluded.written_us "
+            f"WHERE ? = 1 OR excluded.score {better} entries.score RETURNING {ENTRY_COLUMNS}",
+            (entry.id, entry.leaderboard_id, entry.user_id, entry.score, entry.extra_data, entry.written_us,
+             int(force)),
+        )
+        return None if row is None else _entry(row)
+
+    def update_entry(self, entry: Entry) -> None:
+        self.db.run("UPDATE entries SET score = ?, extra_data = ?, written_us = ? WHERE id = ?",
+                    (entry.score, entry.extra_data, entry.written_us, entry.id))
+
+    def get_entry(self, entry_id: int) -> Entry | None:
+        row = self.db.one(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?", (entry_id,))
+        return None if row is None else _entry(row)
+
+    def get_entries_and_users(self, entry_ids: Sequence[int]) -> dict[int, tuple[Entry, User]]:
+        """The entries with their users, by entry id, in one query (a leaderboard page's rows)."""
+        found: dict[int, tuple[Entry, User]] = {}
+        for start in range(0, len(entry_ids), 500):
+            chunk = list(entry_ids[start:start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.db.all(f"SELECT {ENTRY_COLUMNS_OF_E}, {USER_COLUMNS_OF_U_P} FROM entries e "
+                                   "JOIN app_users u ON u.id = e.user_id JOIN persons p ON p.id = u.person_id "
+                                   f"WHERE e.id IN ({marks})", chunk):
+                found[row[0]] = _entry(row), User(*row[6:13])
+        return found
+
+    def find_entry(self, board_id: int, user_id: int) -> Entry | None:
+        row = self.db.one(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE leaderboard_id = ? AND user_id = ?",
+                          (board_id, user_id))
+        return None if row is None else _entry(row)
+
+    def entries_of_users(self, board_id: int, user_ids: Iterable[int]) -> list[Entry]:
+        ids = list(set(user_ids))
+        found: list[Entry] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.all(
+                f"SELECT {ENTRY_COLUMNS} FROM entries WHERE leaderboard_id = ? AND user_id IN ({marks})",
+                [board_id, *chunk],
+            )
+            found.extend(_entry(r) for r in rows)
+        return found
+
+    def count_entries(self, board_id: int) -> int:
+        return int(self.db.one("SELECT COUNT(*) FROM entries WHERE leaderboard_id = ?", (board_id,))[0])
+
+    def delete_entry(self, entry_id: int) -> None:
+        with self.db.transaction():
+            self.db.run("DELETE FROM entries WHERE id = ?", (entry_id,))
+            self.db.run("DELETE FROM objects WHERE id = ?", (entry_id,))
+
+    def delete_all_entries(self, board_id: int) -> None:
+        with self.db.transaction():
+            self.db.run(
+                "DELETE FROM objects WHERE id IN (SELECT id FROM entries WHERE leaderboard_id = ?)", (board_id,)
+            )
+            self.db.run("DELETE FROM entries WHERE leaderboard_id = ?", (board_id,))
+
+    def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]:
+        """(leaderboard_id, entry_id, score, written_us) of every entry, grouped by board."""
+        sql = "SELECT leaderboard_id, id, score, written_us FROM entries"
+        params: tuple[int, ...] = ()
+        if board_id is not None:
+            sql += " WHERE leaderboard_id = ?"
+            params = (board_id,)
+        yield from self.db.stream(sql + " ORDER BY leaderboard_id", params)
+
+    # --- bulk loading (benchmarks, large imports) ------------------------------------------------
+    def bulk_insert_entries(self, entries: Iterable[Entry]) -> int:
+        """Many entries in one transaction, with their object ids (D9); at most one per user and board.
+        The caller rebuilds the rank index afterwards (the index is derived state). Returns the count."""
+        count = 0
+        with self.db.transaction():
+            for chunk in chunks(entries, BULK_CHUNK):
+                self.db.many("INSERT INTO objects VALUES (?, 'entry')", [(e.id,) for e in chunk])
+                self.db.many(
+                    f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(e.id, e.leaderboard_id, e.user_id, e.score, e.extra_data, e.written_us) for e in chunk],
+                )
+                count += len(chunk)
+        return count
+
+    # --- pending rank index updates (D22) ----------------------------------------------------------
+    def add_index_pending(self, leaderboard_id: int, entry_id: int | None) -> int:
+        """Record a pending index update (inside the caller's transaction); returns its id."""
+        return self.db.insert_id("INSERT INTO index_pending (leaderboard_id, entry_id) VALUES (?, ?)",
+                                 (leaderboard_id, entry_id))
+
+    def list_index_pending(self, limit: int = 1000) -> list[IndexPending]:
+        """The oldest pending rows first."""
+        rows = self.db.all("SELECT id, leaderboard_id, entry_id FROM index_pending ORDER BY id LIMIT ?", (limit,))
+        return [IndexPending(int(r[0]), int(r[1]), None if r[2] is None else int(r[2])) for r in rows]
+
+    def delete_index_pending(self, pending_ids: list[int]) -> None:
+        for start in range(0, len(pending_ids), 500):
+            chunk = pending_ids[start:start + 500]
+            self.db.run(f"DELETE FROM index_pending WHERE id IN ({', '.join('?' for _ in chunk)})", chunk)
