@@ -1,4 +1,4 @@
-"""The part of every SQLite store that is not about a feature: the connection, versioned migrations,
+"""The part of every SQLite store that is not about a feature: the connection, migrations (db/migrate.py),
 transactions, whole-state operations (reset, export, import), settings and global object ids (D9).
 
 The SQL that is the same on every backend lives in ``sql_core.SqlCore``; this class adds SQLite's
@@ -12,22 +12,13 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from importlib import resources
 from typing import Any
 
+from questgraph.server.db.migrate import upgrade_sqlite
+from questgraph.server.db.schema import blob_columns, table_order
 from questgraph.server.storage.sql_core import SqlCore, TransactionState
 
 log = logging.getLogger("questgraph.storage")
-
-
-def migrations(dialect: str = "sqlite") -> list[tuple[int, str]]:
-    """The versioned schema scripts shipped with the package for ``dialect``, in order."""
-    folder = resources.files("questgraph.server.storage") / "migrations" / dialect
-    found = []
-    for item in folder.iterdir():
-        if item.name.endswith(".sql"):
-            found.append((int(item.name.split("_", 1)[0]), item.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 class SqliteCore(SqlCore):
@@ -50,18 +41,7 @@ class SqliteCore(SqlCore):
 
     # --- lifecycle --------------------------------------------------------------------------------
     def _migrate(self) -> None:
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
-        done = {row[0] for row in self._conn.execute("SELECT version FROM schema_migrations")}
-        for version, script in migrations():
-            if version in done:
-                continue
-            log.info("applying schema migration %d", version)
-            self._conn.executescript(
-                "BEGIN IMMEDIATE;\n" + script + f"\nINSERT INTO schema_migrations VALUES ({version}, "
-                "datetime('now'));\nCOMMIT;"
-            )
+        upgrade_sqlite(self._conn)
 
     @contextlib.contextmanager
     def _real_transaction(self) -> Iterator[None]:
@@ -125,14 +105,12 @@ class SqliteCore(SqlCore):
         return rows[0] if rows else None
 
     def tables(self) -> list[str]:
-        """Every table of state, in creation order: parents before children, as migrations create them.
-        Export and import walk it forwards, reset backwards, so a new migration needs no list to edit."""
-        rows = self._all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                         "AND name != 'schema_migrations' ORDER BY rowid")
-        return [str(r[0]) for r in rows]
+        """Every table of state, parents before children (their foreign keys, db/schema.py). Export and
+        import walk it forwards, reset backwards, so a new table needs no list to edit."""
+        return list(table_order())
 
     def _blob_columns(self, table: str) -> dict[str, bool]:
-        return {str(r[1]): str(r[2]).upper() == "BLOB" for r in self._all(f"PRAGMA table_info({table})")}
+        return blob_columns(table)
 
     def _export_order(self, table: str) -> str:
         return "rowid"

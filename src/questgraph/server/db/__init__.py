@@ -1,0 +1,1 @@
+"""Shared persistence: the database handles, the one schema declaration and its migrations."""
