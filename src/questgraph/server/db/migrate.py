@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Dialect, MetaData, PrimaryKeyConstraint, String, Table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, Dialect, Identity, MetaData, PrimaryKeyConstraint, String, Table
+from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.schema import CreateIndex, CreateTable, SetTableComment
 
 from questgraph.server.db.schema import METADATA, table_order
@@ -86,7 +87,7 @@ class Found:
 def create_statements(dialect_name: str) -> tuple[str, ...]:
     """The DDL that creates the declared schema and stamps it ``HEAD``, compiled once per process (a
     test session opens hundreds of databases)."""
-    dialect: Dialect = sqlite.dialect() if dialect_name == "sqlite" else postgresql.psycopg.dialect()
+    dialect: Dialect = SQLiteDialect() if dialect_name == "sqlite" else PGDialect()  # type: ignore[no-untyped-call]
     statements: list[Any] = []
     for table in (METADATA.tables[name] for name in table_order()):
         statements.append(CreateTable(table))
@@ -99,7 +100,7 @@ def create_statements(dialect_name: str) -> tuple[str, ...]:
 
 
 def _stamp_legacy(execute: Callable[[str], object]) -> None:
-    execute(str(CreateTable(_VERSION_TABLE).compile(dialect=sqlite.dialect())))  # portable DDL
+    execute(str(CreateTable(_VERSION_TABLE).compile(dialect=SQLiteDialect())))  # portable DDL
     execute(f"INSERT INTO alembic_version (version_num) VALUES ('{BASELINE}')")
     execute("DROP TABLE schema_migrations")
 
@@ -198,6 +199,20 @@ def _check_upgradable(found: Found) -> None:
                       "questgraph an empty database (or PostgreSQL schema) of its own, or restore a backup.")
 
 
+def comparison(dialect_name: str) -> dict[str, Any]:
+    """How Alembic compares a database with the declaration (autogenerate, tests/test_schema.py): types and
+    server defaults too, except that on SQLite, which has no identity columns (its rowid is the generated
+    key), a declared identity is no difference. (On PostgreSQL Alembic's own comparison handles identity,
+    and a callable there would meet a reflected identity it cannot read.)"""
+    return {"compare_type": True,
+            "compare_server_default": _sqlite_server_default if dialect_name == "sqlite" else True}
+
+
+def _sqlite_server_default(context: Any, inspected_column: Any, metadata_column: Any, inspected_default: Any,
+                           metadata_default: Any, rendered_metadata_default: Any) -> bool | None:
+    return False if isinstance(metadata_column.server_default, Identity) else None  # None: Alembic decides
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """The tree in ``migrations/``, configured in code (no alembic.ini): ``env.py`` runs the revisions on
     ``connection`` (in its transaction)."""
@@ -223,7 +238,10 @@ def _run_revisions(url: str, conn: object) -> None:
     from sqlalchemy import create_engine
     from sqlalchemy.pool import StaticPool
 
-    engine = create_engine(url, creator=lambda: _Joined(conn), poolclass=StaticPool, pool_reset_on_return=None)
+    # No hstore lookup at connect: it needs psycopg's own connection class, and questgraph has no hstore.
+    options = {"use_native_hstore": False} if url.startswith("postgresql") else {}
+    engine = create_engine(url, creator=lambda: _Joined(conn), poolclass=StaticPool, pool_reset_on_return=None,
+                           **options)
     with engine.connect() as connection:
         connection.begin()  # SQLAlchemy's view of the open transaction: Alembic then leaves it to us
         command.upgrade(alembic_config(connection), "head")

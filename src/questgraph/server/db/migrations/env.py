@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from questgraph.server.db.migrate import comparison
 from questgraph.server.db.schema import METADATA
 
 connection = context.config.attributes.get("connection")
@@ -16,8 +17,7 @@ context.configure(
     target_metadata=METADATA,
     # SQLite cannot alter most of a table in place: Alembic's batch mode copies the table instead.
     render_as_batch=connection.dialect.name == "sqlite",
-    compare_type=True,
-    compare_server_default=True,
+    **comparison(connection.dialect.name),
 )
 with context.begin_transaction():
     context.run_migrations()
