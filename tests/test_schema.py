@@ -6,6 +6,7 @@ the declaration, both dialects get the same schema, and states it cannot migrate
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -319,8 +320,7 @@ def shape(db: str, *, portable: bool = False) -> dict[str, Any]:
 
 def by_revisions(db: str) -> None:
     """Every revision of the tree, run on the empty database (what the start-up path skips for speed)."""
-    with connect(db) as conn, conn.begin():
-        command.upgrade(migrate.alembic_config(conn), "head")
+    by_revisions_to(db, "head")
 
 
 def differences(db: str) -> list[Any]:
@@ -393,3 +393,62 @@ def test_head_is_the_tree_head_and_table_order_follows_the_foreign_keys() -> Non
     for table in METADATA.tables.values():
         for fk in table.foreign_keys:
             assert order.index(fk.column.table.name) < order.index(table.name), (table.name, fk)
+
+
+# --- a later revision ---------------------------------------------------------------------------------------
+LATER = '''"""A later revision, for the test only."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_later"
+down_revision = "0001_schema7"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Recreates settings on SQLite (a column's nullability cannot be altered there): rows must survive.
+    with op.batch_alter_table("settings") as batch:
+        batch.alter_column("value", existing_type=sa.Text(), nullable=True)
+        batch.add_column(sa.Column("note", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    raise NotImplementedError
+'''
+
+
+@pytest.fixture
+def later_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The tree with one more revision after schema 7, as the next release would ship it."""
+    tree = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, tree, ignore=shutil.ignore_patterns("__pycache__"))
+    (tree / "versions" / "0002_later.py").write_text(LATER, encoding="utf-8")
+    monkeypatch.setattr(migrate, "MIGRATIONS", tree)
+    monkeypatch.setattr(migrate, "HEAD", "0002_later")
+    migrate.revisions.cache_clear()
+    migrate.create_statements.cache_clear()
+    yield
+    migrate.revisions.cache_clear()
+    migrate.create_statements.cache_clear()
+
+
+@pytest.mark.parametrize("start", ["schema 7", "baseline revision"])
+def test_later_revisions_run_on_an_older_database_keeping_its_rows(tmp_path: Path, backend: str, start: str,
+                                                                    later_tree: None) -> None:
+    db = database(tmp_path, backend, "older")
+    if start == "schema 7":
+        make_legacy(db)
+    else:  # made by this release: at the baseline revision
+        by_revisions_to(db, migrate.BASELINE)
+    insert_rows(db, {"settings": [{"key": "a", "value": "kept"}], "media_files": []})
+    opened(db).close()
+    with driver(db) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002_later",)]
+        assert conn.execute("SELECT key, value, note FROM settings").fetchall() == [("a", "kept", None)]
+        conn.execute("INSERT INTO settings (key) VALUES ('b')")  # value may now be NULL
+
+
+def by_revisions_to(db: str, revision: str) -> None:
+    with connect(db) as conn, conn.begin():
+        command.upgrade(migrate.alembic_config(conn), revision)

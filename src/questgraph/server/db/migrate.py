@@ -3,7 +3,7 @@
 
 What a handle finds when it opens its database, and what happens:
 
-- ``alembic_version`` at ``HEAD``: nothing (one query; Alembic is not even imported);
+- ``alembic_version`` at ``HEAD``: nothing (two queries; Alembic is not even imported);
 - nothing of questgraph's (a new file, an empty schema): the declared schema is created from
   ``db/schema.py`` in one transaction and stamped ``HEAD`` (faster than replaying every revision, and the
   same result: tests/test_schema.py checks that the revisions produce exactly the declaration);
@@ -84,10 +84,16 @@ class Found:
 
 # --- the declared schema as DDL ---------------------------------------------------------------------
 @functools.cache
+def _dialect(name: str) -> Dialect:
+    # Only compiles DDL: no driver is needed.
+    return SQLiteDialect() if name == "sqlite" else PGDialect()  # type: ignore[no-untyped-call]
+
+
+@functools.cache
 def create_statements(dialect_name: str) -> tuple[str, ...]:
     """The DDL that creates the declared schema and stamps it ``HEAD``, compiled once per process (a
     test session opens hundreds of databases)."""
-    dialect: Dialect = SQLiteDialect() if dialect_name == "sqlite" else PGDialect()  # type: ignore[no-untyped-call]
+    dialect = _dialect(dialect_name)
     statements: list[Any] = []
     for table in (METADATA.tables[name] for name in table_order()):
         statements.append(CreateTable(table))
@@ -99,8 +105,8 @@ def create_statements(dialect_name: str) -> tuple[str, ...]:
     return (*ddl, f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD}')")
 
 
-def _stamp_legacy(execute: Callable[[str], object]) -> None:
-    execute(str(CreateTable(_VERSION_TABLE).compile(dialect=SQLiteDialect())))  # portable DDL
+def _stamp_legacy(execute: Callable[[str], object], dialect_name: str) -> None:
+    execute(str(CreateTable(_VERSION_TABLE).compile(dialect=_dialect(dialect_name))))
     execute(f"INSERT INTO alembic_version (version_num) VALUES ('{BASELINE}')")
     execute("DROP TABLE schema_migrations")
 
@@ -134,7 +140,7 @@ def upgrade_sqlite(conn: sqlite3.Connection) -> None:
                 _check_upgradable(found)
                 if found.is_legacy_schema7:
                     log.info("stamping a schema-7 database as revision %s", BASELINE)
-                    _stamp_legacy(conn.execute)
+                    _stamp_legacy(conn.execute, "sqlite")
                 _run_revisions("sqlite://", conn)
         conn.execute("COMMIT")
     except BaseException:
@@ -173,7 +179,7 @@ def upgrade_postgres(conn: psycopg.Connection[Any]) -> None:
         _check_upgradable(found)
         if found.is_legacy_schema7:
             log.info("stamping a schema-7 database as revision %s (PostgreSQL)", BASELINE)
-            _stamp_legacy(conn.execute)
+            _stamp_legacy(conn.execute, "postgresql")
         _run_revisions("postgresql+psycopg://", conn)
 
 
@@ -281,6 +287,7 @@ def new_revision(message: str) -> None:
             command.upgrade(alembic_config(connection), "head")
         with connection.begin():
             command.revision(alembic_config(connection), message, autogenerate=True)
+    print("Now read the new revision, and set HEAD in questgraph/server/db/migrate.py to its id.")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
