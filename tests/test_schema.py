@@ -25,7 +25,8 @@ from questgraph.server.db import migrate
 from questgraph.server.db.schema import METADATA, table_order
 from questgraph.server.storage.factory import open_storage
 from questgraph.server.storage.interface import Storage
-from tests.conftest import APP_TOKEN, postgres_database, start_server
+from tests import conftest as harness  # not start_server itself: only tests naming `backend` run on both
+from tests.conftest import APP_TOKEN, postgres_database, require_postgres
 
 SCHEMA7 = Path(__file__).parent / "data" / "schema7"
 BOARD = -1  # stands for best_leaderboard's id, which the world's server chooses
@@ -178,7 +179,7 @@ def opened(db: str) -> Storage:
 def world_rows(tmp_path: Path, backend: str) -> dict[str, list[dict[str, Any]]]:
     """tests/world.toml's rows as a server writes them, with EXTRA_ROWS: at least one row in every table."""
     (tmp_path / "source").mkdir()
-    source = start_server(tmp_path / "source", backend=backend)
+    source = harness.start_server(tmp_path / "source", backend=backend)
     try:
         tables = source.server.storage.export_tables()
     finally:
@@ -217,7 +218,7 @@ def test_a_schema7_database_upgrades_in_place_with_every_row(tmp_path: Path, bac
             conn.execute("SELECT * FROM schema_migrations")
 
     # A server starts on it (the world is not applied: the database holds state) and serves its rows.
-    server = start_server(tmp_path, backend=backend, database=db)
+    server = harness.start_server(tmp_path, backend=backend, database=db)
     try:
         with server.client() as client:
             response = client.get("/leaderboard_entries", headers={"Authorization": f"Bearer {APP_TOKEN}"},
@@ -366,15 +367,14 @@ def test_an_upgraded_schema7_database_has_the_declared_schema(tmp_path: Path, ba
     assert legacy_shape == fresh_shape
 
 
-def test_both_dialects_have_one_schema(tmp_path: Path, backend: str) -> None:
+def test_both_dialects_have_one_schema(tmp_path: Path) -> None:
     """Tables, columns (order, nullability, defaults), keys, foreign keys, uniques and indexes with their
     columns are the same on SQLite and PostgreSQL. Documented differences, left out of the comparison:
     the types (INTEGER / BIGINT, TEXT / TEXT COLLATE "C", BLOB / BYTEA), constraint names (SQLite keeps
     none), CHECK text (each database reprints it: only their number is compared), identity columns
     (PostgreSQL's; SQLite assigns a rowid) and table comments (SQLite has none)."""
-    if backend != "postgres":
-        pytest.skip("compares a SQLite file with a PostgreSQL schema: runs once, as [postgres]")
-    sqlite_db, postgres_db = str(tmp_path / "one.sqlite3"), database(tmp_path, backend, "one")
+    require_postgres()
+    sqlite_db, postgres_db = str(tmp_path / "one.sqlite3"), database(tmp_path, "postgres", "one")
     opened(sqlite_db).close()
     opened(postgres_db).close()
     sqlite_shape = shape(sqlite_db, portable=True)

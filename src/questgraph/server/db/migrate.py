@@ -29,7 +29,7 @@ import argparse
 import functools
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,43 +105,13 @@ def create_statements(dialect_name: str) -> tuple[str, ...]:
     return (*ddl, f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD}')")
 
 
-def _stamp_legacy(execute: Callable[[str], object], dialect_name: str) -> None:
-    execute(str(CreateTable(_VERSION_TABLE).compile(dialect=_dialect(dialect_name))))
-    execute(f"INSERT INTO alembic_version (version_num) VALUES ('{BASELINE}')")
-    execute("DROP TABLE schema_migrations")
-
-
-# --- SQLite ---------------------------------------------------------------------------------------------
-def _sqlite_found(conn: sqlite3.Connection) -> Found:
-    tables = frozenset(str(r[0]) for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
-    revision = legacy = None
-    if "alembic_version" in tables:
-        revision = _first(conn.execute("SELECT version_num FROM alembic_version").fetchall())
-    if "schema_migrations" in tables:
-        legacy = frozenset(int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations"))
-    return Found(tables, revision, legacy or frozenset())
-
-
+# --- the two backends ------------------------------------------------------------------------------
 def upgrade_sqlite(conn: sqlite3.Connection) -> None:
     """Bring the database of ``conn`` (autocommit mode: ``isolation_level=None``) to ``HEAD``. Runs on
     that connection, so ``:memory:`` works."""
     conn.execute("BEGIN IMMEDIATE")  # the write lock first: a second process waits, then finds it done
     try:
-        found = _sqlite_found(conn)
-        if found.revision != HEAD:
-            if found.fresh:
-                log.info("creating the schema (revision %s)", HEAD)
-                if "schema_migrations" in found.tables:
-                    conn.execute("DROP TABLE schema_migrations")
-                for statement in create_statements("sqlite"):
-                    conn.execute(statement)
-            else:
-                _check_upgradable(found)
-                if found.is_legacy_schema7:
-                    log.info("stamping a schema-7 database as revision %s", BASELINE)
-                    _stamp_legacy(conn.execute, "sqlite")
-                _run_revisions("sqlite://", conn)
+        _to_head(conn, "sqlite", "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -149,38 +119,41 @@ def upgrade_sqlite(conn: sqlite3.Connection) -> None:
         raise
 
 
-# --- PostgreSQL -----------------------------------------------------------------------------------------
-def _postgres_found(conn: psycopg.Connection[Any]) -> Found:
-    tables = frozenset(str(r[0]) for r in conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"))
-    revision = legacy = None
-    if "alembic_version" in tables:
-        revision = _first(conn.execute("SELECT version_num FROM alembic_version").fetchall())
-    if "schema_migrations" in tables:
-        legacy = frozenset(int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations"))
-    return Found(tables, revision, legacy or frozenset())
-
-
 def upgrade_postgres(conn: psycopg.Connection[Any]) -> None:
     """Bring the schema ``conn`` works in (its search_path's) to ``HEAD``, in one transaction: PostgreSQL's
     DDL is transactional, so a failure leaves the database as it was. ``conn`` is in autocommit mode."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-        found = _postgres_found(conn)
-        if found.revision == HEAD:
-            return
-        if found.fresh:
-            log.info("creating the schema (revision %s, PostgreSQL)", HEAD)
-            if "schema_migrations" in found.tables:
-                conn.execute("DROP TABLE schema_migrations")
-            for statement in create_statements("postgresql"):
-                conn.execute(statement)
-            return
-        _check_upgradable(found)
-        if found.is_legacy_schema7:
-            log.info("stamping a schema-7 database as revision %s (PostgreSQL)", BASELINE)
-            _stamp_legacy(conn.execute, "postgresql")
-        _run_revisions("postgresql+psycopg://", conn)
+        _to_head(conn, "postgresql",
+                 "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+
+
+def _to_head(conn: Any, dialect_name: str, tables_sql: str) -> None:
+    """Both backends' steps, on a driver connection (sqlite3 or psycopg) in the transaction that holds the
+    migration lock."""
+    tables = frozenset(str(r[0]) for r in conn.execute(tables_sql).fetchall())
+    revision = legacy = None
+    if "alembic_version" in tables:
+        revision = _first(conn.execute("SELECT version_num FROM alembic_version").fetchall())
+    if "schema_migrations" in tables:
+        legacy = frozenset(int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations").fetchall())
+    found = Found(tables, revision, legacy or frozenset())
+    if found.revision == HEAD:
+        return
+    if found.fresh:
+        log.info("creating the schema (revision %s, %s)", HEAD, dialect_name)
+        if "schema_migrations" in found.tables:
+            conn.execute("DROP TABLE schema_migrations")
+        for statement in create_statements(dialect_name):
+            conn.execute(statement)
+        return
+    _check_upgradable(found)
+    if found.is_legacy_schema7:
+        log.info("stamping a schema-7 database as revision %s (%s)", BASELINE, dialect_name)
+        conn.execute(str(CreateTable(_VERSION_TABLE).compile(dialect=_dialect(dialect_name))))
+        conn.execute(f"INSERT INTO alembic_version (version_num) VALUES ('{BASELINE}')")
+        conn.execute("DROP TABLE schema_migrations")
+    _run_revisions("sqlite://" if dialect_name == "sqlite" else "postgresql+psycopg://", conn)
 
 
 # --- the shared steps -----------------------------------------------------------------------------------
