@@ -1,7 +1,7 @@
-"""The PostgreSQL database (issue 6), selected by a ``postgresql://`` database URL: a connection pool,
-versioned migrations from ``migrations_sql/postgres/``, transactions, and the execution methods the
-portable feature SQL runs on. Needs the ``postgres`` extra (psycopg 3 and psycopg_pool); importing this
-module without them fails, which ``db/open.py`` turns into a clear message.
+"""The PostgreSQL database, selected by a ``postgresql://`` database URL: a connection pool, migrations
+(``db/migrate.py``), transactions, and the execution methods the portable feature SQL runs on. Needs the
+``postgres`` extra (psycopg 3 and psycopg_pool); importing this module without them fails, which
+``db/open.py`` turns into a clear message.
 
 The feature stores are the same classes SQLite runs (``db/core.py``); their ``?`` placeholders become
 psycopg's ``%s`` here. Isolation is PostgreSQL's default, READ COMMITTED: every statement sees what
@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,13 +24,11 @@ from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
 from questgraph.server.db.core import Database, TransactionState
-from questgraph.server.db.sqlite import migrations
+from questgraph.server.db.migrate import upgrade_postgres
+from questgraph.server.db.schema import blob_columns, identity_columns, table_order
 
 log = logging.getLogger("questgraph.storage")
 
-# pg_advisory_xact_lock key taken while migrating, so that processes starting together on one database
-# apply each migration once (the others wait, then find it done). Any constant: "qgmigr" in ASCII.
-MIGRATION_LOCK = 0x7167_6D69_6772
 # A process's pool: two connections for each of its concurrent trips (server/executor.py: a lone-read
 # session and a transaction), and room for the rank index's rebuild and sweeps.
 POOL_MIN, POOL_SPARE = 1, 4
@@ -53,15 +50,6 @@ class Done:
     rowcount: int
 
 
-def table_order() -> list[str]:
-    """Every table the migrations create, in creation order (parents before children). PostgreSQL keeps
-    no creation order of its own, so it is read from the scripts."""
-    order: list[str] = []
-    for _, script in migrations("postgres"):
-        order.extend(re.findall(r"^CREATE TABLE (\w+)", script, flags=re.MULTILINE))
-    return order
-
-
 class _PgTransactionState(TransactionState):
     def __init__(self) -> None:
         super().__init__()
@@ -79,23 +67,12 @@ class PostgresDatabase(Database):
                                     kwargs={"autocommit": True}, open=False, name="questgraph",
                                     timeout=CONNECT_TIMEOUT_S)
         self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
-        self._tables = table_order()
         self._migrate()
-        self._columns = {table: self._read_columns(table) for table in self._tables}
 
     # --- lifecycle --------------------------------------------------------------------------------
     def _migrate(self) -> None:
-        with self.transaction():
-            conn = self._conn()
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
-            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
-            for version, script in migrations("postgres"):
-                if version in done:
-                    continue
-                log.info("applying schema migration %d (PostgreSQL)", version)
-                conn.execute(script)  # no parameters: the simple protocol runs a whole script
-                conn.execute("INSERT INTO schema_migrations VALUES (%s, now()::text)", (version,))
+        with self._pool.connection() as conn:
+            upgrade_postgres(conn)
 
     def close(self) -> None:
         self._pool.close()
@@ -179,26 +156,17 @@ class PostgresDatabase(Database):
 
     # --- schema -----------------------------------------------------------------------------------
     def tables(self) -> list[str]:
-        return list(self._tables)
-
-    def _read_columns(self, table: str) -> dict[str, tuple[bool, bool]]:
-        """Column name → (holds bytes, is an identity column)."""
-        rows = self.all("SELECT column_name, data_type, is_identity FROM information_schema.columns "
-                        "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
-                        (table,))
-        return {str(r[0]): (r[1] == "bytea", r[2] == "YES") for r in rows}
+        return list(table_order())
 
     def blob_columns(self, table: str) -> dict[str, bool]:
-        return {name: blob for name, (blob, _) in self._columns[table].items()}
+        return blob_columns(table)
 
     def export_order(self, table: str) -> str:
         # Every column in order: the key columns come first in every table, so this is key order.
-        return ", ".join(str(n) for n in range(1, len(self._columns[table]) + 1))
+        return ", ".join(str(n) for n in range(1, len(blob_columns(table)) + 1))
 
     def after_explicit_ids(self) -> None:
-        for table, columns in self._columns.items():
-            for name, (_, identity) in columns.items():
-                if identity:
-                    # The next generated id follows the largest one written explicitly.
-                    self.one(f"SELECT setval(pg_get_serial_sequence('{table}', '{name}'), "
-                             f"COALESCE(MAX({name}), 0) + 1, false) FROM {table}")
+        for table, name in identity_columns():
+            # The next generated id follows the largest one written explicitly.
+            self.one(f"SELECT setval(pg_get_serial_sequence('{table}', '{name}'), "
+                     f"COALESCE(MAX({name}), 0) + 1, false) FROM {table}")

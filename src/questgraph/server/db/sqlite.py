@@ -3,8 +3,8 @@ disk before it is acknowledged. One connection, used by one thread at a time (th
 domain calls), which keeps SQLite's locking out of the picture.
 
 What every backend shares (transactions, group commit, after-commit actions) lives in ``db/core.py``;
-this class adds SQLite's connection, its versioned migrations and the execution methods the portable
-feature stores run on.
+this class adds SQLite's connection, its migrations (``db/migrate.py``) and the execution methods the
+portable feature stores run on.
 """
 
 from __future__ import annotations
@@ -14,23 +14,14 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from importlib import resources
 from typing import Any
 
 from questgraph.server.db.core import Database, TransactionState
+from questgraph.server.db.migrate import upgrade_sqlite
+from questgraph.server.db.schema import blob_columns, table_order
 
 STREAM_BATCH = 10_000
 log = logging.getLogger("questgraph.storage")
-
-
-def migrations(dialect: str = "sqlite") -> list[tuple[int, str]]:
-    """The versioned schema scripts shipped with the package for ``dialect``, in order."""
-    folder = resources.files("questgraph.server.db") / "migrations_sql" / dialect
-    found = []
-    for item in folder.iterdir():
-        if item.name.endswith(".sql"):
-            found.append((int(item.name.split("_", 1)[0]), item.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 class SqliteDatabase(Database):
@@ -53,18 +44,7 @@ class SqliteDatabase(Database):
 
     # --- lifecycle --------------------------------------------------------------------------------
     def _migrate(self) -> None:
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
-        done = {row[0] for row in self._conn.execute("SELECT version FROM schema_migrations")}
-        for version, script in migrations():
-            if version in done:
-                continue
-            log.info("applying schema migration %d", version)
-            self._conn.executescript(
-                "BEGIN IMMEDIATE;\n" + script + f"\nINSERT INTO schema_migrations VALUES ({version}, "
-                "datetime('now'));\nCOMMIT;"
-            )
+        upgrade_sqlite(self._conn)
 
     @contextlib.contextmanager
     def _real_transaction(self) -> Iterator[None]:
@@ -139,14 +119,12 @@ class SqliteDatabase(Database):
                 conn.close()
 
     def tables(self) -> list[str]:
-        """Every table of state, in creation order: parents before children, as migrations create them.
-        Export and import walk it forwards, reset backwards, so a new migration needs no list to edit."""
-        rows = self.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                        "AND name != 'schema_migrations' ORDER BY rowid")
-        return [str(r[0]) for r in rows]
+        """Every table of state, parents before children (their foreign keys, db/schema.py). Export and
+        import walk it forwards, reset backwards, so a new table needs no list to edit."""
+        return list(table_order())
 
     def blob_columns(self, table: str) -> dict[str, bool]:
-        return {str(r[1]): str(r[2]).upper() == "BLOB" for r in self.all(f"PRAGMA table_info({table})")}
+        return blob_columns(table)
 
     def export_order(self, table: str) -> str:
         return "rowid"
