@@ -117,6 +117,15 @@ class IdentityService:
                                    "spaces or a fragment, at most 2048 characters")
         self.storage.add_redirect_uri(org_id, uri)
 
+    def orgs(self) -> list[Org]:
+        return self.storage.list_orgs()
+
+    def apps(self, org_id: int) -> list[App]:
+        return self.storage.list_apps(org_id)
+
+    def redirect_uris(self, org_id: int) -> list[str]:
+        return self.storage.list_redirect_uris(org_id)
+
     # --- people and users -------------------------------------------------------------------------
     def create_person(self, alias: str, display_name: str | None = None, profile_url: str | None = None,
                       age_category: str = "AD") -> int:
@@ -148,6 +157,30 @@ class IdentityService:
         user = self.storage.find_app_user(app_id, person_id)
         assert user is not None
         return user
+
+    def create_user(self, app_id: int, alias: str, *, display_name: str | None = None,
+                    profile_url: str | None = None, age_category: str = "AD", user_id: int | None = None,
+                    org_scoped_id: int | None = None, entitled: bool = True) -> User:
+        """A user of an app: a new person (or the person with that alias) and their app-scoped id."""
+        # One transaction: a call that fails (say, an id already taken) leaves no stray person behind.
+        with self.storage.transaction():
+            person = self.storage.find_person_by_alias(alias)
+            if person is None:
+                person = self.create_person(alias, display_name, profile_url, age_category)
+            user = self.join_app(person, app_id, user_id, org_scoped_id)
+            if entitled:
+                self.grant_entitlement(user.id)
+        return user
+
+    def app_users(self, app_id: int) -> list[User]:
+        return self.storage.list_app_users(self.app(app_id).id)
+
+    def org_scoped_id(self, user: User) -> int | None:
+        """The user's id in their app's organization."""
+        return self.storage.get_org_scoped_id(self.app(user.app_id).org_id, user.person_id)
+
+    def is_entitled(self, user: User) -> bool:
+        return self.storage.is_entitled(user.id, user.app_id)
 
     def user(self, user_id: int) -> User:
         user = self.storage.get_user(user_id)
