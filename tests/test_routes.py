@@ -1,6 +1,6 @@
 """The route tables against the documentation: every documented Graph path (docs/api.md's coverage table)
 and admin path (docs/config.md's endpoint table) is in a table, every route in a table is documented, and
-each resolves to its table's handler, bound to the table's service."""
+each resolves to its table's handler, bound to the table's service. And the cursor formats, pinned."""
 
 from __future__ import annotations
 
@@ -15,8 +15,17 @@ from questgraph.server.achievements import routes as achievement_routes
 from questgraph.server.admin import routes as admin_routes
 from questgraph.server.commerce import routes as commerce_routes
 from questgraph.server.graph import objects as object_routes
+from questgraph.server.graph.cursors import (
+    decode_pair_cursor,
+    decode_rank_cursor,
+    encode_json_cursor,
+    encode_pair_cursor,
+    encode_rank_cursor,
+    json_cursor_decoder,
+)
 from questgraph.server.graph.routing import ObjectRoute, Route, Router
 from questgraph.server.leaderboards import routes as leaderboard_routes
+from questgraph.server.ranking.keys import sort_key
 from questgraph.server.sso import routes as sso_routes
 from questgraph.server.sso.pages import SsoPages
 from questgraph.server.users import routes as user_routes
@@ -136,3 +145,29 @@ def test_object_dispatch_comes_after_every_literal_route() -> None:
     assert handler.func is user_routes.ROUTES[0].handler
     handler, found = router.resolve("DELETE", "/1234757621998335")
     assert handler.func is object_routes.ROUTES[1].handler and found == {"id": "1234757621998335"}
+
+
+# Cursors clients hold must keep working: each format is pinned to what the server has always sent.
+_RANK_KEY = sort_key("HIGHER_IS_BETTER", 1234, 1700000000123456, 1234757621998335)
+PINNED_CURSORS: list[tuple[str, Any, Any, Any]] = [
+    ("AX________stAAYKJBggIkAABGMBaXFi_w", _RANK_KEY, encode_rank_cursor, decode_rank_cursor),
+    ("YTE6MTcwMDAwMDAwMDEyMzQ1NjoxMjM0NzU3NjIxOTk4MzM1", (1700000000123456, 1234757621998335),
+     encode_pair_cursor, decode_pair_cursor),
+    ("WyJxZ2MxIiwxNzAwMDAwMDAwLDEyMzQ3NTc2MjE5OTgzMzVd", (1700000000, 1234757621998335), encode_json_cursor,
+     json_cursor_decoder((0, 0))),
+    ("WyJxZ2MxIiwiZ29sZF9wYWNrIl0", ("gold_pack",), encode_json_cursor, json_cursor_decoder(("",))),
+    ("WyJxZ2MxIiwiw6lww6llIl0", ("épée",), encode_json_cursor, json_cursor_decoder(("",))),
+]
+
+
+@pytest.mark.parametrize(("cursor", "key", "encode", "decode"), PINNED_CURSORS)
+def test_cursor_formats_are_unchanged(cursor: str, key: Any, encode: Any, decode: Any) -> None:
+    assert encode(key) == cursor
+    assert decode(cursor) == key
+
+
+def test_a_cursor_of_another_list_is_refused() -> None:
+    rank, pair, by_time, by_sku = (c[0] for c in PINNED_CURSORS[:4])
+    assert decode_rank_cursor(pair) is None and decode_pair_cursor(rank) is None
+    assert json_cursor_decoder(("",))(by_time) is None and json_cursor_decoder((0, 0))(by_sku) is None
+    assert decode_pair_cursor("not base64!") is None and json_cursor_decoder((0, 0))("////") is None
