@@ -19,14 +19,16 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from questgraph.server.achievements import AchievementService
-from questgraph.server.achievements import views as achievement_views
+from questgraph.server.achievements import routes as achievement_routes
 from questgraph.server.achievements.store import AchievementStore
-from questgraph.server.admin import views as admin_views
+from questgraph.server.achievements.views import MEDIA_PREFIX
+from questgraph.server.admin import routes as admin_routes
+from questgraph.server.admin.context import Tables
 from questgraph.server.auth import Authenticator
 from questgraph.server.clock import Clock
 from questgraph.server.clock_sync import ClockFollower
 from questgraph.server.commerce import CommerceService
-from questgraph.server.commerce import views as commerce_views
+from questgraph.server.commerce import routes as commerce_routes
 from questgraph.server.commerce.store import CommerceStore
 from questgraph.server.dashboard import DashboardService, RequestInspector
 from questgraph.server.dashboard.inspector import token_source
@@ -37,12 +39,14 @@ from questgraph.server.errors import (
     Forbidden,
     GraphError,
     InternalError,
+    InvalidParameter,
     MethodNotAllowed,
     MissingToken,
     NotFound,
     Unavailable,
 )
 from questgraph.server.executor import DomainExecutor
+from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.responses import error_response, json_response, new_trace_id
@@ -57,17 +61,17 @@ from questgraph.server.graph.transport import (
 from questgraph.server.identity import IdentityService
 from questgraph.server.identity.store import IdentityStore
 from questgraph.server.leaderboards import LeaderboardService
-from questgraph.server.leaderboards import views as leaderboard_views
+from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.metrics import METRICS_PATH, Metrics
 from questgraph.server.ranking.keeper import index_errors, open_rank_index
 from questgraph.server.settings import Settings
 from questgraph.server.sso import SsoService
-from questgraph.server.sso import views as sso_views
+from questgraph.server.sso import routes as sso_routes
 from questgraph.server.sso.pages import SsoPages
 from questgraph.server.sso.store import SsoStore
 from questgraph.server.users import UserService
-from questgraph.server.users import views as user_views
+from questgraph.server.users import routes as user_routes
 from questgraph.server.users.store import UserStore
 from questgraph.server.world import World
 
@@ -89,7 +93,7 @@ class Server:
     build_error: str | None = None
 
     def __post_init__(self) -> None:
-        # SQLite or PostgreSQL by the setting (issue 6); a PostgreSQL pool sized for the domain lanes.
+        # SQLite or PostgreSQL by the setting; a PostgreSQL pool sized for the domain lanes.
         self.db = open_database(self.settings.database, self.settings.domain_lanes)
         # Each feature's tables behind its own store, all on the one database (one transaction spans them).
         self.whole_state = WholeState(self.db)
@@ -104,7 +108,7 @@ class Server:
         self.clock = Clock()
         if self.settings.emulator:
             self.clock.load_setting(self.whole_state.get_setting(CLOCK_SETTING))
-        # In memory, or in Redis shared by every process of a deployment (issue 6; ranking/keeper.py).
+        # In memory, or in Redis shared by every process of a deployment (ranking/keeper.py).
         self.index, self.index_keeper = open_rank_index(self.settings.rank_index, self.settings.database)
         # With a shared index there may be other processes: follow the clock offset they store (D36).
         self.clock_follower = (ClockFollower(self.clock, lambda: self.whole_state.get_setting(CLOCK_SETTING))
@@ -121,7 +125,7 @@ class Server:
         self.users = UserService(self.user_store, identity_store, self.clock, self.identity)
         self.commerce = CommerceService(db, self.commerce_store, identity_store, self.clock, self.identity)
         self.dashboard = DashboardService(db, self.dashboard_store, identity_store, self.sso_store, self.clock,
-                                          self.identity)  # /dashboard (issue 7)
+                                          self.identity)  # dashboard accounts, audit log
         sample = self.settings.inspector_sample_rate
         self.inspector = RequestInspector(self.settings.inspector_size,
                                           (1.0 if self.settings.emulator else 0.0) if sample is None else sample)
@@ -137,16 +141,15 @@ class Server:
                                        inline=local, trip_scope=self._trip_scope, lanes=lanes)
         self.graph = Router()
         self.objects = ObjectKinds(self.ids)
-        leaderboard_views.register(self.graph, self.objects, self.leaderboards)
-        sso_views.register(self.graph, self.objects, self.sso)
+        self.graph.add_table(leaderboard_routes.ROUTES, self.leaderboards, self.objects)
+        self.graph.add_table(sso_routes.ROUTES, self.sso, self.objects)
         self.sso_pages = SsoPages(self.sso, self.settings, self.limiter, self.ready)  # /sso/, HTML (D30)
-        achievement_views.register(self.graph, self.objects, self.achievements)
-        user_views.register(self.graph, self.objects, self.users)
-        commerce_views.register(self.graph, self.objects, self.commerce)
-        self.graph.add("GET", "/{id}", self.objects.get)
-        self.graph.add("DELETE", "/{id}", self.objects.delete)
+        self.graph.add_table(achievement_routes.ROUTES, self.achievements, self.objects)
+        self.graph.add_table(user_routes.ROUTES, self.users, self.objects)
+        self.graph.add_table(commerce_routes.ROUTES, self.commerce, self.objects)
+        self.graph.add_table(object_routes.ROUTES, self.objects)  # GET/DELETE /{id}, by the kinds above
         self.admin = Router()
-        admin_views.register(self.admin, self)
+        admin_routes.register(self.admin, self)
         self.dashboard_pages = DashboardPages(self)
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
         self.executor.observe = self.metrics.observe_trip
@@ -178,7 +181,7 @@ class Server:
     def reset(self, apply_world: bool = True) -> None:
         with self.index_keeper.exclusive():  # other processes answer 503 until the shared index is rebuilt
             self.whole_state.reset()
-            self.inspector.clear()  # the request inspector's buffers are state too (issue 7)
+            self.inspector.clear()  # the request inspector's buffers are state too
             self.clock.offset_us = 0
             if apply_world and self.world is not None:
                 self._apply_world(self.world)
@@ -187,6 +190,18 @@ class Server:
     def _apply_world(self, world: World) -> None:
         world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce,
                     sso=self.sso, dashboard=self.dashboard, users=self.users)
+
+    def export_snapshot(self) -> Tables:
+        return self.whole_state.export_tables()
+
+    def import_snapshot(self, tables: Tables) -> None:
+        try:
+            self.whole_state.import_tables(tables)
+        except Exception as exc:  # a foreign or edited snapshot: reject it whole, keep the state
+            raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
+        # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).
+        self.clock.load_setting(self.whole_state.get_setting(CLOCK_SETTING) if self.settings.emulator else None)
+        self.build_index()
 
     @contextlib.contextmanager
     def _trip_scope(self) -> Iterator[None]:
@@ -206,7 +221,7 @@ class Server:
         path = request_path(request)
         response = await self._respond(request, path, trace_id)
         graph_request = getattr(request.state, "graph_request", None)
-        if graph_request is not None and self.inspector.wants():  # the request inspector (issue 7)
+        if graph_request is not None and self.inspector.wants():  # the request inspector, when it samples this one
             self.inspector.record(
                 at_us=self.clock.now_us(), caller=graph_request.caller_, method=graph_request.method,
                 path=graph_request.path, params=graph_request.params.items(), token=graph_request.token,
@@ -230,7 +245,7 @@ class Server:
                 return await self.sso_pages.respond(request, trace_id)
             if DashboardPages.handles(path):
                 return await self.dashboard_pages.respond(request, trace_id)
-            if path.startswith(achievement_views.MEDIA_PREFIX):
+            if path.startswith(MEDIA_PREFIX):
                 return await self._media(request, path, trace_id)
             admin = path.startswith(ADMIN_PREFIX)
             body = await self._handle(request, path, admin)
@@ -277,7 +292,7 @@ class Server:
                     raise MissingToken("An access token is required to request this resource.")
                 graph_request.caller_ = self.auth.authenticate(token)
             result = handler(graph_request)
-            if admin and method != "GET":  # every admin action is audited, durably (issue 7)
+            if admin and method != "GET":  # audited, durably: the dashboard shows who did what
                 self.dashboard.audit_admin_call(method, path, graph_request.params.items())
             return result
 
@@ -303,7 +318,7 @@ class Server:
         """An achievement icon (graph-api.md §2.1): public like Meta's CDN URIs, found only by its random key."""
         if request.method not in ("GET", "HEAD"):
             return error_response(MethodNotAllowed(f"Unsupported {request.method.lower()} request."), trace_id)
-        key = path[len(achievement_views.MEDIA_PREFIX):].rstrip("/")
+        key = path[len(MEDIA_PREFIX):].rstrip("/")
         found = await self.executor.run(lambda: self.achievements.media(key))
         if found is None:
             return error_response(NotFound("Unknown media file"), trace_id)
@@ -341,8 +356,8 @@ class Server:
 class GraphAsgiApp:
     """The ASGI application. Every HTTP request, whatever its path and method, goes to the one endpoint:
     there is no framework routing in front of it, so even TRACE or FOO gets a Graph 405, never a framework
-    body, and a request pays for nothing it does not use (issue 6: the submit path is measured against a
-    bare ASGI app). The lifespan runs the server's start-up (the rank index build) and shutdown."""
+    body, and a request pays for nothing it does not use (the submit path is benchmarked against a bare
+    ASGI app, docs/performance.md). The lifespan runs the server's start-up (the rank index build) and shutdown."""
 
     def __init__(self, server: Server) -> None:
         self.server = server

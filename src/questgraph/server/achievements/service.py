@@ -9,8 +9,6 @@ for a backend shared by several processes.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import secrets
@@ -22,7 +20,7 @@ from typing import Any
 
 from questgraph.server.achievements.records import AchievementDefinition, AchievementProgress, Keyset, MediaFile
 from questgraph.server.achievements.store import AchievementStore
-from questgraph.server.auth.access import require_path_app
+from questgraph.server.auth.access import require_app_token, require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.db import Database
@@ -40,7 +38,6 @@ API_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # as leaderboards (D19)
 MAX_BITFIELD_LENGTH = 4096
 MAX_TEXT = 4096
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
-DEFAULT_LIMIT, MAX_LIMIT = 100, 1000  # per page of definitions or progress (docs/fidelity.md, D21)
 MAX_API_NAMES = 1000
 DEFAULT_UNLOCKED_ICON, DEFAULT_LOCKED_ICON = "default-unlocked.png", "default-locked.png"
 _MEDIA_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -265,28 +262,6 @@ def advance(definition: AchievementDefinition, progress: AchievementProgress, wr
     return replace(progress, count=count, bits=bits, unlocked=unlocked, unlock_time=unlock_time)
 
 
-# --- cursors (D21) --------------------------------------------------------------------------------------
-def encode_cursor(key: Keyset) -> str:
-    return base64.urlsafe_b64encode(f"a1:{key[0]}:{key[1]}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(text: str) -> Keyset | None:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
-    except (binascii.Error, ValueError):
-        return None
-    parts = raw.split(":")
-    if len(parts) != 3 or parts[0] != "a1" or not all(p.isdigit() and len(p) <= 19 for p in parts[1:]):
-        return None
-    return int(parts[1]), int(parts[2])
-
-
-def require_app_token(caller: Caller, what: str) -> AppCaller:
-    if not isinstance(caller, AppCaller):
-        raise Forbidden(f"{what} needs an app access token (OC|app_id|app_secret)")
-    return caller
-
-
 class AchievementService:
     def __init__(self, db: Database, store: AchievementStore, identity_store: IdentityStore, clock: Clock,
                  identity: IdentityService) -> None:
@@ -370,6 +345,15 @@ class AchievementService:
         if progress is None:
             progress = self.store.find_progress(definition.id, caller.user.id)
         return ShownDefinition(definition, progress is not None and progress.unlocked)
+
+    def definition_by_id(self, caller: Caller, definition_id: int) -> ShownDefinition:
+        """``GET /{definition_id}``: an archived definition exists for app tokens only (D26)."""
+        found = self.store.get_achievement(definition_id)
+        if found is None or (found.is_archived and not isinstance(caller, AppCaller)):
+            raise NotFound(f"Object with ID '{definition_id}' does not exist")
+        if found.app_id != caller.app.id:
+            raise Forbidden("The access token belongs to another app")
+        return self.shown(caller, found)
 
     @staticmethod
     def _page(fetch: Any, limit: int, after: Keyset | None, before: Keyset | None) -> tuple[list[Any], bool, bool]:

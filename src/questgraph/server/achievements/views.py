@@ -8,11 +8,9 @@ from typing import Any
 from questgraph.server.achievements.records import Keyset
 from questgraph.server.achievements.service import (
     BITFIELD,
-    DEFAULT_LIMIT,
     DEFAULT_LOCKED_ICON,
     DEFAULT_UNLOCKED_ICON,
     MAX_BITFIELD_LENGTH,
-    MAX_LIMIT,
     MAX_TEXT,
     SIMPLE,
     TYPES,
@@ -26,16 +24,12 @@ from questgraph.server.achievements.service import (
     ShownProgress,
     check_image,
     check_locale_map,
-    decode_cursor,
-    encode_cursor,
 )
-from questgraph.server.auth.callers import AppCaller
-from questgraph.server.errors import Forbidden, InvalidParameter, NotFound
+from questgraph.server.errors import InvalidParameter
+from questgraph.server.graph.cursors import ACHIEVEMENTS_PAGE, cursor_param, decode_pair_cursor, encode_pair_cursor
 from questgraph.server.graph.fields import Field, NodeType
-from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.params import Params, parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
-from questgraph.server.graph.routing import Router
 
 MEDIA_PREFIX = "/_media/"
 IMAGE_PARAMS = ("unlocked_image_file", "locked_image_file")
@@ -130,27 +124,16 @@ def name_list(params: Params, key: str) -> list[str] | None:
     return names or None
 
 
-def _cursor(params: Params, name: str) -> Keyset | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    key = decode_cursor(value.strip())
-    if key is None:
-        raise InvalidParameter(f"Param {name} is not a valid cursor")
-    return key
-
-
 def _page_args(params: Params) -> tuple[int, Keyset | None, Keyset | None]:
-    limit = params.int64("limit", minimum=0)
-    return (DEFAULT_LIMIT if limit is None else min(limit, MAX_LIMIT)), _cursor(params, "after"), \
-        _cursor(params, "before")
+    return (ACHIEVEMENTS_PAGE.limit(params), cursor_param(params, "after", decode_pair_cursor),
+            cursor_param(params, "before", decode_pair_cursor))
 
 
 def _render_page(request: GraphRequest, page: Page, node: NodeType) -> dict[str, Any]:
     selection = request.fields(node)
     body: dict[str, Any] = {"data": [node.render(row, selection) for row in page.rows]}
     if page.keys:
-        body["paging"] = request.paging(encode_cursor(page.keys[0]), encode_cursor(page.keys[-1]),
+        body["paging"] = request.paging(encode_pair_cursor(page.keys[0]), encode_pair_cursor(page.keys[-1]),
                                         page.has_previous, page.has_next)
     return body
 
@@ -170,82 +153,76 @@ def _image(request: GraphRequest, key: str) -> Image | None:
     return check_image(key, upload.file.read(), getattr(upload, "content_type", None))
 
 
-def register(router: Router, objects: ObjectKinds, service: AchievementService) -> None:
-    def create_or_update(request: GraphRequest) -> dict[str, Any]:
-        params = request.params
-        title_map = _text(params, "title_locale_map")
-        description_map = _text(params, "description_locale_map")
-        change = DefinitionChange(
-            achievement_type=params.enum("achievement_type", TYPES),
-            write_policy=params.enum("achievement_write_policy", WRITE_POLICIES),
-            target=params.int64("target", minimum=1),
-            bitfield_length=params.int64("bitfield_length", minimum=1, maximum=MAX_BITFIELD_LENGTH),
-            is_archived=params.boolean("is_archived") if params.get("is_archived") else None,
-            is_secret=params.boolean("is_secret") if params.get("is_secret") else None,
-            title=_text(params, "title") or None,
-            description=_text(params, "description"),
-            unlocked_description_override=_text(params, "unlocked_description_override"),
-            title_locale_map=check_locale_map("title_locale_map", title_map) if title_map else None,
-            description_locale_map=check_locale_map("description_locale_map", description_map)
-            if description_map else None,
-            unlocked_image=_image(request, "unlocked_image_file"),
-            locked_image=_image(request, "locked_image_file"),
-        )
-        definition = service.upsert(request.caller, request.path_id("app_id"), require_param(request, "api_name"),
-                                    change)
-        return {"id": str(definition.id)}
+def achievement_definitions_create_or_update(service: AchievementService, request: GraphRequest) -> dict[str, Any]:
+    params = request.params
+    title_map = _text(params, "title_locale_map")
+    description_map = _text(params, "description_locale_map")
+    change = DefinitionChange(
+        achievement_type=params.enum("achievement_type", TYPES),
+        write_policy=params.enum("achievement_write_policy", WRITE_POLICIES),
+        target=params.int64("target", minimum=1),
+        bitfield_length=params.int64("bitfield_length", minimum=1, maximum=MAX_BITFIELD_LENGTH),
+        is_archived=params.boolean("is_archived") if params.get("is_archived") else None,
+        is_secret=params.boolean("is_secret") if params.get("is_secret") else None,
+        title=_text(params, "title") or None,
+        description=_text(params, "description"),
+        unlocked_description_override=_text(params, "unlocked_description_override"),
+        title_locale_map=check_locale_map("title_locale_map", title_map) if title_map else None,
+        description_locale_map=check_locale_map("description_locale_map", description_map)
+        if description_map else None,
+        unlocked_image=_image(request, "unlocked_image_file"),
+        locked_image=_image(request, "locked_image_file"),
+    )
+    definition = service.upsert(request.caller, request.path_id("app_id"), require_param(request, "api_name"),
+                                change)
+    return {"id": str(definition.id)}
 
-    def list_definitions(request: GraphRequest) -> dict[str, Any]:
-        params = request.params
-        node = definition_node(request.base_url)
-        request.fields(node)  # an unknown field is a 400 before any work (D5)
-        limit, after, before = _page_args(params)
-        page = service.definitions(request.caller, request.path_id("app_id"), name_list(params, "api_names"),
-                                   params.boolean("include_archived"), limit, after, before)
-        return _render_page(request, page, node)
 
-    def write_progress(request: GraphRequest) -> dict[str, Any]:
-        params = request.params
-        api_name = require_param(request, "api_name")
-        bits_key = "add_bits" if params.get("add_bits") not in (None, "") else "add_fields"  # SDK name (D23)
-        bits = params.text(bits_key, max_length=4096)
-        write = ProgressWrite(
-            add_count=params.int64("add_count", minimum=1),
-            add_bits=None if bits is None or bits == "" else bits.strip(),
-            force_unlock=params.boolean("force_unlock"),
-        )
-        user_id = request.path_id("user_id")
-        just_unlocked = service.write(request.caller, user_id, api_name, write)
-        return {"id": str(user_id), "api_name": api_name, "just_unlocked": just_unlocked}  # D24
+def achievement_definitions(service: AchievementService, request: GraphRequest) -> dict[str, Any]:
+    params = request.params
+    node = definition_node(request.base_url)
+    request.fields(node)  # an unknown field is a 400 before any work (D5)
+    limit, after, before = _page_args(params)
+    page = service.definitions(request.caller, request.path_id("app_id"), name_list(params, "api_names"),
+                               params.boolean("include_archived"), limit, after, before)
+    return _render_page(request, page, node)
 
-    def read_progress(request: GraphRequest) -> dict[str, Any]:
-        params = request.params
-        node = progress_node(request.base_url)
-        request.fields(node)
-        limit, after, before = _page_args(params)
-        page = service.progress(request.caller, request.path_id("user_id"), name_list(params, "api_names"),
-                                params.boolean("include_archived"), limit, after, before)
-        return _render_page(request, page, node)
 
-    def remove_all(request: GraphRequest) -> dict[str, Any]:
-        user_id = parse_id("user_id", require_param(request, "user_id"))
-        service.remove_all(request.caller, user_id)
-        return {"success": True}
+def achievements_write(service: AchievementService, request: GraphRequest) -> dict[str, Any]:
+    """``POST /{user_id}/achievements``: add to a user's progress on one achievement."""
+    params = request.params
+    api_name = require_param(request, "api_name")
+    bits_key = "add_bits" if params.get("add_bits") not in (None, "") else "add_fields"  # SDK name (D23)
+    bits = params.text(bits_key, max_length=4096)
+    write = ProgressWrite(
+        add_count=params.int64("add_count", minimum=1),
+        add_bits=None if bits is None or bits == "" else bits.strip(),
+        force_unlock=params.boolean("force_unlock"),
+    )
+    user_id = request.path_id("user_id")
+    just_unlocked = service.write(request.caller, user_id, api_name, write)
+    return {"id": str(user_id), "api_name": api_name, "just_unlocked": just_unlocked}  # D24
 
-    def get_definition(request: GraphRequest, definition_id: int) -> dict[str, Any]:
-        node = definition_node(request.base_url)
-        selection = request.fields(node)
-        caller = request.caller
-        found = service.store.get_achievement(definition_id)
-        if found is None or (found.is_archived and not isinstance(caller, AppCaller)):  # D26
-            raise NotFound(f"Object with ID '{definition_id}' does not exist")
-        if found.app_id != caller.app.id:
-            raise Forbidden("The access token belongs to another app")
-        return node.render(service.shown(caller, found), selection)
 
-    router.add("POST", "/{app_id}/achievement_definitions", create_or_update)
-    router.add("GET", "/{app_id}/achievement_definitions", list_definitions)
-    router.add("POST", "/{user_id}/achievements", write_progress)
-    router.add("GET", "/{user_id}/achievements", read_progress)
-    router.add("POST", "/achievement_remove_all", remove_all)
-    objects.register("achievement_definition", get=get_definition)
+def achievements(service: AchievementService, request: GraphRequest) -> dict[str, Any]:
+    """``GET /{user_id}/achievements``: a user's progress."""
+    params = request.params
+    node = progress_node(request.base_url)
+    request.fields(node)
+    limit, after, before = _page_args(params)
+    page = service.progress(request.caller, request.path_id("user_id"), name_list(params, "api_names"),
+                            params.boolean("include_archived"), limit, after, before)
+    return _render_page(request, page, node)
+
+
+def achievement_remove_all(service: AchievementService, request: GraphRequest) -> dict[str, Any]:
+    user_id = parse_id("user_id", require_param(request, "user_id"))
+    service.remove_all(request.caller, user_id)
+    return {"success": True}
+
+
+def achievement_definition_get(service: AchievementService, request: GraphRequest,
+                               definition_id: int) -> dict[str, Any]:
+    node = definition_node(request.base_url)
+    selection = request.fields(node)
+    return node.render(service.definition_by_id(request.caller, definition_id), selection)

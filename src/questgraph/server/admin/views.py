@@ -1,27 +1,21 @@
 """Admin API handlers: orgs, apps and secret rotation, users, tokens, entitlements, friends, SSO redirect
-URIs, reset, snapshot export/import and the emulator clock (D36). Responses are JSON; errors use the
-same Graph envelope as the S2S API."""
+URIs (over the identity service), and reset, snapshot export/import and the emulator clock (D36, over the
+server's whole-state actions). Responses are JSON; errors use the same Graph envelope as the S2S API. The
+routes are in admin/routes.py."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from questgraph.server.admin.context import AdminContext
 from questgraph.server.clock import Clock
-from questgraph.server.commerce.admin import admin_routes as commerce_admin_routes
-from questgraph.server.dashboard.admin import admin_routes as dashboard_admin_routes
 from questgraph.server.errors import Forbidden, InvalidParameter
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
-from questgraph.server.graph.routing import Router
 from questgraph.server.identity.records import App, User
-from questgraph.server.identity.service import AGE_CATEGORIES
-from questgraph.server.sso import admin as sso_admin
-from questgraph.server.users.admin import admin_routes as user_admin_routes
-
-if TYPE_CHECKING:
-    from questgraph.server.app import Server
+from questgraph.server.identity.service import AGE_CATEGORIES, IdentityService
 
 SNAPSHOT_VERSION = 1
 MAX_CLOCK_SECONDS = 2**32  # the emulator clock stays before 2106, so every timestamp fits its column (D36)
@@ -36,178 +30,147 @@ def _app(app: App, secret: str | None = None) -> dict[str, Any]:
     return out
 
 
-def register(router: Router, server: Server) -> None:
-    identity, identity_store, sso_store = server.identity, server.identity_store, server.sso_store
+def _user(identity: IdentityService, user: User) -> dict[str, Any]:
+    org_scoped_id = identity.org_scoped_id(user)
+    return {
+        "id": str(user.id), "app_id": str(user.app_id), "alias": user.alias,
+        "display_name": user.display_name, "profile_url": user.profile_url,
+        "age_category": user.age_category,
+        "org_scoped_id": str(org_scoped_id),
+        "entitled": identity.is_entitled(user),
+    }
 
-    def user_view(user: User) -> dict[str, Any]:
-        app = identity.app(user.app_id)
-        return {
-            "id": str(user.id), "app_id": str(user.app_id), "alias": user.alias,
-            "display_name": user.display_name, "profile_url": user.profile_url,
-            "age_category": user.age_category,
-            "org_scoped_id": str(identity_store.get_org_scoped_id(app.org_id, user.person_id)),
-            "entitled": identity_store.is_entitled(user.id, user.app_id),
-        }
 
-    def optional_id(request: GraphRequest, key: str) -> int | None:
-        value = request.params.get(key)
-        return None if not value else parse_id(key, value, what="id")
+def _optional_id(request: GraphRequest, key: str) -> int | None:
+    value = request.params.get(key)
+    return None if not value else parse_id(key, value, what="id")
 
-    def list_orgs(request: GraphRequest) -> Any:
-        return {"data": [
-            {"id": str(o.id), "name": o.name, "apps": [_app(a) for a in identity_store.list_apps(o.id)],
-             "sso_redirect_uris": sso_store.list_redirect_uris(o.id)}
-            for o in identity_store.list_orgs()
-        ]}
 
-    def create_org(request: GraphRequest) -> Any:
-        org = identity.create_org(require_param(request, "name"), optional_id(request, "id"))
-        return {"id": str(org.id), "name": org.name}
+# --- identity ---------------------------------------------------------------------------------------------
+def list_orgs(server: AdminContext, request: GraphRequest) -> Any:
+    """Each organization with its apps (identity) and its SSO redirect URIs (account linking)."""
+    return {"data": [
+        {"id": str(o.id), "name": o.name, "apps": [_app(a) for a in server.identity.apps(o.id)],
+         "sso_redirect_uris": server.sso.redirect_uris(o.id)}
+        for o in server.identity.orgs()
+    ]}
 
-    def create_app(request: GraphRequest) -> Any:
-        made = identity.create_app(request.path_id("org_id"), require_param(request, "name"),
-                                   optional_id(request, "id"), request.params.get("secret") or None)
-        return _app(made.app, made.secret)
 
-    def get_app(request: GraphRequest) -> Any:
-        return _app(identity.app(request.path_id("app_id")))
+def create_org(identity: IdentityService, request: GraphRequest) -> Any:
+    org = identity.create_org(require_param(request, "name"), _optional_id(request, "id"))
+    return {"id": str(org.id), "name": org.name}
 
-    def rotate_secret(request: GraphRequest) -> Any:
-        made = identity.rotate_secret(request.path_id("app_id"), request.params.get("secret") or None)
-        return _app(made.app, made.secret)
 
-    def add_redirect_uri(request: GraphRequest) -> Any:
-        org_id = request.path_id("org_id")
-        server.sso.add_redirect_uri(org_id, require_param(request, "redirect_uri"))
-        return {"data": sso_store.list_redirect_uris(org_id)}
+def create_app(identity: IdentityService, request: GraphRequest) -> Any:
+    made = identity.create_app(request.path_id("org_id"), require_param(request, "name"),
+                               _optional_id(request, "id"), request.params.get("secret") or None)
+    return _app(made.app, made.secret)
 
-    def list_redirect_uris(request: GraphRequest) -> Any:
-        return {"data": sso_store.list_redirect_uris(identity.org(request.path_id("org_id")).id)}
 
-    def create_user(request: GraphRequest) -> Any:
-        """A user of an app: a new person (or the person with that alias) and their app-scoped id."""
-        params = request.params
-        app_id = request.path_id("app_id")
-        identity.app(app_id)
-        alias = require_param(request, "alias")
-        age_category = params.enum("age_category", AGE_CATEGORIES, default="AD") or "AD"
-        user_id, org_scoped_id = optional_id(request, "id"), optional_id(request, "org_scoped_id")
-        entitled = params.boolean("entitled", default=True)
-        # One transaction: a request that fails (say, an id already taken) leaves no stray person behind.
-        with server.db.transaction():
-            person = identity_store.find_person_by_alias(alias)
-            if person is None:
-                person = identity.create_person(alias, params.get("display_name"), params.get("profile_url"),
-                                                age_category)
-            user = identity.join_app(person, app_id, user_id, org_scoped_id)
-            if entitled:
-                identity.grant_entitlement(user.id)
-        return user_view(user)
+def get_app(identity: IdentityService, request: GraphRequest) -> Any:
+    return _app(identity.app(request.path_id("app_id")))
 
-    def list_users(request: GraphRequest) -> Any:
-        app = identity.app(request.path_id("app_id"))
-        return {"data": [user_view(u) for u in identity_store.list_app_users(app.id)]}
 
-    def get_user(request: GraphRequest) -> Any:
-        return user_view(identity.user(request.path_id("user_id")))
+def rotate_secret(identity: IdentityService, request: GraphRequest) -> Any:
+    made = identity.rotate_secret(request.path_id("app_id"), request.params.get("secret") or None)
+    return _app(made.app, made.secret)
 
-    def mint_token(request: GraphRequest) -> Any:
-        ttl = request.params.int64("ttl_seconds", minimum=1)
-        token = identity.mint_user_token(request.path_id("user_id"), request.params.get("token") or None, ttl)
-        return {"access_token": token}
 
-    def grant(request: GraphRequest) -> Any:
-        identity.grant_entitlement(request.path_id("user_id"))
-        return {"success": True}
+def create_user(identity: IdentityService, request: GraphRequest) -> Any:
+    """A user of an app: a new person (or the person with that alias) and their app-scoped id."""
+    params = request.params
+    app_id = request.path_id("app_id")
+    identity.app(app_id)
+    alias = require_param(request, "alias")
+    age_category = params.enum("age_category", AGE_CATEGORIES, default="AD") or "AD"
+    user_id, org_scoped_id = _optional_id(request, "id"), _optional_id(request, "org_scoped_id")
+    entitled = params.boolean("entitled", default=True)
+    user = identity.create_user(app_id, alias, display_name=params.get("display_name"),
+                                profile_url=params.get("profile_url"), age_category=age_category, user_id=user_id,
+                                org_scoped_id=org_scoped_id, entitled=entitled)
+    return _user(identity, user)
 
-    def befriend(request: GraphRequest) -> Any:
-        user = identity.user(request.path_id("user_id"))
-        friend = identity.user(parse_id("friend_id", require_param(request, "friend_id")))
-        identity.befriend(user.person_id, friend.person_id)
-        return {"success": True}
 
-    def reset(request: GraphRequest) -> Any:
-        server.reset(apply_world=not request.params.boolean("empty"))
-        return {"success": True}
+def list_users(identity: IdentityService, request: GraphRequest) -> Any:
+    return {"data": [_user(identity, u) for u in identity.app_users(request.path_id("app_id"))]}
 
-    def export_snapshot(request: GraphRequest) -> Any:
-        return {"version": SNAPSHOT_VERSION, "tables": server.whole_state.export_tables()}
 
-    def import_snapshot(request: GraphRequest) -> Any:
-        version = request.params.int64("version", required=True)
-        if version != SNAPSHOT_VERSION:
-            raise InvalidParameter(f"Param version must be {SNAPSHOT_VERSION}")
-        try:
-            tables = json.loads(require_param(request, "tables"))
-        except ValueError:
-            raise InvalidParameter("Param tables must be the JSON object of an exported snapshot") from None
-        _check_snapshot_tables(tables)
-        try:
-            server.whole_state.import_tables(tables)
-        except Exception as exc:  # a foreign or edited snapshot: reject it whole, keep the state
-            raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
-        # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).
-        imported = server.whole_state.get_setting("clock_offset_us")
-        server.clock.load_setting(imported if server.settings.emulator else None)
-        server.build_index()
-        return {"success": True}
+def get_user(identity: IdentityService, request: GraphRequest) -> Any:
+    return _user(identity, identity.user(request.path_id("user_id")))
 
-    def clock_view() -> dict[str, Any]:
-        return {"now": server.clock.now(), "offset_seconds": server.clock.offset_us / 1_000_000,
-                "frozen": server.clock.frozen_us is not None}
 
-    def get_clock(request: GraphRequest) -> Any:
-        return clock_view()
+def mint_token(identity: IdentityService, request: GraphRequest) -> Any:
+    ttl = request.params.int64("ttl_seconds", minimum=1)
+    token = identity.mint_user_token(request.path_id("user_id"), request.params.get("token") or None, ttl)
+    return {"access_token": token}
 
-    def move_clock(request: GraphRequest) -> Any:
-        """Move the emulator clock forward (``advance_seconds``) or to an instant (``set``), and/or freeze or
-        thaw it (``freeze=true|false``: a frozen clock stands still between moves) (D36)."""
-        if not server.settings.emulator:
-            raise Forbidden("The clock can be moved only in emulator mode")
-        advance = request.params.int64("advance_seconds", minimum=0)
-        target = request.params.int64("set", minimum=0, maximum=MAX_CLOCK_SECONDS)
-        frozen = request.params.boolean("freeze") if request.params.get("freeze") else None
-        if (advance is not None and target is not None) or (advance is None and target is None and frozen is None):
-            raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false")
-        if advance is not None and server.clock.now() + advance > MAX_CLOCK_SECONDS:
-            raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
 
-        def change(clock: Clock) -> None:
-            if frozen is not None:
-                clock.freeze(frozen)
-            if advance is not None:
-                clock.advance(advance)
-            elif target is not None:
-                clock.set(target)
+def grant_entitlement(identity: IdentityService, request: GraphRequest) -> Any:
+    identity.grant_entitlement(request.path_id("user_id"))
+    return {"success": True}
 
-        server.move_clock(change)
-        return clock_view()
 
-    for method, path, handler in [
-        ("GET", "/_admin/orgs", list_orgs),
-        ("POST", "/_admin/orgs", create_org),
-        ("POST", "/_admin/orgs/{org_id}/apps", create_app),
-        ("GET", "/_admin/orgs/{org_id}/redirect_uris", list_redirect_uris),
-        ("POST", "/_admin/orgs/{org_id}/redirect_uris", add_redirect_uri),
-        ("GET", "/_admin/apps/{app_id}", get_app),
-        ("POST", "/_admin/apps/{app_id}/secret", rotate_secret),
-        ("GET", "/_admin/apps/{app_id}/users", list_users),
-        ("POST", "/_admin/apps/{app_id}/users", create_user),
-        ("GET", "/_admin/users/{user_id}", get_user),
-        ("POST", "/_admin/users/{user_id}/tokens", mint_token),
-        ("POST", "/_admin/users/{user_id}/entitlements", grant),
-        ("POST", "/_admin/users/{user_id}/friends", befriend),
-        ("POST", "/_admin/reset", reset),
-        ("GET", "/_admin/snapshot", export_snapshot),
-        ("POST", "/_admin/snapshot", import_snapshot),
-        ("GET", "/_admin/clock", get_clock),
-        ("POST", "/_admin/clock", move_clock),
-        *user_admin_routes(server.users, server.achievements),
-        *commerce_admin_routes(server),
-        *dashboard_admin_routes(server.dashboard),  # members and the audit log (issue 7)
-    ]:
-        router.add(method, path, handler)
-    sso_admin.register(router, server.sso)  # account links and SSO passwords (D32-D34)
+def befriend(identity: IdentityService, request: GraphRequest) -> Any:
+    user = identity.user(request.path_id("user_id"))
+    friend = identity.user(parse_id("friend_id", require_param(request, "friend_id")))
+    identity.befriend(user.person_id, friend.person_id)
+    return {"success": True}
+
+
+# --- whole state ------------------------------------------------------------------------------------------
+def reset(server: AdminContext, request: GraphRequest) -> Any:
+    server.reset(apply_world=not request.params.boolean("empty"))
+    return {"success": True}
+
+
+def export_snapshot(server: AdminContext, request: GraphRequest) -> Any:
+    return {"version": SNAPSHOT_VERSION, "tables": server.export_snapshot()}
+
+
+def import_snapshot(server: AdminContext, request: GraphRequest) -> Any:
+    version = request.params.int64("version", required=True)
+    if version != SNAPSHOT_VERSION:
+        raise InvalidParameter(f"Param version must be {SNAPSHOT_VERSION}")
+    try:
+        tables = json.loads(require_param(request, "tables"))
+    except ValueError:
+        raise InvalidParameter("Param tables must be the JSON object of an exported snapshot") from None
+    _check_snapshot_tables(tables)
+    server.import_snapshot(tables)
+    return {"success": True}
+
+
+def _clock_view(clock: Clock) -> dict[str, Any]:
+    return {"now": clock.now(), "offset_seconds": clock.offset_us / 1_000_000, "frozen": clock.frozen_us is not None}
+
+
+def get_clock(server: AdminContext, request: GraphRequest) -> Any:
+    return _clock_view(server.clock)
+
+
+def move_clock(server: AdminContext, request: GraphRequest) -> Any:
+    """Move the emulator clock forward (``advance_seconds``) or to an instant (``set``), and/or freeze or
+    thaw it (``freeze=true|false``: a frozen clock stands still between moves) (D36)."""
+    if not server.settings.emulator:
+        raise Forbidden("The clock can be moved only in emulator mode")
+    advance = request.params.int64("advance_seconds", minimum=0)
+    target = request.params.int64("set", minimum=0, maximum=MAX_CLOCK_SECONDS)
+    frozen = request.params.boolean("freeze") if request.params.get("freeze") else None
+    if (advance is not None and target is not None) or (advance is None and target is None and frozen is None):
+        raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false")
+    if advance is not None and server.clock.now() + advance > MAX_CLOCK_SECONDS:
+        raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
+
+    def change(clock: Clock) -> None:
+        if frozen is not None:
+            clock.freeze(frozen)
+        if advance is not None:
+            clock.advance(advance)
+        elif target is not None:
+            clock.set(target)
+
+    server.move_clock(change)
+    return _clock_view(server.clock)
 
 
 def _check_snapshot_tables(tables: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from questgraph.server.auth.callers import Caller
+from questgraph.server.auth.callers import AppCaller, Caller
 from questgraph.server.errors import Forbidden, NotFound
 from questgraph.server.identity.store import IdentityStore
 
@@ -15,3 +15,10 @@ def require_path_app(store: IdentityStore, caller: Caller, app_id: int | None) -
     if store.get_app(app_id) is None:
         raise NotFound(f"Unsupported request. Object with ID '{app_id}' does not exist")
     raise Forbidden("The access token belongs to another app")
+
+
+def require_app_token(caller: Caller, what: str) -> AppCaller:
+    """Control actions (creating boards, refunds, cancelling subscriptions…) are the app's, never a user's."""
+    if not isinstance(caller, AppCaller):
+        raise Forbidden(f"{what} needs an app access token (OC|app_id|app_secret)")
+    return caller

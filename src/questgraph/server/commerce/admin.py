@@ -1,18 +1,15 @@
 """Admin API of the IAP catalogue and of purchases (docs/config.md): create and list items, grant an item or
-a subscription to a user (what a purchase on the headset would do), and read a user's purchase history."""
+a subscription to a user (what a purchase on the headset would do), and read a user's purchase history.
+The routes are in admin/routes.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from questgraph.server.commerce.records import IapItem, Purchase, Subscription
-from questgraph.server.commerce.service import ITEM_TYPES, ItemSpec, SubState
+from questgraph.server.commerce.service import ITEM_TYPES, CommerceService, ItemSpec, SubState
 from questgraph.server.commerce.terms import TERMS, TRIAL_TYPES, iso
 from questgraph.server.graph.request import GraphRequest, require_param
-
-if TYPE_CHECKING:
-    from questgraph.server.app import Server
 
 
 def item_view(item: IapItem) -> dict[str, Any]:
@@ -50,53 +47,47 @@ def subscription_view(state: SubState) -> dict[str, Any]:
     }
 
 
-def admin_routes(server: Server) -> list[tuple[str, str, Callable[[GraphRequest], Any]]]:
-    commerce = server.commerce
+def create_item(commerce: CommerceService, request: GraphRequest) -> Any:
+    params = request.params
+    require_param(request, "type")
+    spec = ItemSpec(
+        sku=require_param(request, "sku"),
+        item_type=params.enum("type", ITEM_TYPES) or "",
+        name=require_param(request, "name"),
+        description=params.text("description", max_length=4096) or "",
+        price_hundredths=params.int64("price", minimum=0) or 0,
+        currency=(params.get("currency") or "USD").strip().upper(),
+        subscription_term=params.enum("subscription_term", TERMS),
+        trial_type=params.enum("trial_type", TRIAL_TYPES),
+        trial_term=params.enum("trial_term", TERMS),
+        trial_max_term_count=params.int64("trial_max_term_count", minimum=1),
+        trial_price_hundredths=params.int64("trial_price", minimum=0),
+    )
+    return item_view(commerce.create_item(request.path_id("app_id"), spec))
 
-    def create_item(request: GraphRequest) -> Any:
-        params = request.params
-        require_param(request, "type")
-        spec = ItemSpec(
-            sku=require_param(request, "sku"),
-            item_type=params.enum("type", ITEM_TYPES) or "",
-            name=require_param(request, "name"),
-            description=params.text("description", max_length=4096) or "",
-            price_hundredths=params.int64("price", minimum=0) or 0,
-            currency=(params.get("currency") or "USD").strip().upper(),
-            subscription_term=params.enum("subscription_term", TERMS),
-            trial_type=params.enum("trial_type", TRIAL_TYPES),
-            trial_term=params.enum("trial_term", TERMS),
-            trial_max_term_count=params.int64("trial_max_term_count", minimum=1),
-            trial_price_hundredths=params.int64("trial_price", minimum=0),
-        )
-        return item_view(commerce.create_item(request.path_id("app_id"), spec))
 
-    def list_items(request: GraphRequest) -> Any:
-        return {"data": [item_view(i) for i in commerce.catalogue(request.path_id("app_id"))]}
+def list_items(commerce: CommerceService, request: GraphRequest) -> Any:
+    return {"data": [item_view(i) for i in commerce.catalogue(request.path_id("app_id"))]}
 
-    def grant(request: GraphRequest) -> Any:
-        params = request.params
-        trial = params.get("trial")
-        made = commerce.grant(
-            request.path_id("user_id"), require_param(request, "sku"),
-            expires_at=params.int64("expires_at", minimum=0),
-            trial=None if trial is None or trial == "" else params.boolean("trial"),
-        )
-        _, purchases, subs = commerce.history(made.user_id)
-        if isinstance(made, Subscription):
-            return next(subscription_view(s) for s in subs if s.sub.id == made.id)
-        return next(purchase_view(p, i, server.clock.now()) for p, i in purchases if p.id == made.id)
 
-    def history(request: GraphRequest) -> Any:
-        user, purchases, subs = commerce.history(request.path_id("user_id"))
-        now = server.clock.now()
-        rows = [purchase_view(p, i, now) for p, i in purchases] + [subscription_view(s) for s in subs]
-        rows.sort(key=lambda r: (r["granted_at"], r["id"]))
-        return {"user_id": str(user.id), "data": rows}
+def grant(commerce: CommerceService, request: GraphRequest) -> Any:
+    """What a purchase on the headset would do: the item (or subscription) is the user's."""
+    params = request.params
+    trial = params.get("trial")
+    made = commerce.grant(
+        request.path_id("user_id"), require_param(request, "sku"),
+        expires_at=params.int64("expires_at", minimum=0),
+        trial=None if trial is None or trial == "" else params.boolean("trial"),
+    )
+    history = commerce.history(made.user_id)
+    if isinstance(made, Subscription):
+        return next(subscription_view(s) for s in history.subscriptions if s.sub.id == made.id)
+    return next(purchase_view(p, i, history.now) for p, i in history.purchases if p.id == made.id)
 
-    return [
-        ("GET", "/_admin/apps/{app_id}/items", list_items),
-        ("POST", "/_admin/apps/{app_id}/items", create_item),
-        ("GET", "/_admin/users/{user_id}/purchases", history),
-        ("POST", "/_admin/users/{user_id}/purchases", grant),
-    ]
+
+def history(commerce: CommerceService, request: GraphRequest) -> Any:
+    found = commerce.history(request.path_id("user_id"))
+    rows = [purchase_view(p, i, found.now) for p, i in found.purchases]
+    rows += [subscription_view(s) for s in found.subscriptions]
+    rows.sort(key=lambda r: (r["granted_at"], r["id"]))
+    return {"user_id": str(found.user.id), "data": rows}

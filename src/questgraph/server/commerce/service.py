@@ -8,22 +8,20 @@ it with no background job. Writes (cancel, extend) first materialise the schedul
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from questgraph.server.auth.access import require_path_app
+from questgraph.server.auth.access import require_app_token, require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.commerce.records import IapItem, Purchase, Subscription
 from questgraph.server.commerce.store import CommerceStore
 from questgraph.server.commerce.terms import DAY, TERMS, TRIAL_TYPES, add_terms, term_seconds_hint
 from questgraph.server.db import Database
-from questgraph.server.errors import Forbidden, InvalidParameter
+from questgraph.server.errors import InvalidParameter
+from questgraph.server.graph.cursors import CursorKey
 from questgraph.server.graph.params import parse_id
 from questgraph.server.identity.records import User
 from questgraph.server.identity.service import IdentityService
@@ -38,9 +36,7 @@ MAX_NAME, MAX_DESCRIPTION, MAX_REASON = 256, 4096, 256
 MAX_TRIAL_TERMS = 24
 CANCEL_REASONS = range(0, 6)  # §6.2: 0 Other/Testing … 5 Technical issues
 MAX_EXTENSION_DAYS, MAX_TOTAL_EXTENSION_DAYS = 365, 3650  # §0.8: 1–365 per call, at most 10 years
-DEFAULT_LIMIT, MAX_LIMIT = 25, 500
 T = TypeVar("T")
-CursorKey = tuple[Any, ...]  # ints and strings, compared as tuples
 
 
 @dataclass(frozen=True)
@@ -143,33 +139,22 @@ class SubscriptionQuery:
 
 
 @dataclass(frozen=True)
+class History:
+    """A user's purchases (with their items) and subscriptions, as of ``now``."""
+
+    user: User
+    purchases: list[tuple[Purchase, IapItem]]
+    subscriptions: list[SubState]
+    now: int
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     rows: list[T]
     first: CursorKey | None
     last: CursorKey | None
     has_previous: bool
     has_next: bool
-
-
-# --- cursors (D21): a position in an order ((time, id) or (sku,)), not a row count ---------------------
-_CURSOR_PREFIX = "qgc1"
-
-
-def encode_cursor(key: CursorKey) -> str:
-    raw = json.dumps([_CURSOR_PREFIX, *key], separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(name: str, cursor: str, shape: CursorKey) -> CursorKey:
-    """The key inside a cursor; it must have the same shape (types) as the keys of this list."""
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        value = None
-    if (not isinstance(value, list) or len(value) != len(shape) + 1 or value[0] != _CURSOR_PREFIX
-            or any(type(v) is not type(s) for v, s in zip(value[1:], shape, strict=True))):
-        raise InvalidParameter(f"Param {name} is not a valid cursor")
-    return tuple(value[1:])
 
 
 def paginate(rows: Sequence[T], key: Callable[[T], CursorKey], limit: int,
@@ -188,12 +173,6 @@ def paginate(rows: Sequence[T], key: Callable[[T], CursorKey], limit: int,
     chosen_keys = keys[start:stop]
     return Page(chosen, chosen_keys[0] if chosen_keys else None, chosen_keys[-1] if chosen_keys else None,
                 start > 0 and bool(chosen), start + len(chosen) < len(rows))
-
-
-def require_app_token(caller: Caller, what: str) -> AppCaller:
-    if not isinstance(caller, AppCaller):
-        raise Forbidden(f"{what} needs an app access token (OC|app_id|app_secret)")
-    return caller
 
 
 class CommerceService:
@@ -316,14 +295,14 @@ class CommerceService:
         self.store.insert_subscription(sub)
         return sub
 
-    def history(self, user_id: int) -> tuple[User, list[tuple[Purchase, IapItem]], list[SubState]]:
+    def history(self, user_id: int) -> History:
         """Every grant of the user, consumed and refunded ones included, and every subscription."""
         user = self.identity.user(user_id)
         items = {i.id: i for i in self.store.list_iap_items(user.app_id)}
         now = self.clock.now()
         purchases = [(p, items[p.item_id]) for p in self.store.purchases_of_user(user.id)]
         subs = [self._state(s, items[s.item_id], user, now) for s in self.store.subscriptions_of_user(user.id)]
-        return user, purchases, subs
+        return History(user, purchases, subs, now)
 
     # --- §3.1 verify, §3.2 consume ------------------------------------------------------------------
     def verify(self, caller: Caller, app_id: int | None, user_id: str | None, sku: str | None) -> int | None:
@@ -357,7 +336,7 @@ class CommerceService:
                                    "can be consumed")
         now = self.clock.now()
         # The conditional update decides: of two racing consumes of one grant, exactly one changes the
-        # row. The loser reads again: with several processes (issue 6) another grant may still be owned.
+        # row. The loser reads again: with several processes another grant may still be owned.
         while (owned := self._owned_purchase(user, item, now)) is not None:
             if self.store.mark_consumed(owned.id, now):
                 return True

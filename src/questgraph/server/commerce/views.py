@@ -8,26 +8,26 @@ from typing import Any, TypeVar
 
 from questgraph.server.commerce.records import IapItem
 from questgraph.server.commerce.service import (
-    DEFAULT_LIMIT,
     MAX_EXTENSION_DAYS,
-    MAX_LIMIT,
     CommerceService,
-    CursorKey,
     Owned,
     Page,
     SubscriptionQuery,
     SubState,
-    decode_cursor,
-    encode_cursor,
     paginate,
 )
 from questgraph.server.commerce.terms import decimal_price, formatted_price, iso
 from questgraph.server.errors import InvalidParameter
+from questgraph.server.graph.cursors import (
+    COMMERCE_PAGE,
+    CursorKey,
+    cursor_param,
+    encode_json_cursor,
+    json_cursor_decoder,
+)
 from questgraph.server.graph.fields import Field, NodeType, Selection
-from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
-from questgraph.server.graph.routing import Router
 
 T = TypeVar("T")
 MAX_SKUS = 1000
@@ -190,90 +190,85 @@ def _path_app(request: GraphRequest) -> int | None:
     return request.path_id("app_id") if "app_id" in request.path_params else None
 
 
-def _paged(request: GraphRequest, rows: list[T], key: Callable[[T], CursorKey], shape: CursorKey,
-           render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+# Decoders of each list's cursors, made once: a cursor must have the shape of its list's keys.
+_TIME_ID_CURSOR = json_cursor_decoder((0, 0))  # (grant or start time, id)
+_SKU_CURSOR = json_cursor_decoder(("",))
+
+
+def _paged(request: GraphRequest, rows: list[T], key: Callable[[T], CursorKey],
+           decode: Callable[[str], CursorKey | None], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
     """``{"data", "paging"}`` with keyset cursors and absolute previous/next links (D21)."""
     params = request.params
-    limit = params.int64("limit", minimum=0)
-    after, before = params.get("after"), params.get("before")
-    page: Page[T] = paginate(
-        rows, key, DEFAULT_LIMIT if limit is None else min(limit, MAX_LIMIT),
-        decode_cursor("after", after.strip(), shape) if after else None,
-        decode_cursor("before", before.strip(), shape) if before else None,
-    )
+    page: Page[T] = paginate(rows, key, COMMERCE_PAGE.limit(params), cursor_param(params, "after", decode),
+                             cursor_param(params, "before", decode))
     body: dict[str, Any] = {"data": [render(r) for r in page.rows]}
     if page.first is not None and page.last is not None:
-        body["paging"] = request.paging(encode_cursor(page.first), encode_cursor(page.last),
+        body["paging"] = request.paging(encode_json_cursor(page.first), encode_json_cursor(page.last),
                                         page.has_previous, page.has_next)
     return body
 
 
-def register(router: Router, objects: ObjectKinds, service: CommerceService) -> None:
-    def verify(request: GraphRequest) -> dict[str, Any]:
-        granted = service.verify(request.caller, _path_app(request), request.params.get("user_id"),
-                                 request.params.get("sku"))
-        return {"success": False} if granted is None else {"success": True, "grant_time": granted}  # D28
+def verify_entitlement(service: CommerceService, request: GraphRequest) -> dict[str, Any]:
+    granted = service.verify(request.caller, _path_app(request), request.params.get("user_id"),
+                             request.params.get("sku"))
+    return {"success": False} if granted is None else {"success": True, "grant_time": granted}  # D28
 
-    def consume(request: GraphRequest) -> dict[str, Any]:
-        sku = require_param(request, "sku")
-        consumed = service.consume(request.caller, _path_app(request), request.params.get("user_id"), sku)
-        return {"success": consumed}  # D28
 
-    def viewer_purchases(request: GraphRequest) -> dict[str, Any]:
-        selection = request.fields(PURCHASE_NODE)
-        rows = service.viewer_purchases(request.caller, request.path_id("app_id"), request.params.get("user_id"))
-        return _paged(request, rows, _owned_key, (0, 0), lambda r: PURCHASE_NODE.render(r, selection))
+def consume_entitlement(service: CommerceService, request: GraphRequest) -> dict[str, Any]:
+    sku = require_param(request, "sku")
+    consumed = service.consume(request.caller, _path_app(request), request.params.get("user_id"), sku)
+    return {"success": consumed}  # D28
 
-    def available_purchases(request: GraphRequest) -> dict[str, Any]:
-        selection = request.fields(ITEM_NODE)
-        rows = service.available(request.caller)
-        return _paged(request, rows, _item_key, ("",), lambda i: ITEM_NODE.render(i, selection))
 
-    def refund(request: GraphRequest) -> dict[str, Any]:
-        app_id = request.path_id("app_id")
-        sku = require_param(request, "sku")
-        reason = require_param(request, "reason")
-        service.refund(request.caller, app_id, request.params.get("user_id"), sku, reason)
-        return {"success": True}
+def viewer_purchases(service: CommerceService, request: GraphRequest) -> dict[str, Any]:
+    selection = request.fields(PURCHASE_NODE)
+    rows = service.viewer_purchases(request.caller, request.path_id("app_id"), request.params.get("user_id"))
+    return _paged(request, rows, _owned_key, _TIME_ID_CURSOR, lambda r: PURCHASE_NODE.render(r, selection))
 
-    def subscriptions(request: GraphRequest) -> dict[str, Any]:
-        selection = request.fields(SUBSCRIPTION_NODE) or SUBSCRIPTION_DEFAULT
-        owner = request.params.get("owner_id")
-        query = SubscriptionQuery(
-            owner_id=None if owner is None or not owner.strip() else parse_id("owner_id", owner),
-            is_active=_optional_boolean(request, "is_active"),
-            is_trial=_optional_boolean(request, "is_trial"),
-            skus=_skus(request),
-        )
-        rows = service.subscriptions(request.caller, query)
-        return _paged(request, rows, lambda s: (s.sub.started_at, s.sub.id), (0, 0),
-                      lambda s: SUBSCRIPTION_NODE.render(s, selection))
 
-    def cancel(request: GraphRequest) -> dict[str, Any]:
-        params = request.params
-        reason = params.int64("cancel_reason", minimum=0, maximum=5)
-        service.cancel(request.caller, params.get("owner_id"), params.get("owner_alias"),
-                       require_param(request, "sku"), 0 if reason is None else reason)
-        return {"success": True}
+def available_purchases(service: CommerceService, request: GraphRequest) -> dict[str, Any]:
+    selection = request.fields(ITEM_NODE)
+    rows = service.available(request.caller)
+    return _paged(request, rows, _item_key, _SKU_CURSOR, lambda i: ITEM_NODE.render(i, selection))
 
-    def extend(request: GraphRequest) -> dict[str, Any]:
-        params = request.params
-        days = params.int64("number_of_days", required=True, minimum=1, maximum=MAX_EXTENSION_DAYS)
-        assert days is not None
-        service.extend(request.caller, params.get("owner_id"), params.get("owner_alias"),
-                       require_param(request, "sku"), days)
-        return {"success": True}
 
-    for method in ("GET", "POST"):  # D27: both methods, with or without the app id in the path
-        for prefix in ("/{app_id}", ""):
-            router.add(method, f"{prefix}/verify_entitlement", verify)
-            router.add(method, f"{prefix}/consume_entitlement", consume)
-    router.add("GET", "/{app_id}/viewer_purchases", viewer_purchases)
-    router.add("GET", "/application/available_purchases", available_purchases)
-    router.add("POST", "/{app_id}/refund_iap_entitlement", refund)
-    router.add("GET", "/application/subscriptions", subscriptions)
-    router.add("POST", "/application/cancel_subscription", cancel)
-    router.add("POST", "/application/extend_subscription", extend)
+def refund_iap_entitlement(service: CommerceService, request: GraphRequest) -> dict[str, Any]:
+    app_id = request.path_id("app_id")
+    sku = require_param(request, "sku")
+    reason = require_param(request, "reason")
+    service.refund(request.caller, app_id, request.params.get("user_id"), sku, reason)
+    return {"success": True}
+
+
+def subscriptions(service: CommerceService, request: GraphRequest) -> dict[str, Any]:
+    selection = request.fields(SUBSCRIPTION_NODE) or SUBSCRIPTION_DEFAULT
+    owner = request.params.get("owner_id")
+    query = SubscriptionQuery(
+        owner_id=None if owner is None or not owner.strip() else parse_id("owner_id", owner),
+        is_active=_optional_boolean(request, "is_active"),
+        is_trial=_optional_boolean(request, "is_trial"),
+        skus=_skus(request),
+    )
+    rows = service.subscriptions(request.caller, query)
+    return _paged(request, rows, _subscription_key, _TIME_ID_CURSOR,
+                  lambda s: SUBSCRIPTION_NODE.render(s, selection))
+
+
+def cancel_subscription(service: CommerceService, request: GraphRequest) -> dict[str, Any]:
+    params = request.params
+    reason = params.int64("cancel_reason", minimum=0, maximum=5)
+    service.cancel(request.caller, params.get("owner_id"), params.get("owner_alias"),
+                   require_param(request, "sku"), 0 if reason is None else reason)
+    return {"success": True}
+
+
+def extend_subscription(service: CommerceService, request: GraphRequest) -> dict[str, Any]:
+    params = request.params
+    days = params.int64("number_of_days", required=True, minimum=1, maximum=MAX_EXTENSION_DAYS)
+    assert days is not None
+    service.extend(request.caller, params.get("owner_id"), params.get("owner_alias"),
+                   require_param(request, "sku"), days)
+    return {"success": True}
 
 
 def _owned_key(row: Owned) -> tuple[int, int]:
@@ -282,3 +277,7 @@ def _owned_key(row: Owned) -> tuple[int, int]:
 
 def _item_key(item: IapItem) -> tuple[str]:
     return (item.sku,)
+
+
+def _subscription_key(state: SubState) -> tuple[int, int]:
+    return state.sub.started_at, state.sub.id

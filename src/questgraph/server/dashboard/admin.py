@@ -1,9 +1,8 @@
-"""Admin API of the dashboard (docs/config.md): organization members and the audit log. Registered by
-admin/views.py; same envelope and admin key as the rest of /_admin."""
+"""Admin API of the dashboard (docs/config.md): organization members and the audit log. Routed by
+admin/routes.py; same envelope and admin key as the rest of /_admin."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from questgraph.server.dashboard.records import AuditEvent, DashboardMember
@@ -23,33 +22,28 @@ def audit_view(event: AuditEvent) -> dict[str, Any]:
             "actor": event.actor, "action": event.action, "target": event.target, "detail": event.detail}
 
 
-def admin_routes(dashboard: DashboardService) -> list[tuple[str, str, Callable[[GraphRequest], Any]]]:
-    def put_member(request: GraphRequest) -> Any:
-        params = request.params
-        member = dashboard.put_member(request.path_id("org_id"), require_param(request, "email"),
-                                      params.get("name"), (params.get("role") or "").strip().lower() or None,
-                                      params.get("password") or None)  # not trimmed: spaces are part of it
-        return member_view(member)
+def put_member(dashboard: DashboardService, request: GraphRequest) -> Any:
+    params = request.params
+    member = dashboard.put_member(request.path_id("org_id"), require_param(request, "email"),
+                                  params.get("name"), (params.get("role") or "").strip().lower() or None,
+                                  params.get("password") or None)  # not trimmed: spaces are part of it
+    return member_view(member)
 
-    def list_members(request: GraphRequest) -> Any:
-        return {"data": [member_view(m) for m in dashboard.members(request.path_id("org_id"))]}
 
-    def remove_member(request: GraphRequest) -> Any:
-        dashboard.remove_member(request.path_id("member_id"))
-        return {"success": True}
+def list_members(dashboard: DashboardService, request: GraphRequest) -> Any:
+    return {"data": [member_view(m) for m in dashboard.members(request.path_id("org_id"))]}
 
-    def audit(request: GraphRequest) -> Any:
-        org = request.params.get("org_id")
-        before = request.params.get("before")
-        events = dashboard.audit_log(
-            None if not org else parse_id("org_id", org, what="id"),
-            request.params.int64("limit", minimum=1, maximum=500) or 100,
-            None if not before else parse_id("before", before, what="id"))
-        return {"data": [audit_view(e) for e in events]}
 
-    return [
-        ("GET", "/_admin/orgs/{org_id}/members", list_members),
-        ("POST", "/_admin/orgs/{org_id}/members", put_member),
-        ("DELETE", "/_admin/members/{member_id}", remove_member),
-        ("GET", "/_admin/audit", audit),
-    ]
+def remove_member(dashboard: DashboardService, request: GraphRequest) -> Any:
+    dashboard.remove_member(request.path_id("member_id"))
+    return {"success": True}
+
+
+def audit_log(dashboard: DashboardService, request: GraphRequest) -> Any:
+    org = request.params.get("org_id")
+    before = request.params.get("before")
+    events = dashboard.audit_log(
+        None if not org else parse_id("org_id", org, what="id"),
+        request.params.int64("limit", minimum=1, maximum=500) or 100,
+        None if not before else parse_id("before", before, what="id"))
+    return {"data": [audit_view(e) for e in events]}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,6 @@ from questgraph.server.db.core import Database, TransactionState
 from questgraph.server.db.migrate import upgrade_postgres
 from questgraph.server.db.schema import blob_columns, identity_columns, table_order
 
-log = logging.getLogger("questgraph.storage")
 
 # A process's pool: two connections for each of its concurrent trips (server/executor.py: a lone-read
 # session and a transaction), and room for the rank index's rebuild and sweeps.

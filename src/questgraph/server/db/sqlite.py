@@ -10,7 +10,6 @@ portable feature stores run on.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,7 +20,6 @@ from questgraph.server.db.migrate import upgrade_sqlite
 from questgraph.server.db.schema import blob_columns, table_order
 
 STREAM_BATCH = 10_000
-log = logging.getLogger("questgraph.storage")
 
 
 class SqliteDatabase(Database):

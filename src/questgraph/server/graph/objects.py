@@ -8,6 +8,7 @@ from typing import Any
 from questgraph.server.db import ObjectIds
 from questgraph.server.errors import NotFound
 from questgraph.server.graph.request import GraphRequest
+from questgraph.server.graph.routing import Route
 
 ObjectHandler = Callable[[GraphRequest, int], Any]
 
@@ -40,3 +41,10 @@ class ObjectKinds:
 
     def delete(self, request: GraphRequest) -> Any:
         return self._dispatch(self.deleters, request)
+
+
+# After every feature's table: the kinds registered, these dispatch on them (literal routes still win).
+ROUTES: tuple[Route[ObjectKinds], ...] = (
+    Route("GET", "/{id}", ObjectKinds.get),
+    Route("DELETE", "/{id}", ObjectKinds.delete),
+)

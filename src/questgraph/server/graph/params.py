@@ -64,12 +64,6 @@ class Params:
         return list(self._values.get(key, []))
 
     # --- typed readers ----------------------------------------------------------------------------
-    def require(self, key: str) -> str:
-        value = self.get(key)
-        if value is None or value == "":
-            raise InvalidParameter(f"The parameter {key} is required")
-        return value
-
     def text(self, key: str, *, max_length: int = 1024) -> str | None:
         value = self.get(key)
         if value is not None and len(value) > max_length:

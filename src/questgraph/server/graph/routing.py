@@ -1,20 +1,55 @@
-"""Graph routes at the server root (D1): literal segments and ``{name}`` segments that match object ids."""
+"""Graph routes at the server root (D1): literal segments and ``{name}`` segments that match object ids.
+
+Each feature lists its routes in a table (its ``routes.py``): a ``Route`` per method and documented path,
+an ``ObjectRoute`` per kind of object served at ``GET``/``DELETE /{id}`` (graph/objects.py). Handlers are
+module-level functions taking the feature's service first; ``Router.add_table`` binds them to the service
+once, at start-up, so resolving a request costs what it did when handlers were closures.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from questgraph.server.errors import MethodNotAllowed, NotFound
 
+if TYPE_CHECKING:
+    from questgraph.server.graph.objects import ObjectKinds
+    from questgraph.server.graph.request import GraphRequest
+
 _ID_SEGMENT = re.compile(r"[0-9]{1,19}")
 Handler = Callable[..., Any]
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
-class Route:
+class Route(Generic[S]):
+    """One row of a route table: the method, the path as documented, and its handler(service, request)."""
+
+    method: str
+    path: str
+    handler: Callable[[S, GraphRequest], Any]
+
+
+@dataclass(frozen=True)
+class ObjectRoute(Generic[S]):
+    """One kind of object (D9) at ``GET``/``DELETE /{id}``: handler(service, request, object id)."""
+
+    kind: str
+    get: Callable[[S, GraphRequest, int], Any] | None = None
+    delete: Callable[[S, GraphRequest, int], Any] | None = None
+
+
+RouteTable = Iterable[Route[S] | ObjectRoute[S]]
+
+
+@dataclass(frozen=True)
+class BoundRoute:
+    """A route as the router matches it: the path split into segments, the handler bound to its service."""
+
     method: str
     segments: tuple[str, ...]
     handler: Handler
@@ -35,13 +70,24 @@ class Route:
 
 class Router:
     def __init__(self) -> None:
-        self.routes: list[Route] = []
+        self.routes: list[BoundRoute] = []
 
     def add(self, method: str, path: str, handler: Handler) -> None:
         segments = tuple(s for s in path.split("/") if s)
-        self.routes.append(Route(method.upper(), segments, handler))
+        self.routes.append(BoundRoute(method.upper(), segments, handler))
         # Literal routes win over id routes of the same length.
         self.routes.sort(key=lambda r: sum(s.startswith("{") for s in r.segments))
+
+    def add_table(self, table: RouteTable[S], service: S, objects: ObjectKinds | None = None) -> None:
+        """Every route of ``table``, its handlers bound to ``service``; object kinds go to ``objects``."""
+        for row in table:
+            if isinstance(row, Route):
+                self.add(row.method, row.path, partial(row.handler, service))
+                continue
+            if objects is None:
+                raise ValueError(f"the table serves {row.kind} objects at /{{id}}: pass the ObjectKinds")
+            objects.register(row.kind, get=None if row.get is None else partial(row.get, service),
+                             delete=None if row.delete is None else partial(row.delete, service))
 
     def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
         parts = [p for p in path.split("/") if p]  # with or without a trailing slash (D1)

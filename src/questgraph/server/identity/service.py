@@ -116,6 +116,12 @@ class IdentityService:
         self.store.set_app_secret_hash(app.id, digest(secret))
         return NewApp(self.app(app_id), secret)
 
+    def orgs(self) -> list[Org]:
+        return self.store.list_orgs()
+
+    def apps(self, org_id: int) -> list[App]:
+        return self.store.list_apps(org_id)
+
     # --- people and users -------------------------------------------------------------------------
     def create_person(self, alias: str, display_name: str | None = None, profile_url: str | None = None,
                       age_category: str = "AD") -> int:
@@ -147,6 +153,30 @@ class IdentityService:
         user = self.store.find_app_user(app_id, person_id)
         assert user is not None
         return user
+
+    def create_user(self, app_id: int, alias: str, *, display_name: str | None = None,
+                    profile_url: str | None = None, age_category: str = "AD", user_id: int | None = None,
+                    org_scoped_id: int | None = None, entitled: bool = True) -> User:
+        """A user of an app: a new person (or the person with that alias) and their app-scoped id."""
+        # One transaction: a call that fails (say, an id already taken) leaves no stray person behind.
+        with self.db.transaction():
+            person = self.store.find_person_by_alias(alias)
+            if person is None:
+                person = self.create_person(alias, display_name, profile_url, age_category)
+            user = self.join_app(person, app_id, user_id, org_scoped_id)
+            if entitled:
+                self.grant_entitlement(user.id)
+        return user
+
+    def app_users(self, app_id: int) -> list[User]:
+        return self.store.list_app_users(self.app(app_id).id)
+
+    def org_scoped_id(self, user: User) -> int | None:
+        """The user's id in their app's organization."""
+        return self.store.get_org_scoped_id(self.app(user.app_id).org_id, user.person_id)
+
+    def is_entitled(self, user: User) -> bool:
+        return self.store.is_entitled(user.id, user.app_id)
 
     def user(self, user_id: int) -> User:
         user = self.store.get_user(user_id)

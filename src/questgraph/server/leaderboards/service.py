@@ -5,7 +5,7 @@ index never shows a write that is not durable. Between a commit and its index up
 row newer than its key: it reads the page again (``_rows``). With a shared (Redis) index a process may
 die between the two: each write then also records, in its own transaction, an ``index_pending`` row
 naming what the index must follow, deleted once the index is updated; ranking/keeper.py repairs any row
-left behind (issue 6, D22).
+left behind (D22).
 """
 
 from __future__ import annotations
@@ -22,18 +22,19 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from questgraph.server.auth.access import require_path_app
-from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
+from questgraph.server.auth.access import require_app_token, require_path_app
+from questgraph.server.auth.callers import Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.db import Database
 from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound, NotRanked, Unavailable
+from questgraph.server.graph.cursors import ENTRIES_PAGE
 from questgraph.server.identity.records import User
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.identity.store import IdentityStore
 from questgraph.server.leaderboards.records import Entry, Leaderboard, SubmitTarget
 from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.ranking.index import Page, ProgressLog, RankIndex, page_bounds
-from questgraph.server.ranking.keys import HIGHER_IS_BETTER, LOWER_IS_BETTER, sort_key
+from questgraph.server.ranking.keys import ENTRY_ID_MASK, HIGHER_IS_BETTER, LOWER_IS_BETTER, sort_key
 
 log = logging.getLogger("questgraph.leaderboards")
 
@@ -45,7 +46,6 @@ START_AT_ALIASES = {"VIEWER": "CENTERED_ON_VIEWER", "VIEWER_OR_TOP": "CENTERED_O
 FILTERS = ("NONE", "FRIENDS", "USER_IDS")
 API_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # D19
 MAX_EXTRA_DATA = 2048  # bytes, decoded (D18)
-DEFAULT_LIMIT, MAX_LIMIT = 25, 100  # D20
 MAX_USER_IDS = 1000
 
 
@@ -56,7 +56,7 @@ class EntriesQuery:
     user_ids: Sequence[int] = ()
     start_at: str = "TOP"
     offset: int = 0
-    limit: int = DEFAULT_LIMIT
+    limit: int = ENTRIES_PAGE.default
     after: int | None = None  # keys decoded from cursors (D21)
     before: int | None = None
 
@@ -127,12 +127,6 @@ def decode_extra_data(value: str | None) -> bytes:
     return data
 
 
-def require_app_token(caller: Caller, what: str) -> AppCaller:
-    if not isinstance(caller, AppCaller):
-        raise Forbidden(f"{what} needs an app access token (OC|app_id|app_secret)")
-    return caller
-
-
 class LeaderboardService:
     def __init__(self, db: Database, store: LeaderboardStore, identity_store: IdentityStore, index: RankIndex,
                  clock: Clock, identity: IdentityService, track_pending: bool = False) -> None:
@@ -146,7 +140,7 @@ class LeaderboardService:
         self.track_pending = track_pending
         self._local = threading.local()  # .settle_later: this thread's list inside index_updates_together()
 
-    # --- pending index updates (issue 6, D22) ----------------------------------------------------
+    # --- pending index updates (D22) -------------------------------------------------------------
     def _pending(self, board_id: int, entry_id: int | None = None) -> int | None:
         """Call inside the write's transaction: the row commits (or not) with the write itself."""
         return self.store.add_index_pending(board_id, entry_id) if self.track_pending else None
@@ -327,7 +321,7 @@ class LeaderboardService:
                user_id: int | None) -> bool:
         """Write the user's entry (D15); True when the stored entry changed (``did_update``)."""
         writer_id = caller.user.id if isinstance(caller, UserCaller) else user_id
-        # Board, user, entitlement and current entry in one read: the hottest write (issue 6).
+        # Board, user, entitlement and current entry in one read: the hottest write, one round trip.
         target = self.store.submit_target(caller.app.id, api_name, writer_id if writer_id is not None else 0)
         if target is None:
             raise _no_board(api_name)
@@ -441,7 +435,7 @@ class LeaderboardService:
         or of another trip of this one) has committed and its index update is under way. The order comes
         from the index and the scores from the database, so such a page could show a score out of order
         or a deleted entry: it is read again instead."""
-        ids = [k & (2**64 - 1) for k in keys]
+        ids = [k & ENTRY_ID_MASK for k in keys]
         rows = self.store.get_entries_and_users(ids)
         if any(i not in rows or self._key(board, rows[i][0]) != k for i, k in zip(ids, keys, strict=True)):
             return None

@@ -17,6 +17,8 @@ from typing import NamedTuple, Protocol
 
 from sortedcontainers import SortedList
 
+from questgraph.server.ranking.keys import ENTRY_ID_MASK
+
 log = logging.getLogger("questgraph.ranking")
 
 
@@ -107,7 +109,7 @@ class InMemoryRankIndex:
     def load(self, board_id: int, keys: Iterable[int]) -> None:
         key_list = list(keys)
         self._sorted[board_id] = SortedList(key_list)
-        self._key_of[board_id] = {k & (2**64 - 1): k for k in key_list}
+        self._key_of[board_id] = {k & ENTRY_ID_MASK: k for k in key_list}
 
     def count(self, board_id: int) -> int:
         keys = self._sorted.get(board_id)

@@ -1,4 +1,4 @@
-"""The rank index in Redis, shared by every server process of a deployment (issue 6, D14, D22).
+"""The rank index in Redis, shared by every server process of a deployment (D14, D22).
 
 Layout, under ``<prefix>:{<namespace>}:`` (the braces are a Redis Cluster hash tag, so every key of a
 deployment lives in one slot and the Lua scripts below may touch several of them):
@@ -39,12 +39,12 @@ from redis.exceptions import RedisError
 
 from questgraph.server.ranking.index import Page
 from questgraph.server.ranking.keeper import IndexUnavailable, State
+from questgraph.server.ranking.keys import ENTRY_ID_MASK
 
 log = logging.getLogger("questgraph.ranking")
 
 KEY_BYTES = 24  # keys.sort_key packs three unsigned 64-bit fields: < 2**192
 KEY_LIMIT = 2 ** (8 * KEY_BYTES)
-_ENTRY_MASK = 2**64 - 1
 LOAD_CHUNK = 5_000
 LOCK_TTL_MS = 30_000
 
@@ -269,7 +269,7 @@ class RedisRankIndex:
                     members = [pack(k) for k in chunk]
                     pipe = self.client.pipeline(transaction=False)
                     pipe.zadd(tmp_z, dict.fromkeys(members, 0))
-                    pipe.hset(tmp_h, mapping={k & _ENTRY_MASK: m for k, m in zip(chunk, members, strict=True)})
+                    pipe.hset(tmp_h, mapping={k & ENTRY_ID_MASK: m for k, m in zip(chunk, members, strict=True)})
                     pipe.pexpire(tmp_z, 10 * LOCK_TTL_MS)  # a crashed loader leaves no garbage for long
                     pipe.pexpire(tmp_h, 10 * LOCK_TTL_MS)
                     pipe.execute()

@@ -1,12 +1,11 @@
 """Admin API of account linking (docs/config.md): list a person's links, revoke one, set a password for the
-SSO page's production sign-in. Registered by admin/views.py; same envelope and admin key as the rest."""
+SSO page's production sign-in. Routed by admin/routes.py; same envelope and admin key as the rest."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from questgraph.server.graph.request import GraphRequest
-from questgraph.server.graph.routing import Router
+from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.sso.records import SsoLink
 from questgraph.server.sso.service import LinkView, SsoService
 
@@ -28,23 +27,29 @@ def _view(view: LinkView) -> dict[str, Any]:
     return link_view(view.link, view.alias, view.live_tokens)
 
 
-def register(router: Router, service: SsoService) -> None:
-    def list_links(request: GraphRequest) -> Any:
-        """By app-scoped user id or by org-scoped id: the person's links with every organization."""
-        person = service.person_of(request.path_id("user_id"))
-        return {"data": [_view(v) for v in service.links(person)]}
+def list_links(service: SsoService, request: GraphRequest) -> Any:
+    """By app-scoped user id or by org-scoped id: the person's links with every organization."""
+    person = service.person_of(request.path_id("user_id"))
+    return {"data": [_view(v) for v in service.links(person)]}
 
-    def revoke_link(request: GraphRequest) -> Any:
-        """Every oauth_token and refresh code of the link stops working at once."""
-        return {"success": True, "link": link_view(service.revoke(request.path_id("link_id")))}
 
-    def set_password(request: GraphRequest) -> Any:
-        person = service.person_of(request.path_id("user_id"))
-        # Not trimmed: spaces are part of a password.
-        service.set_password(person.id, request.params.get("password") or "")
-        return {"success": True}
+def revoke_link(service: SsoService, request: GraphRequest) -> Any:
+    """Every oauth_token and refresh code of the link stops working at once."""
+    return {"success": True, "link": link_view(service.revoke(request.path_id("link_id")))}
 
-    router.add("GET", "/_admin/users/{user_id}/links", list_links)
-    router.add("DELETE", "/_admin/links/{link_id}", revoke_link)
-    router.add("POST", "/_admin/links/{link_id}/revoke", revoke_link)
-    router.add("POST", "/_admin/users/{user_id}/password", set_password)
+
+def set_password(service: SsoService, request: GraphRequest) -> Any:
+    person = service.person_of(request.path_id("user_id"))
+    # Not trimmed: spaces are part of a password.
+    service.set_password(person.id, request.params.get("password") or "")
+    return {"success": True}
+
+
+def add_redirect_uri(service: SsoService, request: GraphRequest) -> Any:
+    org_id = request.path_id("org_id")
+    service.add_redirect_uri(org_id, require_param(request, "redirect_uri"))
+    return {"data": service.redirect_uris(org_id)}
+
+
+def list_redirect_uris(service: SsoService, request: GraphRequest) -> Any:
+    return {"data": service.redirect_uris(request.path_id("org_id"))}

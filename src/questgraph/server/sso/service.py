@@ -192,6 +192,10 @@ class SsoService:
                                    "spaces or a fragment, at most 2048 characters")
         self.store.add_redirect_uri(org_id, uri)
 
+    def redirect_uris(self, org_id: int) -> list[str]:
+        """The organization's registered redirect URIs (NotFound for an unknown organization)."""
+        return self.store.list_redirect_uris(self.identity.org(org_id).id)
+
     # --- the page's request -----------------------------------------------------------------------
     def check_request(self, organization_id: str | None, redirect_uri: str | None) -> LinkRequest:
         """The organization and its registered redirect URI, or LinkRefused saying what is wrong (D30)."""

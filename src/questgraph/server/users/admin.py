@@ -1,9 +1,9 @@
 """Control-plane endpoints of this feature (docs/config.md): the emulator side of the device SDK's
-``GetUserProof`` (mint a user proof nonce) and a full view of a user's achievement progress."""
+``GetUserProof`` (mint a user proof nonce) and a full view of a user's achievement progress. The routes
+are in admin/routes.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from questgraph.server.achievements.service import AchievementService
@@ -11,25 +11,20 @@ from questgraph.server.graph.request import GraphRequest
 from questgraph.server.users.service import UserService
 
 
-def admin_routes(users: UserService, achievements: AchievementService) -> list[tuple[str, str, Callable[..., Any]]]:
-    def mint_nonce(request: GraphRequest) -> Any:
-        ttl = request.params.int64("ttl_seconds", minimum=1)
-        minted = users.mint_nonce(request.path_id("user_id"), ttl)
-        return {"nonce": minted.nonce, "expires_at": minted.expires_at}
+def mint_nonce(users: UserService, request: GraphRequest) -> Any:
+    ttl = request.params.int64("ttl_seconds", minimum=1)
+    minted = users.mint_nonce(request.path_id("user_id"), ttl)
+    return {"nonce": minted.nonce, "expires_at": minted.expires_at}
 
-    def user_achievements(request: GraphRequest) -> Any:
-        rows = achievements.all_progress(request.path_id("user_id"))
-        return {"data": [
-            {"id": str(s.progress.id), "api_name": s.definition.definition.api_name,
-             "definition_id": str(s.definition.definition.id),
-             "achievement_type": s.definition.definition.achievement_type,
-             "is_archived": s.definition.definition.is_archived, "is_unlocked": s.progress.unlocked,
-             "unlock_time": s.progress.unlock_time or 0, "count_progress": s.progress.count,
-             "bitfield_progress": s.progress.bits}
-            for s in rows
-        ]}
 
-    return [
-        ("POST", "/_admin/users/{user_id}/nonces", mint_nonce),
-        ("GET", "/_admin/users/{user_id}/achievements", user_achievements),
-    ]
+def user_achievements(achievements: AchievementService, request: GraphRequest) -> Any:
+    rows = achievements.all_progress(request.path_id("user_id"))
+    return {"data": [
+        {"id": str(s.progress.id), "api_name": s.definition.definition.api_name,
+         "definition_id": str(s.definition.definition.id),
+         "achievement_type": s.definition.definition.achievement_type,
+         "is_archived": s.definition.definition.is_archived, "is_unlocked": s.progress.unlocked,
+         "unlock_time": s.progress.unlock_time or 0, "count_progress": s.progress.count,
+         "bitfield_progress": s.progress.bits}
+        for s in rows
+    ]}

@@ -6,10 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from questgraph.server.graph.fields import Field, NodeType
-from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
-from questgraph.server.graph.routing import Router
 from questgraph.server.users.service import LinkedPerson, ShownUser, UserService
 
 USER_NODE = NodeType("User", {
@@ -33,22 +31,18 @@ def render_user(request: GraphRequest, shown: ShownUser | LinkedPerson) -> dict[
     return node.render(shown, selection or DEFAULT_FIELDS)
 
 
-def register(router: Router, objects: ObjectKinds, service: UserService) -> None:
-    def get_user(request: GraphRequest, user_id: int) -> dict[str, Any]:
-        request.fields(USER_NODE)  # an unknown field is a 400 before any lookup (D5)
-        return render_user(request, service.user_node(request.caller, user_id))
+def user_get(service: UserService, request: GraphRequest, user_id: int) -> dict[str, Any]:
+    request.fields(USER_NODE)  # an unknown field is a 400 before any lookup (D5)
+    return render_user(request, service.user_node(request.caller, user_id))
 
-    def me(request: GraphRequest) -> dict[str, Any]:
-        caller = request.any_caller  # the one Graph call an SSO oauth_token may make (D33)
-        return render_user(request, service.me(caller))
 
-    def nonce_validate(request: GraphRequest) -> dict[str, Any]:
-        caller = request.caller
-        nonce = require_param(request, "nonce")
-        user_id = parse_id("user_id", require_param(request, "user_id"))
-        return {"is_valid": service.validate_nonce(caller, nonce, user_id)}  # D8: a "no" is a 200
+def me(service: UserService, request: GraphRequest) -> dict[str, Any]:
+    caller = request.any_caller  # the one Graph call an SSO oauth_token may make (D33)
+    return render_user(request, service.me(caller))
 
-    router.add("GET", "/me", me)
-    router.add("POST", "/user_nonce_validate", nonce_validate)
-    router.add("GET", "/user_nonce_validate", nonce_validate)  # clients send it with query parameters too
-    objects.register("user", get=get_user)
+
+def user_nonce_validate(service: UserService, request: GraphRequest) -> dict[str, Any]:
+    caller = request.caller
+    nonce = require_param(request, "nonce")
+    user_id = parse_id("user_id", require_param(request, "user_id"))
+    return {"is_valid": service.validate_nonce(caller, nonce, user_id)}  # D8: a "no" is a 200
