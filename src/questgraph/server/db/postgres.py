@@ -26,7 +26,6 @@ from questgraph.server.db.core import Database, TransactionState
 from questgraph.server.db.migrate import upgrade_postgres
 from questgraph.server.db.schema import blob_columns, identity_columns, table_order
 
-
 # A process's pool: two connections for each of its concurrent trips (server/executor.py: a lone-read
 # session and a transaction), and room for the rank index's rebuild and sweeps.
 POOL_MIN, POOL_SPARE = 1, 4
