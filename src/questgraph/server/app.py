@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import threading
 import time
@@ -29,7 +28,7 @@ from questgraph.server.commerce import CommerceService
 from questgraph.server.commerce import views as commerce_views
 from questgraph.server.dashboard import DashboardService, RequestInspector
 from questgraph.server.dashboard.inspector import token_source
-from questgraph.server.dashboard.pages import DashboardPages
+from questgraph.server.dashboard.pages import DashboardPages, Tables
 from questgraph.server.errors import (
     Forbidden,
     GraphError,
@@ -172,6 +171,18 @@ class Server:
                                  commerce=self.commerce)
             self.build_index()
 
+    def export_snapshot(self) -> Tables:
+        return self.storage.export_tables()
+
+    def import_snapshot(self, tables: Tables) -> None:
+        try:
+            self.storage.import_tables(tables)
+        except Exception as exc:  # a foreign or edited snapshot: reject it whole, keep the state
+            raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
+        # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).
+        self.clock.load_setting(self.storage.get_setting(CLOCK_SETTING) if self.settings.emulator else None)
+        self.build_index()
+
     @contextlib.contextmanager
     def _trip_scope(self) -> Iterator[None]:
         """Around each trip of Graph calls: one database connection for its lone reads, and each token
@@ -182,49 +193,6 @@ class Server:
     def move_clock(self, change: Callable[[Clock], None]) -> None:
         change(self.clock)
         self.storage.set_setting(CLOCK_SETTING, self.clock.to_setting())
-
-    def change_clock(self, advance_seconds: int | None, set_to: int | None, freeze: bool | None) -> None:
-        """Move the emulator clock forward or to an instant, and/or freeze or thaw it (a frozen clock stands
-        still between moves) (D36). The admin API and the dashboard's emulator page both move it here."""
-        if not self.settings.emulator:
-            raise Forbidden("The clock can be moved only in emulator mode")
-        if (advance_seconds is not None and set_to is not None) or (
-                advance_seconds is None and set_to is None and freeze is None):
-            raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false")
-        if set_to is not None and not 0 <= set_to <= admin_views.MAX_CLOCK_SECONDS:
-            raise InvalidParameter(f"Param set must be between 0 and {admin_views.MAX_CLOCK_SECONDS}")
-        if advance_seconds is not None and self.clock.now() + advance_seconds > admin_views.MAX_CLOCK_SECONDS:
-            raise InvalidParameter(f"Param advance_seconds would move the clock past {admin_views.MAX_CLOCK_SECONDS}")
-
-        def change(clock: Clock) -> None:
-            if freeze is not None:
-                clock.freeze(freeze)
-            if advance_seconds is not None:
-                clock.advance(advance_seconds)
-            elif set_to is not None:
-                clock.set(set_to)
-
-        self.move_clock(change)
-
-    def export_snapshot(self) -> dict[str, Any]:
-        return {"version": admin_views.SNAPSHOT_VERSION, "tables": self.storage.export_tables()}
-
-    def import_snapshot(self, version: int, tables_json: str) -> None:
-        """Replace the whole state with an exported snapshot's, or refuse it whole and keep the state."""
-        if version != admin_views.SNAPSHOT_VERSION:
-            raise InvalidParameter(f"Param version must be {admin_views.SNAPSHOT_VERSION}")
-        try:
-            tables = json.loads(tables_json)
-        except ValueError:
-            raise InvalidParameter("Param tables must be the JSON object of an exported snapshot") from None
-        admin_views._check_snapshot_tables(tables)  # the admin API's own check: one rule
-        try:
-            self.storage.import_tables(tables)
-        except Exception as exc:  # a foreign or edited snapshot
-            raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
-        # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).
-        self.clock.load_setting(self.storage.get_setting(CLOCK_SETTING) if self.settings.emulator else None)
-        self.build_index()
 
     # --- HTTP -------------------------------------------------------------------------------------
     async def endpoint(self, request: Request) -> Response:

@@ -29,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from questgraph.server.achievements.service import AchievementService
+from questgraph.server.admin.views import MAX_CLOCK_SECONDS, SNAPSHOT_VERSION
+from questgraph.server.admin.views import _check_snapshot_tables as check_snapshot_tables
 from questgraph.server.auth.callers import AppCaller
 from questgraph.server.clock import Clock
 from questgraph.server.commerce.service import ITEM_TYPES, CommerceService, ItemSpec
@@ -45,7 +47,7 @@ from questgraph.server.dashboard.service import (
     login_csrf,
 )
 from questgraph.server.errors import GraphError, InvalidParameter, MethodNotAllowed, NotFound
-from questgraph.server.graph.params import Params
+from questgraph.server.graph.params import Params, parse_int
 from questgraph.server.graph.routing import Router
 from questgraph.server.graph.transport import public_base_url
 from questgraph.server.identity.service import AGE_CATEGORIES, IdentityService, NewApp
@@ -76,6 +78,9 @@ _SECURITY_HEADERS = {
 }
 
 
+Tables = dict[str, list[dict[str, Any]]]  # a snapshot's rows, by table
+
+
 class DashboardHost(Protocol):
     """What the pages need of the server process: its settings and readiness, the lanes it shares with the
     Graph API, its clock, and its whole-state actions (the emulator page, D36)."""
@@ -94,11 +99,11 @@ class DashboardHost(Protocol):
 
     def reset(self, apply_world: bool = True) -> None: ...
 
-    def change_clock(self, advance_seconds: int | None, set_to: int | None, freeze: bool | None) -> None: ...
+    def move_clock(self, change: Callable[[Clock], None]) -> None: ...
 
-    def export_snapshot(self) -> dict[str, Any]: ...
+    def export_snapshot(self) -> Tables: ...
 
-    def import_snapshot(self, version: int, tables_json: str) -> None: ...
+    def import_snapshot(self, tables: Tables) -> None: ...
 
 
 @dataclass
@@ -394,7 +399,7 @@ class DashboardPages:
         """A signed-in page: the header and navigation of the member's organization around ``template``."""
         me = ctx.me
         org = self.identity.org(me.org_id)
-        return render(template, title=title, org=org, apps=self.identity.list_apps(org.id), current=current,
+        return render(template, title=title, org=org, apps=self.identity.apps(org.id), current=current,
                       actor=me.actor, role=me.session.role, is_admin=me.is_admin, csrf=csrf_for(me.cookie),
                       back=ctx.path, emulator=self.host.settings.emulator, base_url=ctx.base_url, **context)
 
@@ -440,7 +445,7 @@ class DashboardPages:
         one_click = self._one_click(ctx)
         html = render("login.html", title="Sign in", error=error, csrf=login_csrf(pre),
                       next=ctx.values.get("next", ""), one_click=one_click,
-                      orgs=self.identity.list_orgs() if one_click else [], email=ctx.values.get("email", ""))
+                      orgs=self.identity.orgs() if one_click else [], email=ctx.values.get("email", ""))
         return Outcome(status, html, pre_cookie=pre if pre != ctx.pre_cookie else None)
 
     def _signed_in(self, ctx: Ctx, cookie: str) -> Outcome:
@@ -532,7 +537,7 @@ class DashboardPages:
     # --- users --------------------------------------------------------------------------------------
     def users_page(self, ctx: Ctx) -> Outcome:
         app = self._app(ctx)
-        rows = [UserRow(u, self.identity.is_entitled(u)) for u in self.identity.list_users(app.id)]
+        rows = [UserRow(u, self.identity.is_entitled(u)) for u in self.identity.app_users(app.id)]
         return Outcome(200, self._chrome(ctx, "users.html", f"{app.name}: users", f"{PREFIX}/apps/{app.id}/users",
                                          app=app, users=rows, age_names=AGE_NAMES,
                                          age_choices=[(k, AGE_NAMES[k]) for k in ("AD", "TN", "CH")]))
@@ -541,7 +546,7 @@ class DashboardPages:
         app = self._app(ctx)
         alias = ctx.required("alias")
         age_category = ctx.params.enum("age_category", AGE_CATEGORIES, default="AD") or "AD"
-        made = self.identity.create_user(app.id, alias, ctx.values.get("display_name") or None,
+        made = self.identity.create_user(app.id, alias, display_name=ctx.values.get("display_name") or None,
                                          age_category=age_category, entitled=ctx.values.get("entitled") == "true")
         self._audit(ctx, "user.create", f"user {made.id}", f"app={app.id} alias={made.alias}")
         return Outcome(303, location=f"{PREFIX}/users/{made.id}")
@@ -550,7 +555,7 @@ class DashboardPages:
                   minted_nonce: MintedNonce | None = None) -> Outcome:
         user, app = self._user(ctx)
         friend_people = set(self.identity.friends_of(user.person_id))
-        app_users = self.identity.list_users(app.id)
+        app_users = self.identity.app_users(app.id)
         others = [(str(u.id), f"{u.alias} ({u.display_name})") for u in app_users
                   if u.id != user.id and u.person_id not in friend_people]
         items = [(i.sku, f"{i.name} ({i.sku})") for i in self.commerce.catalogue(app.id)]
@@ -558,7 +563,7 @@ class DashboardPages:
         links = [v for v in self.sso.links(self.sso.person_of(user.id)) if v.link.org_id == ctx.me.org_id]
         return Outcome(200, self._chrome(
             ctx, "user.html", f"User {user.alias}", "", user=user, app=app, age_names=AGE_NAMES,
-            org_scoped_id=self.identity.org_scoped_id(app.org_id, user.person_id),
+            org_scoped_id=self.identity.org_scoped_id(user),
             entitled=self.identity.is_entitled(user),
             friends=[u for u in app_users if u.person_id in friend_people], others=others,
             progress=self.achievements.all_progress(user.id), history=self._history(user), items=items,
@@ -780,12 +785,12 @@ class DashboardPages:
     def sso_page(self, ctx: Ctx) -> Outcome:
         org_id = ctx.me.org_id
         links = []
-        for app in self.identity.list_apps(org_id):
-            for user in self.identity.list_users(app.id)[:200]:
+        for app in self.identity.apps(org_id):
+            for user in self.identity.app_users(app.id)[:200]:
                 links += [LinkRow(user, app, v.link) for v in self.sso.links(self.sso.person_of(user.id))
                           if v.link.org_id == org_id and v.link.app_id == app.id]
         return Outcome(200, self._chrome(ctx, "sso.html", "Single sign-on", f"{PREFIX}/sso",
-                                         redirect_uris=self.identity.list_redirect_uris(org_id), links=links,
+                                         redirect_uris=self.identity.redirect_uris(org_id), links=links,
                                          page_url=sso_page_url(self.host.settings, ctx.base_url)))
 
     def add_redirect_uri(self, ctx: Ctx) -> Outcome:
@@ -816,11 +821,21 @@ class DashboardPages:
                                          now=clock.now(), offset_seconds=clock.offset_us / 1_000_000))
 
     def move_clock(self, ctx: Ctx) -> Outcome:
+        """One of the page's two forms: advance by seconds, or set to a UTC time (the admin API's limits)."""
         self._require_emulator(ctx)
+        clock = self.host.clock
         target = _parse_local(ctx.values.get("set"), "set")
-        advance = ctx.params.int64("advance_seconds", minimum=0) if target is None else None
-        self.host.change_clock(advance, target, None)
-        self._audit(ctx, "emulator.clock", "clock", f"now={self.host.clock.now()}", org_id=None)
+        if target is not None:
+            set_to = parse_int("set", target, minimum=0, maximum=MAX_CLOCK_SECONDS)
+            self.host.move_clock(lambda c: c.set(set_to))
+        else:
+            advance = ctx.params.int64("advance_seconds", minimum=0)
+            if advance is None:
+                raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false")
+            if clock.now() + advance > MAX_CLOCK_SECONDS:
+                raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
+            self.host.move_clock(lambda c: c.advance(advance))
+        self._audit(ctx, "emulator.clock", "clock", f"now={clock.now()}", org_id=None)
         return Outcome(303, location=f"{PREFIX}/emulator")
 
     def reset(self, ctx: Ctx) -> Outcome:
@@ -836,7 +851,7 @@ class DashboardPages:
 
     def export_snapshot(self, ctx: Ctx) -> Outcome:
         self._require_emulator(ctx)
-        snapshot = self.host.export_snapshot()
+        snapshot = {"version": SNAPSHOT_VERSION, "tables": self.host.export_snapshot()}
         self._audit(ctx, "emulator.export", "snapshot", org_id=None)
         return Outcome(download=(json.dumps(snapshot).encode(), "questgraph-snapshot.json", "application/json"))
 
@@ -850,9 +865,12 @@ class DashboardPages:
         if not isinstance(snapshot, dict):
             raise InvalidParameter("The file is not a questgraph snapshot (JSON)")
         actor = ctx.me.actor
-        version = Params([("version", str(snapshot.get("version", "")))]).int64("version", required=True)
-        assert version is not None
-        self.host.import_snapshot(version, json.dumps(snapshot.get("tables")))
+        # The admin API's rules of a snapshot, in its order: its version, then the shape of its tables.
+        if Params([("version", str(snapshot.get("version", "")))]).int64("version", required=True) != SNAPSHOT_VERSION:
+            raise InvalidParameter(f"Param version must be {SNAPSHOT_VERSION}")
+        tables: Any = snapshot.get("tables")  # a Tables once checked
+        check_snapshot_tables(tables)
+        self.host.import_snapshot(tables)
         self.inspector.clear()
         self.service.audit(None, actor, "emulator.import", "snapshot")
         if self.service.viewer(ctx.cookie) is None:  # the snapshot's sessions replaced ours

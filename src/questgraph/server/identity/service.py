@@ -100,12 +100,6 @@ class IdentityService:
             raise NotFound(f"App {app_id} does not exist")
         return app
 
-    def list_orgs(self) -> list[Org]:
-        return self.storage.list_orgs()
-
-    def list_apps(self, org_id: int) -> list[App]:
-        return self.storage.list_apps(org_id)
-
     def rotate_secret(self, app_id: int, secret: str | None = None) -> NewApp:
         """The new secret works at once and the old one stops at once (D12)."""
         app = self.app(app_id)
@@ -123,8 +117,14 @@ class IdentityService:
                                    "spaces or a fragment, at most 2048 characters")
         self.storage.add_redirect_uri(org_id, uri)
 
-    def list_redirect_uris(self, org_id: int) -> list[str]:
-        return self.storage.list_redirect_uris(self.org(org_id).id)
+    def orgs(self) -> list[Org]:
+        return self.storage.list_orgs()
+
+    def apps(self, org_id: int) -> list[App]:
+        return self.storage.list_apps(org_id)
+
+    def redirect_uris(self, org_id: int) -> list[str]:
+        return self.storage.list_redirect_uris(org_id)
 
     # --- people and users -------------------------------------------------------------------------
     def create_person(self, alias: str, display_name: str | None = None, profile_url: str | None = None,
@@ -158,12 +158,11 @@ class IdentityService:
         assert user is not None
         return user
 
-    def create_user(self, app_id: int, alias: str, display_name: str | None = None, profile_url: str | None = None,
-                    age_category: str = "AD", user_id: int | None = None, org_scoped_id: int | None = None,
-                    entitled: bool = True) -> User:
+    def create_user(self, app_id: int, alias: str, *, display_name: str | None = None,
+                    profile_url: str | None = None, age_category: str = "AD", user_id: int | None = None,
+                    org_scoped_id: int | None = None, entitled: bool = True) -> User:
         """A user of an app: a new person (or the person with that alias) and their app-scoped id."""
-        self.app(app_id)
-        # One transaction: a request that fails (say, an id already taken) leaves no stray person behind.
+        # One transaction: a call that fails (say, an id already taken) leaves no stray person behind.
         with self.storage.transaction():
             person = self.storage.find_person_by_alias(alias)
             if person is None:
@@ -173,45 +172,45 @@ class IdentityService:
                 self.grant_entitlement(user.id)
         return user
 
+    def app_users(self, app_id: int) -> list[User]:
+        return self.storage.list_app_users(self.app(app_id).id)
+
+    def org_scoped_id(self, user: User) -> int | None:
+        """The user's id in their app's organization."""
+        return self.storage.get_org_scoped_id(self.app(user.app_id).org_id, user.person_id)
+
+    def is_entitled(self, user: User) -> bool:
+        return self.storage.is_entitled(user.id, user.app_id)
+
     def user(self, user_id: int) -> User:
         user = self.storage.get_user(user_id)
         if user is None:
             raise NotFound(f"User {user_id} does not exist")
         return user
 
-    def list_users(self, app_id: int) -> list[User]:
-        return self.storage.list_app_users(self.app(app_id).id)
-
-    def user_in_app(self, app_id: int, user_id: int) -> User | None:
-        """The user with that app-scoped id, when it is one of the app's; None otherwise."""
-        user = self.storage.get_user(user_id)
-        return user if user is not None and user.app_id == app_id else None
-
-    def find_user(self, app_id: int, id_or_alias: str) -> User | None:
-        """The app's user with that app-scoped id or alias; None when the app has none."""
-        user = self.user_in_app(app_id, int(id_or_alias)) if id_or_alias.isdigit() and len(id_or_alias) <= 19 \
-            else None
-        if user is not None:
-            return user
-        person = self.storage.find_person_by_alias(id_or_alias)
-        return None if person is None else self.storage.find_app_user(app_id, person)
-
-    def org_scoped_id(self, org_id: int, person_id: int) -> int | None:
-        """The person's id in the organization, if they have one yet (D10)."""
-        return self.storage.get_org_scoped_id(org_id, person_id)
-
-    def is_entitled(self, user: User) -> bool:
-        """Whether the user owns their app (D27)."""
-        return self.storage.is_entitled(user.id, user.app_id)
+    def befriend(self, person_a: int, person_b: int) -> None:
+        """Friends are mutual follows (D10)."""
+        if person_a != person_b:
+            self.storage.add_friendship(person_a, person_b)
 
     def friends_of(self, person_id: int) -> list[int]:
         """The person ids of the person's friends (D10)."""
         return self.storage.friends_of(person_id)
 
-    def befriend(self, person_a: int, person_b: int) -> None:
-        """Friends are mutual follows (D10)."""
-        if person_a != person_b:
-            self.storage.add_friendship(person_a, person_b)
+    # --- lookups of the dashboard: None, not an error, for what is not the app's --------------------
+    def user_in_app(self, app_id: int, user_id: int) -> User | None:
+        """The user with that app-scoped id, when it is one of the app's."""
+        user = self.storage.get_user(user_id)
+        return user if user is not None and user.app_id == app_id else None
+
+    def find_user(self, app_id: int, id_or_alias: str) -> User | None:
+        """The app's user with that app-scoped id, or else with that alias."""
+        if id_or_alias.isdigit() and len(id_or_alias) <= 19:
+            user = self.user_in_app(app_id, int(id_or_alias))
+            if user is not None:
+                return user
+        person = self.storage.find_person_by_alias(id_or_alias)
+        return None if person is None else self.storage.find_app_user(app_id, person)
 
     def grant_entitlement(self, user_id: int) -> None:
         user = self.user(user_id)
