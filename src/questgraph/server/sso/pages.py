@@ -91,7 +91,7 @@ class SsoPages:
                 return self._html(status, render.problem(title, message, emulator, trace_id), trace_id)
             if not self.ready.is_set():
                 return self._html(503, render.problem("Starting up", "The service is starting. Try again in a "
-                                                         "few seconds.", emulator, trace_id), trace_id)
+                                                      "few seconds.", emulator, trace_id), trace_id)
             form = await self._form(request) if method == "POST" else {}
             query = dict(parse_qsl(request.url.query, keep_blank_values=True))
             values = {**query, **form}
@@ -103,21 +103,21 @@ class SsoPages:
                     return handler(values, cookie, client)
                 except LinkRefused as refused:
                     return _Outcome(refused.status, render.problem(refused.title, refused.message, emulator,
-                                                                      trace_id))
+                                                                   trace_id))
 
             outcome = await anyio.to_thread.run_sync(run, limiter=self.limiter)
             return self._build(request, outcome, trace_id)
         except _FormTooLarge:
             return self._html(413, render.problem("Request too large", "The form sent is too large.", emulator,
-                                                     trace_id), trace_id)
+                                                  trace_id), trace_id)
         except DATABASE_ERRORS as exc:
             log.error("database error on the SSO page (trace %s): %s", trace_id, type(exc).__name__)
             return self._html(503, render.problem("Temporarily unavailable", "The service is temporarily "
-                                                     "unavailable. Try again shortly.", emulator, trace_id), trace_id)
+                                                  "unavailable. Try again shortly.", emulator, trace_id), trace_id)
         except Exception:
             log.exception("internal error on the SSO page (trace %s)", trace_id)
             return self._html(500, render.problem("Something went wrong", "An unexpected error happened. Nothing "
-                                                     "was shared. Try again.", emulator, trace_id), trace_id)
+                                                  "was shared. Try again.", emulator, trace_id), trace_id)
 
     # --- plumbing ---------------------------------------------------------------------------------
     def _route(self, path: str, method: str) -> Callable[[dict[str, str], str | None, str], _Outcome] | None:
@@ -166,7 +166,7 @@ class SsoPages:
     # --- pages ------------------------------------------------------------------------------------
     def _form_context(self, values: dict[str, str], session_value: str) -> render.FormContext:
         return render.FormContext(values.get("organization_id", "").strip(), values.get("redirect_uri", ""),
-                                     self.service.csrf_token(session_value))
+                                  self.service.csrf_token(session_value))
 
     @staticmethod
     def _page_url(values: dict[str, str]) -> str:
@@ -190,7 +190,7 @@ class SsoPages:
     def _sign_in(self, link: LinkRequest, form: render.FormContext, error: str | None, alias: str) -> str:
         if self.settings.emulator:
             return render.sign_in_test_users(link.org.name, self.service.test_users(link.org.id), form, error,
-                                                True)
+                                             True)
         return render.sign_in_password(link.org.name, form, error, alias, False)
 
     def _consent_page(self, link: LinkRequest, person: Person, form: render.FormContext) -> _Outcome:
@@ -235,7 +235,7 @@ class SsoPages:
             return _Outcome(200, render.cancelled(link.org.name, link.redirect_uri, self.settings.emulator))
         if decision != "link":
             return _Outcome(400, render.problem("Choose an option", "Choose Link account or Cancel.",
-                                                   self.settings.emulator, None, self._page_url(values)))
+                                                self.settings.emulator, None, self._page_url(values)))
         if person.age_category == "CH":
             return self._consent_page(link, person, self._form_context(values, cookie))
         return _Outcome(303, location=self.service.issue_code(link, person))
