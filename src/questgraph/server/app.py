@@ -150,7 +150,10 @@ class Server:
         self.graph.add_table(object_routes.ROUTES, self.objects)  # GET/DELETE /{id}, by the kinds above
         self.admin = Router()
         admin_routes.register(self.admin, self)
-        self.dashboard_pages = DashboardPages(self)
+        self.dashboard_pages = DashboardPages(
+            self, dashboard=self.dashboard, identity=self.identity, leaderboards=self.leaderboards,
+            achievements=self.achievements, commerce=self.commerce, users=self.users, sso=self.sso,
+            inspector=self.inspector)
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
         self.executor.observe = self.metrics.observe_trip
         self.applied_world = False  # then the start-up build must rebuild a shared index too

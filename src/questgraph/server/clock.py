@@ -10,6 +10,9 @@ def _wall_us() -> int:
     return time.time_ns() // 1000
 
 
+MAX_CLOCK_SECONDS = 2**32  # the emulator clock stays before 2106, so every timestamp fits its column (D36)
+
+
 class Clock:
     """Wall-clock time shifted by an offset; the admin API moves it (never in production)."""
 

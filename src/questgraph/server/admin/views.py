@@ -6,20 +6,16 @@ routes are in admin/routes.py."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from questgraph.server.admin.context import AdminContext
-from questgraph.server.clock import Clock
+from questgraph.server.clock import MAX_CLOCK_SECONDS, Clock
 from questgraph.server.errors import Forbidden, InvalidParameter
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.identity.records import App, User
 from questgraph.server.identity.service import AGE_CATEGORIES, IdentityService
-
-SNAPSHOT_VERSION = 1
-MAX_CLOCK_SECONDS = 2**32  # the emulator clock stays before 2106, so every timestamp fits its column (D36)
-_COLUMN = re.compile(r"[a-z_][a-z0-9_]{0,63}")
+from questgraph.server.snapshots import SNAPSHOT_VERSION, check_snapshot_tables
 
 
 def _app(app: App, secret: str | None = None) -> dict[str, Any]:
@@ -135,7 +131,7 @@ def import_snapshot(server: AdminContext, request: GraphRequest) -> Any:
         tables = json.loads(require_param(request, "tables"))
     except ValueError:
         raise InvalidParameter("Param tables must be the JSON object of an exported snapshot") from None
-    _check_snapshot_tables(tables)
+    check_snapshot_tables(tables)
     server.import_snapshot(tables)
     return {"success": True}
 
@@ -171,17 +167,3 @@ def move_clock(server: AdminContext, request: GraphRequest) -> Any:
 
     server.move_clock(change)
     return _clock_view(server.clock)
-
-
-def _check_snapshot_tables(tables: Any) -> None:
-    """The shape of an exported snapshot: known tables, each a list of rows keyed by column names. Anything
-    else is refused before the database is touched (column names end up in SQL, so they must be plain)."""
-    if not isinstance(tables, dict):
-        raise InvalidParameter("Param tables must be the JSON object of an exported snapshot")
-    for name, rows in tables.items():
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise InvalidParameter(f"Param tables: table {name} must be a list of row objects")
-        for row in rows:
-            for column in row:
-                if not _COLUMN.fullmatch(column):
-                    raise InvalidParameter(f"Param tables: table {name} has a malformed column name")

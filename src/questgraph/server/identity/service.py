@@ -189,6 +189,25 @@ class IdentityService:
         if person_a != person_b:
             self.store.add_friendship(person_a, person_b)
 
+    def friends_of(self, person_id: int) -> list[int]:
+        """The person ids of the person's friends (D10)."""
+        return self.store.friends_of(person_id)
+
+    # --- lookups of the dashboard: None, not an error, for what is not the app's --------------------
+    def user_in_app(self, app_id: int, user_id: int) -> User | None:
+        """The user with that app-scoped id, when it is one of the app's."""
+        user = self.store.get_user(user_id)
+        return user if user is not None and user.app_id == app_id else None
+
+    def find_user(self, app_id: int, id_or_alias: str) -> User | None:
+        """The app's user with that app-scoped id, or else with that alias."""
+        if id_or_alias.isdigit() and len(id_or_alias) <= 19:
+            user = self.user_in_app(app_id, int(id_or_alias))
+            if user is not None:
+                return user
+        person = self.store.find_person_by_alias(id_or_alias)
+        return None if person is None else self.store.find_app_user(app_id, person)
+
     def grant_entitlement(self, user_id: int) -> None:
         user = self.user(user_id)
         self.store.grant_entitlement(user.id, user.app_id, self.clock.now())

@@ -284,6 +284,29 @@ class LeaderboardService:
     def entry_count(self, board: Leaderboard) -> int:
         return self.index.count(board.id)
 
+    # --- lookups of the dashboard: an app's own objects, None for any other (no caller, no error) ----------
+    def find_board(self, app_id: int, api_name: str) -> Leaderboard | None:
+        return self.store.find_leaderboard(app_id, api_name)
+
+    def board_in_app(self, app_id: int, board_id: int) -> Leaderboard | None:
+        board = self.store.get_leaderboard(board_id)
+        return board if board is not None and board.app_id == app_id else None
+
+    def entry_in_app(self, app_id: int, entry_id: int) -> tuple[Leaderboard, Entry] | None:
+        """An entry and its board, when the board is the app's."""
+        entry = self.store.get_entry(entry_id)
+        board = None if entry is None else self.board_in_app(app_id, entry.leaderboard_id)
+        return None if entry is None or board is None else (board, entry)
+
+    def score_sample(self, board: Leaderboard, limit: int) -> list[int]:
+        """Up to ``limit`` scores of the board, in the database's order (a chart of a huge board samples)."""
+        scores: list[int] = []
+        for _, _, score, _ in self.store.iter_entry_keys(board.id):
+            scores.append(score)
+            if len(scores) >= limit:
+                break
+        return scores
+
     def delete_board(self, caller: Caller, board_id: int) -> None:
         require_app_token(caller, "Deleting a leaderboard")
         board = self.board_by_id(caller, board_id)

@@ -25,7 +25,7 @@ from questgraph.server.db import DATABASE_ERRORS
 from questgraph.server.graph.transport import public_base_url
 from questgraph.server.identity.records import Person
 from questgraph.server.settings import Settings
-from questgraph.server.sso import templates
+from questgraph.server.sso import render
 from questgraph.server.sso.service import LinkRefused, LinkRequest, SsoService
 from questgraph.server.sso.urls import cookie_path, own_links, own_url, sso_base_url
 
@@ -88,10 +88,10 @@ class SsoPages:
                 title = "Method not allowed" if known else "Page not found"
                 message = ("This page does not accept that kind of request." if known
                            else "There is no such page. To link an account, follow the link the app gave you.")
-                return self._html(status, templates.problem(title, message, emulator, trace_id), trace_id)
+                return self._html(status, render.problem(title, message, emulator, trace_id), trace_id)
             if not self.ready.is_set():
-                return self._html(503, templates.problem("Starting up", "The service is starting. Try again in a "
-                                                         "few seconds.", emulator, trace_id), trace_id)
+                return self._html(503, render.problem("Starting up", "The service is starting. Try again in a "
+                                                      "few seconds.", emulator, trace_id), trace_id)
             form = await self._form(request) if method == "POST" else {}
             query = dict(parse_qsl(request.url.query, keep_blank_values=True))
             values = {**query, **form}
@@ -102,22 +102,22 @@ class SsoPages:
                 try:
                     return handler(values, cookie, client)
                 except LinkRefused as refused:
-                    return _Outcome(refused.status, templates.problem(refused.title, refused.message, emulator,
-                                                                      trace_id))
+                    return _Outcome(refused.status, render.problem(refused.title, refused.message, emulator,
+                                                                   trace_id))
 
             outcome = await anyio.to_thread.run_sync(run, limiter=self.limiter)
             return self._build(request, outcome, trace_id)
         except _FormTooLarge:
-            return self._html(413, templates.problem("Request too large", "The form sent is too large.", emulator,
-                                                     trace_id), trace_id)
+            return self._html(413, render.problem("Request too large", "The form sent is too large.", emulator,
+                                                  trace_id), trace_id)
         except DATABASE_ERRORS as exc:
             log.error("database error on the SSO page (trace %s): %s", trace_id, type(exc).__name__)
-            return self._html(503, templates.problem("Temporarily unavailable", "The service is temporarily "
-                                                     "unavailable. Try again shortly.", emulator, trace_id), trace_id)
+            return self._html(503, render.problem("Temporarily unavailable", "The service is temporarily "
+                                                  "unavailable. Try again shortly.", emulator, trace_id), trace_id)
         except Exception:
             log.exception("internal error on the SSO page (trace %s)", trace_id)
-            return self._html(500, templates.problem("Something went wrong", "An unexpected error happened. Nothing "
-                                                     "was shared. Try again.", emulator, trace_id), trace_id)
+            return self._html(500, render.problem("Something went wrong", "An unexpected error happened. Nothing "
+                                                  "was shared. Try again.", emulator, trace_id), trace_id)
 
     # --- plumbing ---------------------------------------------------------------------------------
     def _route(self, path: str, method: str) -> Callable[[dict[str, str], str | None, str], _Outcome] | None:
@@ -164,9 +164,9 @@ class SsoPages:
         return response
 
     # --- pages ------------------------------------------------------------------------------------
-    def _form_context(self, values: dict[str, str], session_value: str) -> templates.FormContext:
-        return templates.FormContext(values.get("organization_id", "").strip(), values.get("redirect_uri", ""),
-                                     self.service.csrf_token(session_value))
+    def _form_context(self, values: dict[str, str], session_value: str) -> render.FormContext:
+        return render.FormContext(values.get("organization_id", "").strip(), values.get("redirect_uri", ""),
+                                  self.service.csrf_token(session_value))
 
     @staticmethod
     def _page_url(values: dict[str, str]) -> str:
@@ -187,16 +187,16 @@ class SsoPages:
             return _Outcome(200, self._sign_in(link, form, None, ""), cookie=new_cookie)
         return self._consent_page(link, self.service.person(session.person_id), form)
 
-    def _sign_in(self, link: LinkRequest, form: templates.FormContext, error: str | None, alias: str) -> str:
+    def _sign_in(self, link: LinkRequest, form: render.FormContext, error: str | None, alias: str) -> str:
         if self.settings.emulator:
-            return templates.sign_in_test_users(link.org.name, self.service.test_users(link.org.id), form, error,
-                                                True)
-        return templates.sign_in_password(link.org.name, form, error, alias, False)
+            return render.sign_in_test_users(link.org.name, self.service.test_users(link.org.id), form, error,
+                                             True)
+        return render.sign_in_password(link.org.name, form, error, alias, False)
 
-    def _consent_page(self, link: LinkRequest, person: Person, form: templates.FormContext) -> _Outcome:
+    def _consent_page(self, link: LinkRequest, person: Person, form: render.FormContext) -> _Outcome:
         if person.age_category == "CH":  # D35: a clear page, and no redirect
-            return _Outcome(403, templates.refused_child(link.org.name, form, self.settings.emulator))
-        return _Outcome(200, templates.consent(link.org.name, person, form, self.settings.emulator))
+            return _Outcome(403, render.refused_child(link.org.name, form, self.settings.emulator))
+        return _Outcome(200, render.consent(link.org.name, person, form, self.settings.emulator))
 
     def _check_post(self, values: dict[str, str], cookie: str | None) -> tuple[LinkRequest, str]:
         link = self.service.check_request(values.get("organization_id"), values.get("redirect_uri"))
@@ -232,10 +232,10 @@ class SsoPages:
         person = self.service.person(session.person_id)
         decision = values.get("decision", "").strip().lower()
         if decision == "cancel":
-            return _Outcome(200, templates.cancelled(link.org.name, link.redirect_uri, self.settings.emulator))
+            return _Outcome(200, render.cancelled(link.org.name, link.redirect_uri, self.settings.emulator))
         if decision != "link":
-            return _Outcome(400, templates.problem("Choose an option", "Choose Link account or Cancel.",
-                                                   self.settings.emulator, None, self._page_url(values)))
+            return _Outcome(400, render.problem("Choose an option", "Choose Link account or Cancel.",
+                                                self.settings.emulator, None, self._page_url(values)))
         if person.age_category == "CH":
             return self._consent_page(link, person, self._form_context(values, cookie))
         return _Outcome(303, location=self.service.issue_code(link, person))
@@ -249,7 +249,7 @@ class SsoPages:
         return _Outcome(303, location=self._page_url(values), clear_cookie=True)
 
     def _stale(self, retry_url: str) -> _Outcome:
-        return _Outcome(403, templates.problem(
+        return _Outcome(403, render.problem(
             "This form has expired", "The form was not sent from this sign-in session (it expired, or another "
             "site sent it). Nothing was changed. Start again.", self.settings.emulator, None, retry_url))
 

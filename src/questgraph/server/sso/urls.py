@@ -40,9 +40,9 @@ def own_url(url: str, sso_public_url: str | None) -> str:
 def own_links(html: str, sso_public_url: str | None) -> str:
     """Every ``href="/sso…"`` and ``action="/sso…"`` of a page made absolute on the configured base.
 
-    Safe as a plain replacement: the templates escape every value they show with ``html.escape(quote=True)``,
-    so text that came from a request or the database cannot contain ``="/sso`` (its quote would be ``&quot;``);
-    only the templates' own attributes can.
+    Safe as a plain replacement: the templates (sso/templates/) are autoescaped, so text that came from a request
+    or the database cannot contain ``="/sso`` (its quote would be ``&#34;``); only the templates' own attributes
+    can.
     """
     if not sso_public_url:
         return html
