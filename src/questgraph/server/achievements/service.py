@@ -24,7 +24,7 @@ from questgraph.server.auth.access import require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound
-from questgraph.server.graph.params import INT64_MAX
+from questgraph.server.graph.params import INT64_MAX, parse_json
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.storage.achievements import AchievementDefinition, AchievementProgress, Keyset, MediaFile
 from questgraph.server.storage.interface import Storage
@@ -124,7 +124,7 @@ def check_api_name(api_name: str) -> str:
 
 def check_locale_map(key: str, text: str) -> str:
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except ValueError:
         value = None
     if not isinstance(value, dict) or not value or not all(

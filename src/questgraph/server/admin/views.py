@@ -4,7 +4,6 @@ same Graph envelope as the S2S API."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +11,7 @@ from questgraph.server.clock import Clock
 from questgraph.server.commerce.admin import admin_routes as commerce_admin_routes
 from questgraph.server.dashboard.admin import admin_routes as dashboard_admin_routes
 from questgraph.server.errors import Forbidden, InvalidParameter
-from questgraph.server.graph.params import parse_id
+from questgraph.server.graph.params import parse_id, parse_json
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.graph.routing import Router
 from questgraph.server.identity.service import AGE_CATEGORIES
@@ -137,7 +136,7 @@ def register(router: Router, server: Server) -> None:
         if version != SNAPSHOT_VERSION:
             raise InvalidParameter(f"Param version must be {SNAPSHOT_VERSION}")
         try:
-            tables = json.loads(require_param(request, "tables"))
+            tables = parse_json(require_param(request, "tables"))
         except ValueError:
             raise InvalidParameter("Param tables must be the JSON object of an exported snapshot") from None
         _check_snapshot_tables(tables)

@@ -21,7 +21,7 @@ from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.commerce.terms import DAY, TERMS, TRIAL_TYPES, add_terms, term_seconds_hint
 from questgraph.server.errors import Forbidden, InvalidParameter
-from questgraph.server.graph.params import parse_id
+from questgraph.server.graph.params import parse_id, parse_json
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.storage.commerce import IapItem, Purchase, Subscription
 from questgraph.server.storage.interface import Storage
@@ -161,7 +161,7 @@ def encode_cursor(key: CursorKey) -> str:
 def decode_cursor(name: str, cursor: str, shape: CursorKey) -> CursorKey:
     """The key inside a cursor; it must have the same shape (types) as the keys of this list."""
     try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        value = parse_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         value = None
     if (not isinstance(value, list) or len(value) != len(shape) + 1 or value[0] != _CURSOR_PREFIX

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,7 +23,7 @@ from questgraph.server.commerce.terms import decimal_price, formatted_price, iso
 from questgraph.server.errors import InvalidParameter
 from questgraph.server.graph.fields import Field, NodeType, Selection
 from questgraph.server.graph.objects import ObjectKinds
-from questgraph.server.graph.params import parse_id
+from questgraph.server.graph.params import parse_id, parse_json
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.graph.routing import Router
 from questgraph.server.storage.commerce import IapItem
@@ -173,7 +172,7 @@ def _skus(request: GraphRequest) -> list[str]:
         text = raw.strip()
         if text.startswith("["):
             try:
-                items = json.loads(text)
+                items = parse_json(text)
             except ValueError:
                 items = None
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):

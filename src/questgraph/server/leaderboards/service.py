@@ -26,6 +26,7 @@ from questgraph.server.auth.access import require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound, NotRanked, Unavailable
+from questgraph.server.graph.params import parse_json
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.ranking.index import Page, ProgressLog, RankIndex, page_bounds
 from questgraph.server.ranking.keys import HIGHER_IS_BETTER, LOWER_IS_BETTER, sort_key
@@ -467,7 +468,7 @@ def _check_window(earliest: int | None, latest: int | None) -> None:
 
 def _check_locale_map(text: str) -> str:
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except ValueError:
         value = None
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
