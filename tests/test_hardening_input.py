@@ -149,17 +149,18 @@ def send(http: httpx.Client, source: str, path: str, token: str, params: dict[st
     if source == "query":
         return http.post(f"{path}?{name}={raw}", data=params, headers=headers)
     if source == "form":
-        body = httpx.QueryParams(params).__str__() + f"&{name}={raw}"
-        return http.post(path, content=body, headers={**headers, "Content-Type": "application/x-www-form-urlencoded"})
+        form = f"{httpx.QueryParams(params)}&{name}={raw}"
+        return http.post(path, content=form, headers={**headers, "Content-Type": "application/x-www-form-urlencoded"})
     if source == "json":
         text = json.dumps(params)[:-1] + (", " if params else "") + f'"{name}": {raw}}}'
         return http.post(path, content=text, headers={**headers, "Content-Type": "application/json"})
     assert source == "multipart"
     boundary = "qgHardeningBoundary"
     fields = [*params.items(), (name, raw)]
-    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode() + v.encode()
-                    + b"\r\n" for k, v in fields) + f"--{boundary}--\r\n".encode()
-    return http.post(path, content=body, headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    payload = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode() + v.encode()
+                       + b"\r\n" for k, v in fields) + f"--{boundary}--\r\n".encode()
+    headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+    return http.post(path, content=payload, headers=headers)
 
 
 # The same bad text in each source's own encoding.
