@@ -194,6 +194,11 @@ def test_a_parameter_name_that_is_not_text_is_a_400(http: httpx.Client, admin: h
     response = http.post("/leaderboard_submit_entry", content='{"\\ud800": 1}',
                          headers={**auth(APP_TOKEN), "Content-Type": "application/json"})
     refused(response, "parameter name")
+    # A name of any length is repeated only in part.
+    response = http.post("/leaderboard_submit_entry", content=f"{'n' * 5000}=a%00",
+                         headers={**auth(APP_TOKEN), "Content-Type": "application/x-www-form-urlencoded"})
+    refused(response, "n" * 64 + "…")
+    assert len(response.json()["error"]["message"]) < 200
     assert state(admin) == before
 
 
@@ -213,3 +218,10 @@ def test_text_that_is_text_still_works(http: httpx.Client) -> None:
     assert title_after(path, content=body, headers={"Content-Type": "application/json"}) == "ada😀 zoë\tx"
     assert title_after(f"{path}?title=caf%C3%A9%01x", data=created) == "café\x01x"
     assert title_after(path, data={**created, "title_locale_map": '{"en_US":"\\ud83d\\ude00"}'}) == "😀"
+
+
+def test_a_media_key_that_is_not_text_is_unknown(http: httpx.Client) -> None:
+    """The one path segment that is text (an icon's key): a NUL in it is an unknown key, a 404 on both
+    backends (PostgreSQL could not even look it up)."""
+    for path in ("/_media/a%00b", "/_media/%00", "/_media/%ED%A0%80"):
+        assert_graph_error(http.get(path), 404, 100, "GraphMethodException")

@@ -34,7 +34,7 @@ MAX_RESPONSE_CHARS = 8_192
 MAX_PARAMS = 100
 MAX_NAME_CHARS = 128
 # What one app's ring may hold in kept text (~ bytes), whatever N: with the limits above one record holds
-# at most ~75 000 characters, so a full default ring (200) of the largest records fits in 16 M.
+# under 80 000 characters, so a full default ring (200) of the largest records fits in 16 M.
 MAX_RING_CHARS = 16_000_000
 _RECORD_OVERHEAD = 256  # the fixed fields of a record, counted against the ring's budget
 PREFIX_CHARS = 4

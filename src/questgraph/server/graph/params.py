@@ -24,9 +24,9 @@ MAX_JSON_DEPTH = 64
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # 2 - 1 opens a level, 0 - 1 closes one
-# What text may not hold (D2): a NUL (PostgreSQL text cannot store one, SQLite would; the backends must
-# agree) and a lone UTF-16 surrogate (a JSON "\ud800" escape, or invalid UTF-8 percent-decoded with
-# surrogateescape): neither can be encoded as UTF-8, so neither can be stored or answered.
+# What text may not hold (D2): a NUL (PostgreSQL text cannot store one and SQLite could; the backends
+# must agree) and a lone UTF-16 surrogate (a JSON "\ud800" escape, or invalid UTF-8 percent-decoded with
+# surrogateescape), which has no UTF-8 form, so it can be neither stored nor answered.
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -43,6 +43,12 @@ def bad_text(value: str) -> str | None:
     if found is None:
         return None
     return "a NUL character" if found.group() == "\x00" else "invalid UTF-8 (a lone surrogate)"
+
+
+def shown_name(key: str) -> str:
+    """A parameter name the client chose, as an error message may repeat it: any parameter may be sent,
+    under a name of any length."""
+    return key if len(key) <= 64 else key[:64] + "…"
 
 
 def _json_depth_ok(text: str) -> bool:
@@ -128,7 +134,7 @@ class Params:
             for value in values:
                 problem = bad_text(value)
                 if problem is not None:
-                    raise InvalidParameter(f"Param {key} holds {problem}")
+                    raise InvalidParameter(f"Param {shown_name(key)} holds {problem}")
 
     def items(self) -> list[tuple[str, str]]:
         """The last value of every key, in first-seen order (for repeating a request in a paging URL)."""

@@ -13,7 +13,14 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 
 from questgraph.server.errors import InvalidParameter
-from questgraph.server.graph.params import JsonRefused, Params, json_text_problem, json_value_to_param, parse_json
+from questgraph.server.graph.params import (
+    JsonRefused,
+    Params,
+    json_text_problem,
+    json_value_to_param,
+    parse_json,
+    shown_name,
+)
 
 METHODS = ("GET", "POST", "DELETE")
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
@@ -104,11 +111,13 @@ async def _read_params(request: Request, max_bytes: int) -> tuple[Params, dict[s
             raise InvalidParameter("The JSON body cannot be parsed") from None
         if not isinstance(document, dict):
             raise InvalidParameter("The JSON body must be an object of parameters")
+        # Only a \u escape makes a NUL or a lone surrogate in strictly decoded UTF-8 (a UTF-16 body: look).
+        escaped = b"\\u" in body or not body.isascii()
         for key, value in document.items():
-            # A nested value becomes JSON text with \u escapes, which check_text() would not see.
-            problem = None if isinstance(value, str) else json_text_problem(value)
+            # A nested value becomes JSON text with \u escapes again, which check_text() would not see.
+            problem = json_text_problem(value) if escaped and not isinstance(value, str) else None
             if problem is not None:
-                raise InvalidParameter(f"Param {key} holds {problem}")
+                raise InvalidParameter(f"Param {shown_name(key)} holds {problem}")
             params.add(str(key), json_value_to_param(value))
         return params, files
     # Form-encoded, as curl -d sends it; a missing or unknown content type is read the same way.
