@@ -222,6 +222,6 @@ def test_text_that_is_text_still_works(http: httpx.Client) -> None:
 
 def test_a_media_key_that_is_not_text_is_unknown(http: httpx.Client) -> None:
     """The one path segment that is text (an icon's key): a NUL in it is an unknown key, a 404 on both
-    backends (PostgreSQL could not even look it up)."""
+    backends (the key's format is checked before any lookup, which PostgreSQL could not even make)."""
     for path in ("/_media/a%00b", "/_media/%00", "/_media/%ED%A0%80"):
         assert_graph_error(http.get(path), 404, 100, "GraphMethodException")

@@ -41,7 +41,6 @@ from questgraph.server.errors import (
 )
 from questgraph.server.executor import DomainExecutor
 from questgraph.server.graph.objects import ObjectKinds
-from questgraph.server.graph.params import bad_text
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.responses import error_response, json_response, new_trace_id
 from questgraph.server.graph.routing import Router
@@ -310,8 +309,6 @@ class Server:
         if request.method not in ("GET", "HEAD"):
             return error_response(MethodNotAllowed(f"Unsupported {request.method.lower()} request."), trace_id)
         key = path[len(achievement_views.MEDIA_PREFIX):].rstrip("/")
-        if bad_text(key) is not None:  # a NUL: no such key, and PostgreSQL could not even look it up (D2)
-            return error_response(NotFound("Unknown media file"), trace_id)
         found = await self.executor.run(lambda: self.achievements.media(key))
         if found is None:
             return error_response(NotFound("Unknown media file"), trace_id)
