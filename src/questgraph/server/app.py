@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -58,6 +58,7 @@ from questgraph.server.graph.transport import (
     read_params,
     request_path,
 )
+from questgraph.server.health import DatabaseProbe
 from questgraph.server.identity import IdentityService
 from questgraph.server.identity.store import IdentityStore
 from questgraph.server.leaderboards import LeaderboardService
@@ -81,6 +82,22 @@ ADMIN_PREFIX = "/_admin"
 HEALTH_PREFIX = "/_health"
 CLOCK_SETTING = "clock_offset_us"
 INDEX_ERRORS = index_errors()
+# The status counted (metrics, access log) for a request whose client left before its body had arrived:
+# no answer can be sent, and it is nobody's error here. nginx's "client closed request".
+CLIENT_CLOSED = 499
+
+
+def data_errors() -> tuple[type[Exception], ...]:
+    """Database errors caused by a value (PostgreSQL's class 22: out of range, a NUL in text, …): retrying
+    the same request cannot help, so they are not the transient 503 of a database failure (D7)."""
+    try:
+        from psycopg import DataError
+    except ImportError:
+        return ()
+    return (DataError,)
+
+
+DATA_ERRORS = data_errors()
 
 
 @dataclass
@@ -105,6 +122,7 @@ class Server:
         self.commerce_store = CommerceStore(self.db)
         self.sso_store = SsoStore(self.db)
         self.dashboard_store = DashboardStore(self.db)
+        self.database_probe = DatabaseProbe(lambda: self.whole_state.get_setting(CLOCK_SETTING))  # /_health/ready
         self.clock = Clock()
         if self.settings.emulator:
             self.clock.load_setting(self.whole_state.get_setting(CLOCK_SETTING))
@@ -258,6 +276,13 @@ class Server:
             return json_response(body, headers=headers)
         except GraphError as error:
             return error_response(error, trace_id)
+        except ClientDisconnect:
+            log.info("the client closed the connection before its request body had arrived (trace %s)", trace_id)
+            return Response(status_code=CLIENT_CLOSED)
+        except DATA_ERRORS as exc:
+            # The parameter layer refuses what the database cannot hold (D2), so this is a value it missed.
+            log.warning("database refused a value (trace %s): %s", trace_id, type(exc).__name__)
+            return error_response(InvalidParameter("A parameter value cannot be stored by the database"), trace_id)
         except DATABASE_ERRORS as exc:
             log.error("database error (trace %s): %s", trace_id, type(exc).__name__)
             return error_response(Unavailable("The database is unavailable. Please retry shortly."), trace_id)
@@ -334,10 +359,19 @@ class Server:
             return json_response({"status": "live"})
         if path.rstrip("/") == f"{HEALTH_PREFIX}/ready":
             index = self.index_keeper.describe()
-            if self.ready.is_set() and index["state"] == "ready":
-                return json_response({"status": "ready", "rank_index": index})
-            status = ("failed" if self.build_error else "starting") if not self.ready.is_set() else index["state"]
-            return json_response({"status": status, "detail": self.build_error, "rank_index": index}, status=503)
+            kind = "postgres" if is_postgres(self.settings.database) else "sqlite"
+            if not self.ready.is_set() or index["state"] != "ready":
+                # Not asked while the index is built: on SQLite the build holds the database for a while.
+                status = ("failed" if self.build_error else "starting") if not self.ready.is_set() else index["state"]
+                return json_response({"status": status, "detail": self.build_error, "rank_index": index,
+                                      "database": {"kind": kind, "state": "unknown"}}, status=503)
+            # Ready only if this process can serve: a replica whose database is down leaves the rotation.
+            checked = self.database_probe.state()
+            database = {"kind": kind, "state": "up" if checked.up else "down"}
+            if checked.up:
+                return json_response({"status": "ready", "rank_index": index, "database": database})
+            return json_response({"status": "down", "detail": checked.detail, "rank_index": index,
+                                  "database": database}, status=503)
         return error_response(NotFound("Unknown health check; use /_health/live or /_health/ready"))
 
     @contextlib.asynccontextmanager

@@ -25,7 +25,7 @@ from questgraph.server.auth.callers import AppCaller, Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.db import Database
 from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound
-from questgraph.server.graph.params import INT64_MAX
+from questgraph.server.graph.params import INT64_MAX, parse_json
 from questgraph.server.identity.records import User
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.identity.store import IdentityStore
@@ -123,7 +123,7 @@ def check_api_name(api_name: str) -> str:
 
 def check_locale_map(key: str, text: str) -> str:
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except ValueError:
         value = None
     if not isinstance(value, dict) or not value or not all(

@@ -28,7 +28,7 @@ from questgraph.server.achievements.service import (
 from questgraph.server.errors import InvalidParameter
 from questgraph.server.graph.cursors import ACHIEVEMENTS_PAGE, cursor_param, decode_pair_cursor, encode_pair_cursor
 from questgraph.server.graph.fields import Field, NodeType
-from questgraph.server.graph.params import Params, parse_id
+from questgraph.server.graph.params import Params, parse_id, parse_json
 from questgraph.server.graph.request import GraphRequest, require_param
 
 MEDIA_PREFIX = "/_media/"
@@ -106,11 +106,11 @@ def name_list(params: Params, key: str) -> list[str] | None:
         text = raw.strip()
         if text.startswith("["):
             try:
-                items = json.loads(text)
+                items = parse_json(text)
             except ValueError:
                 # Meta's other examples quote with ' (recipient_ids=['id1','id2']): accept that too.
                 try:
-                    items = json.loads(text.replace("'", '"'))
+                    items = parse_json(text.replace("'", '"'))
                 except ValueError:
                     raise InvalidParameter(f"Param {key} must be a JSON array of strings or a comma-separated "
                                            "list") from None

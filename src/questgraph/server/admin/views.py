@@ -5,13 +5,12 @@ routes are in admin/routes.py."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from questgraph.server.admin.context import AdminContext
 from questgraph.server.clock import MAX_CLOCK_SECONDS, Clock
 from questgraph.server.errors import Forbidden, InvalidParameter
-from questgraph.server.graph.params import parse_id
+from questgraph.server.graph.params import parse_id, parse_json
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.identity.records import App, User
 from questgraph.server.identity.service import AGE_CATEGORIES, IdentityService
@@ -128,7 +127,7 @@ def import_snapshot(server: AdminContext, request: GraphRequest) -> Any:
     if version != SNAPSHOT_VERSION:
         raise InvalidParameter(f"Param version must be {SNAPSHOT_VERSION}")
     try:
-        tables = json.loads(require_param(request, "tables"))
+        tables = parse_json(require_param(request, "tables"))
     except ValueError:
         raise InvalidParameter("Param tables must be the JSON object of an exported snapshot") from None
     check_snapshot_tables(tables)

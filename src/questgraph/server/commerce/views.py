@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -26,7 +25,7 @@ from questgraph.server.graph.cursors import (
     json_cursor_decoder,
 )
 from questgraph.server.graph.fields import Field, NodeType, Selection
-from questgraph.server.graph.params import parse_id
+from questgraph.server.graph.params import parse_id, parse_json
 from questgraph.server.graph.request import GraphRequest, require_param
 
 T = TypeVar("T")
@@ -173,7 +172,7 @@ def _skus(request: GraphRequest) -> list[str]:
         text = raw.strip()
         if text.startswith("["):
             try:
-                items = json.loads(text)
+                items = parse_json(text)
             except ValueError:
                 items = None
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):

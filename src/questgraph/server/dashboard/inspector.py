@@ -1,8 +1,11 @@
 """The request inspector (issue 7): the last N Graph requests of every app, kept in memory.
 
-Bounded: one ring buffer (``deque(maxlen=N)``) per app, so memory is at most N entries times the number of
-apps, whatever the traffic. Off when N is 0; sampled with ``sample_rate`` (by default every request in the
-emulator, none in production: a developer turns it on deliberately, see docs/config.md).
+Bounded: one ring buffer (``deque(maxlen=N)``) per app, and each record bounded too (at most
+``MAX_PARAMS`` parameters, names cut at ``MAX_NAME_CHARS``, values at ``MAX_VALUE_CHARS``, the path at
+``MAX_VALUE_CHARS``, the response at ``MAX_RESPONSE_CHARS``), and each app's ring at ``MAX_RING_CHARS`` of
+kept text (the oldest records leave first), so memory is bounded whatever the traffic. Off when N is 0;
+sampled with ``sample_rate`` (by default every request in the emulator, none in production: a developer
+turns it on deliberately, see docs/config.md).
 
 Nothing secret is kept: every parameter or response field whose name marks it as a secret (access_token,
 secret, code, refresh_code, nonce, password, oauth_token, …) is replaced by a short prefix and its length
@@ -27,6 +30,13 @@ DEFAULT_SIZE = 200
 MAX_SIZE = 100_000
 MAX_VALUE_CHARS = 512  # a long parameter (extra_data, a locale map) is cut: the inspector is for reading
 MAX_RESPONSE_CHARS = 8_192
+# A request may carry tens of thousands of parameters (a 10 MiB form body): a record keeps the first ones.
+MAX_PARAMS = 100
+MAX_NAME_CHARS = 128
+# What one app's ring may hold in kept text (~ bytes), whatever N: with the limits above one record holds
+# under 80 000 characters, so a full default ring (200) of the largest records fits in 16 M.
+MAX_RING_CHARS = 16_000_000
+_RECORD_OVERHEAD = 256  # the fixed fields of a record, counted against the ring's budget
 PREFIX_CHARS = 4
 # Names (or parts of names) that mark a secret. "code" alone, not as a part: error "code"s stay readable.
 SECRET_NAMES = frozenset({"access_token", "secret", "app_secret", "client_secret", "code", "refresh_code",
@@ -58,7 +68,18 @@ def _cut(value: str, limit: int) -> str:
 
 
 def mask_params(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(k, mask(v) if is_secret_name(k) else _cut(v, MAX_VALUE_CHARS)) for k, v in pairs]
+    """Masked and bounded: at most MAX_PARAMS pairs (then one pair saying how many more were sent)."""
+    kept: list[tuple[str, str]] = []
+    more = 0
+    for k, v in pairs:
+        if len(kept) == MAX_PARAMS:
+            more += 1
+            continue
+        # A secret is recognised by its whole name; the name is cut only after that.
+        kept.append((_cut(k, MAX_NAME_CHARS), mask(v) if is_secret_name(k) else _cut(v, MAX_VALUE_CHARS)))
+    if more:
+        kept.append(("…", f"{more} more parameters not kept"))
+    return kept
 
 
 def mask_json(value: Any) -> Any:
@@ -109,6 +130,7 @@ class RequestInspector:
         self.size = max(0, min(size, MAX_SIZE))
         self.sample_rate = min(max(sample_rate, 0.0), 1.0)
         self._buffers: dict[int, deque[InspectedRequest]] = {}
+        self._chars: dict[int, int] = {}  # per app: the kept text of its ring (MAX_RING_CHARS)
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
 
@@ -128,7 +150,8 @@ class RequestInspector:
         if not isinstance(caller, AppCaller | UserCaller):
             return None
         pairs = [(k, v) for k, v in params if k != "access_token"]
-        user_id = caller.user.id if isinstance(caller, UserCaller) else _int(dict(pairs).get("user_id"))
+        user_id = (caller.user.id if isinstance(caller, UserCaller)
+                   else _int(next((v for k, v in reversed(pairs) if k == "user_id"), None)))
         text = body.decode("utf-8", "replace")
         error: dict[str, Any] = {}
         if status >= 400 or _MAY_NAME_SECRET.search(text):
@@ -144,7 +167,8 @@ class RequestInspector:
             # compact JSON is kept as it is, without decoding and encoding it again per request.
             response = text
         entry = InspectedRequest(
-            next(self._seq), at_us, caller.app.id, method, path, mask_params(pairs), token_source,
+            next(self._seq), at_us, caller.app.id, method, _cut(path, MAX_VALUE_CHARS), mask_params(pairs),
+            token_source,
             "" if token is None else mask(token),
             "user" if isinstance(caller, UserCaller) else "app", user_id, status,
             error.get("code") if isinstance(error.get("code"), int) else None,
@@ -152,11 +176,19 @@ class RequestInspector:
             _cut(str(error["message"]), MAX_VALUE_CHARS) if "message" in error else None,
             round(latency_ms, 2), trace_id, _cut(response, MAX_RESPONSE_CHARS),
         )
+        size = _chars(entry)
         with self._lock:
             buffer = self._buffers.get(entry.app_id)
             if buffer is None:
                 buffer = self._buffers[entry.app_id] = deque(maxlen=self.size)
+            held = self._chars.get(entry.app_id, 0)
+            if len(buffer) == buffer.maxlen:
+                held -= _chars(buffer[0])  # append() drops it
             buffer.append(entry)
+            held += size
+            while held > MAX_RING_CHARS and len(buffer) > 1:
+                held -= _chars(buffer.popleft())
+            self._chars[entry.app_id] = held
         return entry
 
     def recent(self, app_id: int, *, endpoint: str | None = None, status: str | None = None,
@@ -180,6 +212,13 @@ class RequestInspector:
     def clear(self) -> None:
         with self._lock:
             self._buffers.clear()
+            self._chars.clear()
+
+
+def _chars(entry: InspectedRequest) -> int:
+    """The text a record keeps, counted against its app's ring budget."""
+    return (_RECORD_OVERHEAD + len(entry.path) + len(entry.response) + len(entry.error_message or "")
+            + sum(len(k) + len(v) for k, v in entry.params))
 
 
 def _status_matches(status: int, wanted: str) -> bool:

@@ -46,7 +46,7 @@ from questgraph.server.dashboard.service import (
 )
 from questgraph.server.db import DATABASE_ERRORS
 from questgraph.server.errors import GraphError, InvalidParameter, MethodNotAllowed, NotFound
-from questgraph.server.graph.params import Params, parse_int
+from questgraph.server.graph.params import Params, parse_int, parse_json
 from questgraph.server.graph.routing import Router
 from questgraph.server.graph.transport import public_base_url
 from questgraph.server.identity.records import App, Org, User
@@ -859,7 +859,7 @@ class DashboardPages:
         self._require_emulator(ctx)
         raw = ctx.files.get("snapshot") or ctx.values.get("snapshot", "").encode()
         try:
-            snapshot = json.loads(raw)
+            snapshot = parse_json(raw)
         except ValueError:
             raise InvalidParameter("The file is not a questgraph snapshot (JSON)") from None
         if not isinstance(snapshot, dict):

@@ -29,7 +29,13 @@ from questgraph.server.db.schema import blob_columns, identity_columns, table_or
 # A process's pool: two connections for each of its concurrent trips (server/executor.py: a lone-read
 # session and a transaction), and room for the rank index's rebuild and sweeps.
 POOL_MIN, POOL_SPARE = 1, 4
-CONNECT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 10.0  # at start-up: the whole wait for the pool's first connection
+# While PostgreSQL is down a call must get its 503 in seconds (D7): a client retries, and a load balancer
+# moves it elsewhere. So a new connection may take POOL_CONNECT_TIMEOUT_S (libpq's connect_timeout, whole
+# seconds), and a call waits at most POOL_WAIT_S for a pooled connection. A healthy pool hands one out at
+# once: a trip takes at most two and the pool has room for every lane's.
+POOL_CONNECT_TIMEOUT_S = 3
+POOL_WAIT_S = 3.0
 STREAM_BATCH = 10_000
 
 
@@ -60,9 +66,11 @@ class PostgresDatabase(Database):
     def __init__(self, url: str, lanes: int = 4) -> None:
         self.url = url
         self._tx = _PgTransactionState()
-        self._pool = ConnectionPool(url, min_size=POOL_MIN, max_size=2 * lanes + POOL_SPARE,
-                                    kwargs={"autocommit": True}, open=False, name="questgraph",
-                                    timeout=CONNECT_TIMEOUT_S)
+        kwargs: dict[str, Any] = {"autocommit": True}
+        if "connect_timeout" not in url:  # a URL's own setting wins
+            kwargs["connect_timeout"] = POOL_CONNECT_TIMEOUT_S
+        self._pool = ConnectionPool(url, min_size=POOL_MIN, max_size=2 * lanes + POOL_SPARE, kwargs=kwargs,
+                                    open=False, name="questgraph", timeout=POOL_WAIT_S)
         self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
         self._migrate()
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from questgraph.server.errors import InvalidParameter
-from questgraph.server.graph.params import Params
+from questgraph.server.graph.params import Params, parse_json
 
 K = TypeVar("K")
 CursorKey = tuple[Any, ...]  # a commerce list's key: ints and strings, compared as tuples
@@ -116,7 +116,7 @@ def json_cursor_decoder(shape: CursorKey) -> Callable[[str], CursorKey | None]:
     def decode(cursor: str) -> CursorKey | None:
         raw = _decode(cursor)
         try:
-            value = None if raw is None else json.loads(raw)
+            value = None if raw is None else parse_json(raw)
         except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError is a ValueError)
             return None
         if (not isinstance(value, list) or len(value) != len(shape) + 1 or value[0] != _JSON_PREFIX

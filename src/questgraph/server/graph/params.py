@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from itertools import accumulate, repeat
+from operator import sub
 from typing import Any
 
 from questgraph.server.errors import InvalidParameter
@@ -16,6 +18,81 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _TRUE, _FALSE = {"true", "1"}, {"false", "0"}
 _DECIMAL = re.compile(r"[+-]?[0-9]+")
 _ID = re.compile(r"[0-9]{1,19}")
+# JSON input (a body, a JSON-valued parameter, a cursor) may nest this deep. Real inputs nest a few levels
+# (a snapshot: 4); without a bound, Python's recursive decoder fails with a RecursionError near 1000.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # 2 - 1 opens a level, 0 - 1 closes one
+# What text may not hold (D2): a NUL (PostgreSQL text cannot store one and SQLite could; the backends
+# must agree) and a lone UTF-16 surrogate (a JSON "\ud800" escape, or invalid UTF-8 percent-decoded with
+# surrogateescape), which has no UTF-8 form, so it can be neither stored nor answered.
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+class JsonRefused(ValueError):
+    """JSON that decodes but that questgraph does not accept: too deep, or a string that is not text. A
+    ValueError, so that every reader's ``except ValueError`` answers it with its own message."""
+
+
+def bad_text(value: str) -> str | None:
+    """Why ``value`` cannot be a parameter's text, or None when it can."""
+    if value.isascii() and "\x00" not in value:
+        return None
+    found = _BAD_TEXT.search(value)
+    if found is None:
+        return None
+    return "a NUL character" if found.group() == "\x00" else "invalid UTF-8 (a lone surrogate)"
+
+
+def shown_name(key: str) -> str:
+    """A parameter name the client chose, as an error message may repeat it: any parameter may be sent,
+    under a name of any length."""
+    return key if len(key) <= 64 else key[:64] + "…"
+
+
+def _json_depth_ok(text: str) -> bool:
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return True
+    # Strings removed (a bracket inside one is text), then the depth is the largest running sum of
+    # +1 per opening and -1 per closing bracket, summed in C (a 10 MiB body takes milliseconds).
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)).encode("ascii").translate(_BRACKET_STEPS)
+    return max(accumulate(map(sub, brackets, repeat(1))), default=0) <= MAX_JSON_DEPTH
+
+
+def json_text_problem(value: Any) -> str | None:
+    """Why a decoded JSON value holds a string (or key) that is not text, at any depth, or None."""
+    if isinstance(value, str):
+        return bad_text(value)
+    if isinstance(value, dict):
+        items: Iterable[Any] = (x for pair in value.items() for x in pair)
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        problem = json_text_problem(item)
+        if problem is not None:
+            return problem
+    return None
+
+
+def parse_json(text: str | bytes, *, check_text: bool = True) -> Any:
+    """``json.loads`` for input: the one decoder every body, JSON-valued parameter and cursor goes through.
+    Raises ValueError (``UnicodeDecodeError``, ``json.JSONDecodeError`` or ``JsonRefused``) on anything it
+    does not accept, never a RecursionError. Bytes must be UTF-8 (or UTF-16/32, as ``json.loads`` detects);
+    ``json.loads`` itself would let invalid UTF-8 through as lone surrogates."""
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text).decode(json.detect_encoding(text))
+    if not _json_depth_ok(text):
+        raise JsonRefused(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+    value = json.loads(text)
+    # A string can hold a NUL or a lone surrogate only through a \u escape or by having one already.
+    if check_text and ("\\u" in text or bad_text(text) is not None):
+        problem = json_text_problem(value)
+        if problem is not None:
+            raise JsonRefused(f"a JSON string holds {problem}")
+    return value
 
 
 def json_value_to_param(value: Any) -> str:
@@ -48,6 +125,16 @@ class Params:
 
     def pop(self, key: str) -> list[str]:
         return self._values.pop(key, [])
+
+    def check_text(self) -> None:
+        """Every name and value is text that can be stored and answered (D2); else a 400 naming it."""
+        for key, values in self._values.items():
+            if bad_text(key) is not None:
+                raise InvalidParameter(f"A parameter name holds {bad_text(key)}")
+            for value in values:
+                problem = bad_text(value)
+                if problem is not None:
+                    raise InvalidParameter(f"Param {shown_name(key)} holds {problem}")
 
     def items(self) -> list[tuple[str, str]]:
         """The last value of every key, in first-seen order (for repeating a request in a paging URL)."""
@@ -111,7 +198,7 @@ class Params:
             items: list[Any]
             if text.startswith("["):
                 try:
-                    items = json.loads(text)
+                    items = parse_json(text)
                 except ValueError:
                     raise InvalidParameter(f"Param {key} must be a JSON array or a comma-separated list of ids") \
                         from None

@@ -3,7 +3,6 @@ token (D4) and the public base URL for paging links (D21)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -14,7 +13,14 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 
 from questgraph.server.errors import InvalidParameter
-from questgraph.server.graph.params import Params, json_value_to_param
+from questgraph.server.graph.params import (
+    JsonRefused,
+    Params,
+    json_text_problem,
+    json_value_to_param,
+    parse_json,
+    shown_name,
+)
 
 METHODS = ("GET", "POST", "DELETE")
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
@@ -51,10 +57,23 @@ def _query(request: Request) -> str:
         raise InvalidParameter("The query string is not valid UTF-8") from None
 
 
+def _pairs(text: str) -> list[tuple[str, str]]:
+    # Percent-encoded bytes that are not UTF-8 become lone surrogates, which Params.check_text() refuses
+    # naming the parameter (D2), rather than U+FFFD replacing them silently in what is stored.
+    return parse_qsl(text, keep_blank_values=True, errors="surrogateescape")
+
+
 async def read_params(request: Request, max_bytes: int) -> tuple[Params, dict[str, UploadFile]]:
-    """Query, then body: a body value wins over a query value, the last repeat wins (D2)."""
+    """Query, then body: a body value wins over a query value, the last repeat wins (D2). Every name and
+    value is text (Params.check_text)."""
+    params, files = await _read_params(request, max_bytes)
+    params.check_text()
+    return params, files
+
+
+async def _read_params(request: Request, max_bytes: int) -> tuple[Params, dict[str, UploadFile]]:
     query = _query(request)
-    params = Params(parse_qsl(query, keep_blank_values=True) if query else [])
+    params = Params(_pairs(query) if query else [])
     files: dict[str, UploadFile] = {}
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -84,12 +103,21 @@ async def read_params(request: Request, max_bytes: int) -> tuple[Params, dict[st
         return params, files
     if content_type == "application/json" or content_type.endswith("+json"):
         try:
-            document: Any = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            # Strings are checked below, per parameter, so that the answer names the parameter.
+            document: Any = parse_json(body, check_text=False)
+        except JsonRefused as exc:
+            raise InvalidParameter(f"The JSON body cannot be accepted: {exc}") from None
+        except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError)
             raise InvalidParameter("The JSON body cannot be parsed") from None
         if not isinstance(document, dict):
             raise InvalidParameter("The JSON body must be an object of parameters")
+        # Only a \u escape makes a NUL or a lone surrogate in strictly decoded UTF-8 (a UTF-16 body: look).
+        escaped = b"\\u" in body or not body.isascii()
         for key, value in document.items():
+            # A nested value becomes JSON text with \u escapes again, which check_text() would not see.
+            problem = json_text_problem(value) if escaped and not isinstance(value, str) else None
+            if problem is not None:
+                raise InvalidParameter(f"Param {shown_name(key)} holds {problem}")
             params.add(str(key), json_value_to_param(value))
         return params, files
     # Form-encoded, as curl -d sends it; a missing or unknown content type is read the same way.
@@ -97,7 +125,7 @@ async def read_params(request: Request, max_bytes: int) -> tuple[Params, dict[st
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidParameter("The request body is not valid UTF-8") from None
-    for key, value in parse_qsl(text, keep_blank_values=True):
+    for key, value in _pairs(text):
         params.add(key, value)
     return params, files
 

@@ -28,6 +28,7 @@ from questgraph.server.clock import Clock
 from questgraph.server.db import Database
 from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound, NotRanked, Unavailable
 from questgraph.server.graph.cursors import ENTRIES_PAGE
+from questgraph.server.graph.params import parse_json
 from questgraph.server.identity.records import User
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.identity.store import IdentityStore
@@ -489,7 +490,7 @@ def _check_window(earliest: int | None, latest: int | None) -> None:
 
 def _check_locale_map(text: str) -> str:
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except ValueError:
         value = None
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
