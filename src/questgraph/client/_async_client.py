@@ -26,6 +26,8 @@ class AsyncClient(BaseClient):
     ...         print(entry.rank, entry.score)
     """
 
+    is_async = True
+
     def __init__(self, *, app_id: int | str | None = None, app_secret: str | None = None,
                  access_token: str | None = None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float | httpx.Timeout = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
