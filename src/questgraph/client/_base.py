@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -20,6 +20,18 @@ DEFAULT_TIMEOUT = 10.0
 logger = logging.getLogger("questgraph.client")
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+
+
+class Rows(Protocol[T_co]):
+    """A page of a list (D21): its rows and the link to the next page, if any."""
+
+    @property
+    def data(self) -> Sequence[T_co]: ...
+    @property
+    def next_url(self) -> str | None: ...
+
+
+PageT = TypeVar("PageT", bound=Rows[Any])
 
 
 @dataclass(frozen=True)

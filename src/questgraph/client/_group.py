@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import MethodType
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from questgraph.client._base import BaseClient, Call
+from questgraph.client._base import BaseClient, Call, Rows
 
 if TYPE_CHECKING:
     from typing import Self
@@ -27,17 +27,7 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 T = TypeVar("T")
 R = TypeVar("R")
-R_co = TypeVar("R_co", covariant=True)
 C = TypeVar("C", bound=BaseClient)
-
-
-class Rows(Protocol[R_co]):
-    """A page of a list (D21): its rows and the link to the next page, if any."""
-
-    @property
-    def data(self) -> Sequence[R_co]: ...
-    @property
-    def next_url(self) -> str | None: ...
 
 
 class Group(Generic[C]):
