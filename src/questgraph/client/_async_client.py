@@ -25,7 +25,7 @@ class AsyncClient(BaseClient):
     ...         print(entry.rank, entry.score)
     """
 
-    is_async = True
+    _is_async = True
 
     def __init__(self, *, app_id: int | str | None = None, app_secret: str | None = None,
                  access_token: str | None = None, base_url: str = DEFAULT_BASE_URL,

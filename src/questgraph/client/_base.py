@@ -83,7 +83,7 @@ def _app_id_of(token: str) -> str | None:
 class BaseClient:
     """Configuration and the I/O-free half of every call. Not used directly: see Client / AsyncClient."""
 
-    is_async: ClassVar[bool] = False  # whether the groups' methods are awaited (_group.py)
+    _is_async: ClassVar[bool] = False  # whether the groups' methods are awaited (_group.py)
 
     def __init__(self, *, app_id: int | str | None = None, app_secret: str | None = None,
                  access_token: str | None = None, base_url: str = DEFAULT_BASE_URL,

@@ -53,7 +53,7 @@ class _Method:
     def __get__(self, group: Group[Any] | None, owner: type[Any]) -> Any:
         if group is None:
             return self
-        return MethodType(self._async if group._client.is_async else self._sync, group)
+        return MethodType(self._async if group._client._is_async else self._sync, group)
 
 
 class endpoint(_Method, Generic[P, T]):
