@@ -144,17 +144,17 @@ class _Leaderboards(Group[C]):
                     params(fields=nested(fields, "user", ",".join(user_fields))), LeaderboardEntry.from_json,
                     safe=True)
 
-    # Deletes are not repeated: if the first try was applied, a repeat answers 404 for a delete that succeeded.
-    @endpoint
-    def delete_entry(self, entry_id: Id) -> Call[None]:
-        """Delete one entry (``DELETE /{entry_id}``). Not retried."""
-        return Call("DELETE", f"/{id_str(entry_id, 'entry_id')}", {}, success)
-
     @endpoint
     def remove_all(self, api_name: str) -> Call[None]:
         """Delete every entry of a board (cannot be undone). App token. Safe to retry."""
         # Emptying an empty board is harmless.
         return Call("POST", "/leaderboard_remove_all_entries", params(api_name=api_name), success, safe=True)
+
+    # Deletes are not repeated: if the first try was applied, a repeat answers 404 for a delete that succeeded.
+    @endpoint
+    def delete_entry(self, entry_id: Id) -> Call[None]:
+        """Delete one entry (``DELETE /{entry_id}``). Not retried."""
+        return Call("DELETE", f"/{id_str(entry_id, 'entry_id')}", {}, success)
 
     @endpoint
     def delete(self, leaderboard_id: Id) -> Call[None]:
