@@ -9,8 +9,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from questgraph.client._base import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, BaseClient, Call, params
-from questgraph.client._client import P
+from questgraph.client._base import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, BaseClient, Call, PageT, params
 from questgraph.client._errors import QuestGraphError
 from questgraph.client._retry import RetryPolicy
 
@@ -25,6 +24,8 @@ class AsyncClient(BaseClient):
     ...     async for entry in qg.leaderboards.entries("best_leaderboard"):
     ...         print(entry.rank, entry.score)
     """
+
+    _is_async = True
 
     def __init__(self, *, app_id: int | str | None = None, app_secret: str | None = None,
                  access_token: str | None = None, base_url: str = DEFAULT_BASE_URL,
@@ -85,7 +86,7 @@ class AsyncClient(BaseClient):
                 await self._sleep(wait)
                 attempt += 1
 
-    async def pages(self, call: Call[P]) -> AsyncIterator[P]:
+    async def pages(self, call: Call[PageT]) -> AsyncIterator[PageT]:
         """As ``Client.pages``, as an async iterator."""
         page = await self.send(call)
         yield page

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -19,28 +19,43 @@ DEFAULT_BASE_URL = "https://graph.oculus.com"
 DEFAULT_TIMEOUT = 10.0
 logger = logging.getLogger("questgraph.client")
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Rows(Protocol[T_co]):
+    """A page of a list (D21): its rows and the link to the next page, if any."""
+
+    @property
+    def data(self) -> Sequence[T_co]: ...
+    @property
+    def next_url(self) -> str | None: ...
+
+
+PageT = TypeVar("PageT", bound=Rows[Any])
 
 
 @dataclass(frozen=True)
-class Call(Generic[T]):
+class Call(Generic[T_co]):
     """One API call, described without doing it: what to send, whether a repeat is harmless, how to read
     the answer. Resource groups build calls; the clients send them."""
 
     method: str
     path: str
     params: dict[str, str] = field(default_factory=dict)
-    parse: Callable[[Any], T] = field(default=lambda body: body)
+    parse: Callable[[Any], T_co] = field(default=lambda body: body)
     safe: bool = False  # may be repeated after a transient failure (docs/client.md, "Retries")
     # Multipart files (name -> (filename, content, content type)); only achievement images use them (§2.1).
     files: Mapping[str, tuple[str, bytes, str]] | None = None
+    # Another token than the client's for this call (the oauth_token of account linking's /me); never shown.
+    token: str | None = field(default=None, repr=False)
 
-    def following(self, next_url: str) -> Call[T]:
+    def following(self, next_url: str) -> Call[T_co]:
         """The call for a ``paging.next``/``previous`` link (D21): the link's parameters, minus its
         ``access_token``, on this call's path of the client's own base URL. The token goes in the header
         as for every call, and never to a host the client was not configured for."""
         query = [(k, v) for k, v in parse_qsl(urlsplit(next_url).query, keep_blank_values=True)
                  if k.strip() != "access_token"]
-        return Call(self.method, self.path, dict(query), self.parse, self.safe)
+        return Call(self.method, self.path, dict(query), self.parse, self.safe, token=self.token)
 
 
 class _Secret:
@@ -68,6 +83,8 @@ def _app_id_of(token: str) -> str | None:
 class BaseClient:
     """Configuration and the I/O-free half of every call. Not used directly: see Client / AsyncClient."""
 
+    _is_async: ClassVar[bool] = False  # whether the groups' methods are awaited (_group.py)
+
     def __init__(self, *, app_id: int | str | None = None, app_secret: str | None = None,
                  access_token: str | None = None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float | httpx.Timeout = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None) -> None:
@@ -94,7 +111,8 @@ class BaseClient:
 
     # --- building and reading -------------------------------------------------------------------------
     def _build(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
-        headers = {"Authorization": f"Bearer {self._token.reveal()}"} if self._token else {}
+        token = call.token or (self._token.reveal() if self._token else None)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         if call.method == "GET" or call.method == "DELETE":
             return http.build_request(call.method, call.path, params=call.params, headers=headers,
                                       timeout=self.timeout)
@@ -143,3 +161,14 @@ def params(**values: object) -> dict[str, str]:
         else:
             out[key] = str(value)
     return out
+
+
+def success(body: Any) -> None:
+    """The parser of the calls that answer ``{"success": true}`` and nothing else."""
+    if not (isinstance(body, dict) and body.get("success") is True):
+        raise ValueError(f"unexpected answer: {body!r}")
+
+
+def nested(fields: Sequence[str], name: str, subfields: str) -> str:
+    """A ``fields`` value (D5) with the subfields of ``name`` in braces: ``user{id,alias}``."""
+    return ",".join(f"{name}{{{subfields}}}" if f == name else f for f in fields)

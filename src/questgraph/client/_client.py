@@ -5,23 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
-from questgraph.client._base import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, BaseClient, Call, params
+from questgraph.client._base import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, BaseClient, Call, PageT, params
 from questgraph.client._errors import QuestGraphError
 from questgraph.client._retry import RetryPolicy
 
 T = TypeVar("T")
-
-
-class _Paged(Protocol):
-    @property
-    def next_url(self) -> str | None: ...
-
-
-P = TypeVar("P", bound=_Paged)
 
 
 class Client(BaseClient):
@@ -98,7 +90,7 @@ class Client(BaseClient):
                 self._sleep(wait)
                 attempt += 1
 
-    def pages(self, call: Call[P]) -> Iterator[P]:
+    def pages(self, call: Call[PageT]) -> Iterator[PageT]:
         """Every page of a list, following ``paging.next`` (D21) until there is none."""
         page = self.send(call)
         yield page

@@ -13,18 +13,16 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
+from questgraph.client._async_client import AsyncClient
 from questgraph.client._base import DEFAULT_BASE_URL, Call, params
-from questgraph.client._models import LinkFragment, LinkTokens, User, id_str
-from questgraph.client._users import ME_FIELDS, ProfileField, UserCalls
+from questgraph.client._client import Client
+from questgraph.client._group import C, Group, endpoint
+from questgraph.client._models import Id, LinkFragment, LinkTokens, User, id_str
+from questgraph.client._users import ME_FIELDS, ProfileField, me_call
 
-if TYPE_CHECKING:
-    from questgraph.client._async_client import AsyncClient
-    from questgraph.client._client import Client
-
-Id = int | str
 META_SSO_URL = "https://auth.oculus.com/sso/"  # graph-api.md §5.1: Meta serves the page on another host
 
 
@@ -69,32 +67,7 @@ def decode_fragment(location: str) -> LinkFragment:
     return LinkFragment(code=code, org_scoped_id=str(org_scoped_id))
 
 
-class LinkingCalls:
-    """The account-linking calls, built without I/O."""
-
-    @staticmethod
-    def exchange_code(code: str, org_scoped_id: Id, redirect_uri: str | None) -> Call[LinkTokens]:
-        scoped = id_str(org_scoped_id, "org_scoped_id")
-        # Never repeated: a code is single use, and a second presentation revokes what the first issued (D32).
-        return Call("POST", "/sso_authorize_code", params(code=code, org_scoped_id=scoped, redirect_uri=redirect_uri),
-                    LinkTokens.parser(scoped))
-
-    @staticmethod
-    def refresh(org_scoped_id: Id, refresh_code: str) -> Call[LinkTokens]:
-        scoped = id_str(org_scoped_id, "org_scoped_id")
-        # Never repeated: the refresh code rotates, and presenting a spent one revokes every token of the
-        # link (reuse detection, D34). After a lost answer, start the link again.
-        return Call("POST", "/sso_authorize_refresh_code", params(org_scoped_id=scoped, refresh_code=refresh_code),
-                    LinkTokens.parser(scoped))
-
-
-class AccountLinking:
-    """``client.account_linking``: the SSO page URL, the fragment, code exchange and refresh (§5).
-    The exchange and refresh need the app token of an app of the organization."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
+class _AccountLinking(Group[C]):
     def sso_url(self, organization_id: Id, redirect_uri: str, *, sso_base_url: str | None = None) -> str:
         """See ``questgraph.client.sso_url``: the page on this client's server (or Meta's)."""
         return sso_url(organization_id, redirect_uri, base_url=self._client.base_url, sso_base_url=sso_base_url)
@@ -104,51 +77,39 @@ class AccountLinking:
         """See ``questgraph.client.decode_fragment``."""
         return decode_fragment(location)
 
+    @endpoint
     def exchange_code(self, code: str | LinkFragment, org_scoped_id: Id | None = None, *,
-                      redirect_uri: str | None = None) -> LinkTokens:
+                      redirect_uri: str | None = None) -> Call[LinkTokens]:
         """Exchange the fragment's code for a 30-day ``oauth_token`` and a ``refresh_code`` (D32); give a
         ``LinkFragment`` or the code and the org-scoped id. Not retried (a code is single use)."""
         code, org_scoped_id = _code_and_id(code, org_scoped_id)
-        return self._client.send(LinkingCalls.exchange_code(code, org_scoped_id, redirect_uri))
+        scoped = id_str(org_scoped_id, "org_scoped_id")
+        # Never repeated: a code is single use, and a second presentation revokes what the first issued (D32).
+        return Call("POST", "/sso_authorize_code", params(code=code, org_scoped_id=scoped, redirect_uri=redirect_uri),
+                    LinkTokens.parser(scoped))
 
-    def refresh(self, org_scoped_id: Id, refresh_code: str) -> LinkTokens:
+    @endpoint
+    def refresh(self, org_scoped_id: Id, refresh_code: str) -> Call[LinkTokens]:
         """A new oauth_token and refresh code; the old refresh code stops at once (D34). Not retried: a
         repeat would present a spent refresh code, which revokes every token of the link."""
-        return self._client.send(LinkingCalls.refresh(org_scoped_id, refresh_code))
+        scoped = id_str(org_scoped_id, "org_scoped_id")
+        # After a lost answer, start the link again (reuse detection, D34).
+        return Call("POST", "/sso_authorize_refresh_code", params(org_scoped_id=scoped, refresh_code=refresh_code),
+                    LinkTokens.parser(scoped))
 
-    def me(self, oauth_token: str, *, fields: Sequence[ProfileField] = ME_FIELDS) -> User:
+    @endpoint
+    def me(self, oauth_token: str, *, fields: Sequence[ProfileField] = ME_FIELDS) -> Call[User]:
         """``GET /me`` with an oauth_token: ``id`` is the org-scoped id; only ``id`` and ``alias`` (D33)."""
-        return self._client.as_user(oauth_token).send(UserCalls.me(fields))
+        return me_call(fields, oauth_token)
 
 
-class AsyncAccountLinking:
+class AccountLinking(_AccountLinking[Client]):
+    """``client.account_linking``: the SSO page URL, the fragment, code exchange and refresh (§5).
+    The exchange and refresh need the app token of an app of the organization."""
+
+
+class AsyncAccountLinking(_AccountLinking[AsyncClient]):
     """``AsyncClient.account_linking``: the methods of ``AccountLinking``, awaited (the URL helpers are not)."""
-
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
-
-    def sso_url(self, organization_id: Id, redirect_uri: str, *, sso_base_url: str | None = None) -> str:
-        """See ``AccountLinking.sso_url``."""
-        return sso_url(organization_id, redirect_uri, base_url=self._client.base_url, sso_base_url=sso_base_url)
-
-    @staticmethod
-    def decode_fragment(location: str) -> LinkFragment:
-        """See ``questgraph.client.decode_fragment``."""
-        return decode_fragment(location)
-
-    async def exchange_code(self, code: str | LinkFragment, org_scoped_id: Id | None = None, *,
-                            redirect_uri: str | None = None) -> LinkTokens:
-        """See ``AccountLinking.exchange_code`` (not retried)."""
-        code, org_scoped_id = _code_and_id(code, org_scoped_id)
-        return await self._client.send(LinkingCalls.exchange_code(code, org_scoped_id, redirect_uri))
-
-    async def refresh(self, org_scoped_id: Id, refresh_code: str) -> LinkTokens:
-        """See ``AccountLinking.refresh`` (not retried)."""
-        return await self._client.send(LinkingCalls.refresh(org_scoped_id, refresh_code))
-
-    async def me(self, oauth_token: str, *, fields: Sequence[ProfileField] = ME_FIELDS) -> User:
-        """See ``AccountLinking.me``."""
-        return await self._client.as_user(oauth_token).send(UserCalls.me(fields))
 
 
 def _code_and_id(code: str | LinkFragment, org_scoped_id: Id | None) -> tuple[str, Id]:

@@ -112,6 +112,11 @@ class EntriesPage:
     has_previous: bool = False
     next_url: str | None = field(default=None, repr=False)  # embeds the access token: kept out of repr
 
+    @property
+    def data(self) -> list[LeaderboardEntry]:
+        """``entries``, under the name the rows of every other page have (the wire's ``data``)."""
+        return self.entries
+
 
 @dataclass(frozen=True)
 class SubmitResult:
@@ -210,12 +215,20 @@ def encode_base64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+Id = int | str  # an id argument: an int or a string of digits (D9)
+
+
 def id_str(value: int | str, name: str) -> str:
     """An object id for the wire: an int or a string of digits (D9), sent as a string."""
     text = str(value).strip() if isinstance(value, str) else str(value)
     if isinstance(value, bool) or not text.isdigit():
         raise ValueError(f"{name} must be a decimal id (an int or a string of digits), got {value!r}")
     return text
+
+
+def opt_id(value: int | str | None, name: str) -> str | None:
+    """``id_str`` of an optional id: None stays None (and so is left out of the parameters)."""
+    return None if value is None else id_str(value, name)
 
 
 
