@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def workers_refusal(workers: int, database: str, rank_index: str | None) -> str | None:
-    """Why ``--workers`` cannot be used with these settings, or None (issue 6)."""
+    """Why ``--workers`` cannot be used with these settings, or None."""
     if workers < 1:
         return "questgraph: --workers must be at least 1"
     if workers == 1:

@@ -1,4 +1,4 @@
-"""ASGI entry point for running questgraph under an ASGI server with several worker processes (issue 6).
+"""ASGI entry point for running questgraph under an ASGI server with several worker processes.
 
 A worker process cannot receive a ``Server`` object, only an import string, so the settings travel as
 environment variables. ``questgraph serve --workers N`` sets them and runs the equivalent of::

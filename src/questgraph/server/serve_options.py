@@ -1,5 +1,5 @@
 """Checks of the ``questgraph serve`` settings that have no obvious type: the request inspector's size and
-sample rate (issue 7), the SSO page's public base URL (D30) and the domain lanes (issue 6). Used by the
+sample rate, the SSO page's public base URL (D30) and the domain lanes. Used by the
 command line (cli.py) and by the environment a worker process reads (asgi.py), so both refuse the same
 values with the same message.
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 @dataclass
 class Settings:
-    database: str = "questgraph.sqlite3"  # a SQLite file, sqlite:///path or ":memory:"; or postgresql://… (issue 6)
+    database: str = "questgraph.sqlite3"  # a SQLite file, sqlite:///path or ":memory:"; or postgresql://…
     config: Path | None = None  # a world file (TOML) applied to an empty database
     host: str = "127.0.0.1"
     port: int = 8080
@@ -17,7 +17,7 @@ class Settings:
     admin_key: str | None = None  # protects /_admin; None disables the admin API
     emulator: bool = True  # the clock may be moved (D36); off in production
     max_body_bytes: int = 10 * 1024 * 1024
-    rank_index: str | None = None  # None or "memory": in this process; redis://host:port/db: shared (issue 6)
+    rank_index: str | None = None  # None or "memory": in this process; redis://host:port/db: shared
     inspector_size: int = 200  # Graph requests kept per app by the dashboard's request inspector; 0 turns it off
     inspector_sample_rate: float | None = None  # share of requests kept; None: all in emulator mode, none in production
     # Base URL browsers reach the SSO page at, when it differs from public_url (D30): the page is {it}/sso/.

@@ -105,7 +105,7 @@ class _Org:
     name: str
     redirect_uris: list[str]
     apps: list[_App]
-    members: list[MemberSpec] = field(default_factory=list)  # dashboard members (issue 7)
+    members: list[MemberSpec] = field(default_factory=list)  # dashboard members
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The web dashboard (issue 7): organization members, pages (Jinja2 templates) over the services, the
+"""The web dashboard: organization members, pages (Jinja2 templates) over the services, the
 request inspector and the audit log."""
 
 from questgraph.server.dashboard.inspector import RequestInspector

@@ -1,4 +1,4 @@
-"""The request inspector (issue 7): the last N Graph requests of every app, kept in memory.
+"""The request inspector: the last N Graph requests of every app, kept in memory.
 
 Bounded: one ring buffer (``deque(maxlen=N)``) per app, and each record bounded too (at most
 ``MAX_PARAMS`` parameters, names cut at ``MAX_NAME_CHARS``, values at ``MAX_VALUE_CHARS``, the path at

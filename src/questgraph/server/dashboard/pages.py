@@ -1,4 +1,4 @@
-"""The web dashboard at ``/dashboard`` (issue 7): server-rendered pages (templates/) over the same services as
+"""The web dashboard at ``/dashboard``: server-rendered pages (templates/) over the same services as
 the admin API, so validation, errors and rules are the same code; leaderboards and achievements are called
 with the app's own ``AppCaller``, exactly what an app-token Graph call would do. The pages know the server
 process only through ``DashboardHost`` (its settings, readiness and whole-state actions).

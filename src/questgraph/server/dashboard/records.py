@@ -1,4 +1,4 @@
-"""Dashboard records (issue 7): organization members who sign in to /dashboard, their browser sessions,
+"""Dashboard records: organization members who sign in to /dashboard, their browser sessions,
 and the durable audit log of every admin action.
 
 Secrets never reach this layer in the clear: a session is keyed by the SHA-256 of its cookie value (D11)

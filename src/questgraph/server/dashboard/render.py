@@ -1,4 +1,4 @@
-"""The HTML of the dashboard (issue 7): Jinja2 templates in ``dashboard/templates/``, autoescaped, so every
+"""The HTML of the dashboard: Jinja2 templates in ``dashboard/templates/``, autoescaped, so every
 value a page shows is escaped; nothing here builds HTML by hand.
 
 Accessibility: a skip link, one ``h1`` per page, ``header``/``nav``/``main`` landmarks, ``aria-current`` on

@@ -1,4 +1,4 @@
-"""Dashboard accounts (issue 7): organization members with a role, browser sessions, CSRF tokens, and the
+"""Dashboard accounts: organization members with a role, browser sessions, CSRF tokens, and the
 audit log. Plain Python, no HTTP; the pages (pages.py) and the admin API (admin.py) both call it.
 
 Roles: ``admin`` sees and rotates secrets, manages members and runs the emulator controls; ``developer``
@@ -96,7 +96,7 @@ class DashboardService:
         self.clock = clock
         self.identity = identity
         # The SSO page's limiter (one implementation), in its own namespace: dashboard failures and SSO
-        # failures never count against each other (docs/fidelity.md, issue 7).
+        # failures never count against each other (docs/fidelity.md).
         self.login_limiter = LoginLimiter(db, sso_store, clock, "dashboard:", account_kind="email")
 
     # --- members ----------------------------------------------------------------------------------

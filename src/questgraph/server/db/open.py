@@ -1,4 +1,4 @@
-"""Which backend a database setting names (issue 6): ``postgresql://…`` (or ``postgres://…``) is
+"""Which backend a database setting names: ``postgresql://…`` (or ``postgres://…``) is
 PostgreSQL; ``sqlite:///path``, a plain file path and ``:memory:`` are SQLite."""
 
 from __future__ import annotations

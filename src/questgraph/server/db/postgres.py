@@ -7,7 +7,7 @@ The feature stores are the same classes SQLite runs (``db/core.py``); their ``?`
 psycopg's ``%s`` here. Isolation is PostgreSQL's default, READ COMMITTED: every statement sees what
 other processes committed before it started, and an ``UPDATE … WHERE`` re-checks its condition on the
 newest version of a row after waiting for a concurrent writer. That is what makes the compare-and-set
-and single-use statements of the feature stores atomic across server processes (issue 6).
+and single-use statements of the feature stores atomic across server processes.
 """
 
 from __future__ import annotations

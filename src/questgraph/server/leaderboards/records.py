@@ -37,7 +37,7 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class SubmitTarget:
-    """What a leaderboard submit needs to know, read in one query (the hottest write: issue 6)."""
+    """What a leaderboard submit needs to know, read in one query (the hottest write)."""
 
     board: Leaderboard
     user: User | None  # the user the id names, of any app; None when there is none
@@ -47,7 +47,7 @@ class SubmitTarget:
 
 @dataclass(frozen=True, slots=True)
 class IndexPending:
-    """A pending rank index update (issue 6, D22): the durable half of "commit, then update the index".
+    """A pending rank index update (D22): the durable half of "commit, then update the index".
 
     A shared (Redis) rank index is updated after the database commit; a process killed between the two
     would leave the index stale, and a restarted process keeps an index whose epoch still matches the

@@ -105,12 +105,12 @@ class LeaderboardStore:
                             None if entry[0] is None else _entry(entry))
 
     def submit_entry(self, entry: Entry, higher_is_better: bool, force: bool) -> Entry | None:
-        """Keep-best write in one atomic statement (D15, issue 6): insert ``entry`` when the user has none
+        """Keep-best write in one atomic statement (D15): insert ``entry`` when the user has none
         on the board, else replace the stored score, extra data and time when ``force`` or when
         ``entry.score`` is strictly better (the stored id stays). Returns the stored entry when it
         changed, None when the old one was kept. Atomic across processes sharing the database."""
         # One upsert decides, in the database, whether the new score wins: two processes submitting
-        # for one user cannot both read the old entry and overwrite each other (issue 6). Upsert with a
+        # for one user cannot both read the old entry and overwrite each other. Upsert with a
         # WHERE and RETURNING: SQLite 3.35+ and PostgreSQL run the same text.
         better = ">" if higher_is_better else "<"
         row = self.db.returning(

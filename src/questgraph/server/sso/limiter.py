@@ -1,4 +1,4 @@
-"""The sign-in rate limit shared by the SSO page (D30) and the dashboard (issue 7): failed attempts counted per
+"""The sign-in rate limit shared by the SSO page (D30) and the dashboard: failed attempts counted per
 account and per client address within a window, in the database (so every worker process sees the same
 counts, and a restart forgives nothing).
 
