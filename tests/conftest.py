@@ -8,13 +8,15 @@ Every integration test runs on both backends (issue 6): a test that uses the sha
 ``backend`` fixture, or lives in a module that imports ``start_server`` is parametrized ``[sqlite]`` and
 ``[postgres]``. A PostgreSQL server gets a schema of its own in the test database (``qg_t_<random>``,
 dropped when the session ends), so tests never see each other's state. Without a reachable PostgreSQL
-the ``[postgres]`` variants skip, except when the ``CI`` environment variable is set: then they fail.
+the ``[postgres]`` variants skip, except when the ``CI`` environment variable is set: then they fail (as
+does every test that would skip for a missing Redis, playwright or chromium: ``skip_or_fail``).
 Tests that only make sense on SQLite (they read or write its file) carry ``@pytest.mark.sqlite_only``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import secrets
 import socket
@@ -24,7 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
@@ -133,13 +135,28 @@ def postgres_problem() -> str | None:
     return _postgres_problem[0]
 
 
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip, saying why (a laptop without PostgreSQL, Redis, playwright, chromium or curl); when the ``CI``
+    environment variable is set, fail instead: CI's machine has all of them, and a test that skips there
+    tests nothing while the run stays green. Usable at module level too."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this test may not skip)")
+    pytest.skip(reason, allow_module_level=True)
+
+
+def import_or_skip(module: str, reason: str) -> Any:
+    """``pytest.importorskip`` that fails under CI (``skip_or_fail``)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        skip_or_fail(reason)
+
+
 def require_postgres() -> None:
     """Skip (a laptop without PostgreSQL) or, when CI is set, fail: CI's machine has PostgreSQL."""
     problem = postgres_problem()
     if problem is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{problem} (CI is set, so PostgreSQL tests may not skip)")
-        pytest.skip(problem)
+        skip_or_fail(problem)
 
 
 def postgres_database(key: str) -> str:

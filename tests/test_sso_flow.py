@@ -344,3 +344,42 @@ def test_rate_limit_window_ends(tmp_path: Path) -> None:
         assert server.sso.sign_in_password("ada", "correct horse battery", "203.0.113.9").alias == "ada"
     finally:
         server.db.close()
+
+
+@pytest.mark.parametrize("field", ["alias", "password"])
+def test_a_nul_in_a_sign_in_field_is_a_400_page_naming_it(production: RunningServer, field: str) -> None:
+    """D2 on the SSO page (which reads its own forms): a NUL is refused as every Graph parameter's is, a 400
+    page naming the field on both backends; never the 503 "temporarily unavailable" page PostgreSQL's
+    refusal of a NUL in text would give, and no sign-in failure is counted for it."""
+    values = {"alias": "ada", "password": "correct horse battery"}
+    values[field] += "\x00"
+    with production.client() as client:
+        for _ in range(6):  # more than the 5 failures that would lock the username, had they been counted
+            page = client.get(page_url())
+            answer = client.post("/sso/login", data=form(ORG_ID, REDIRECT_URI, csrf_of(page.text), **values))
+            assert answer.status_code == 400, answer.text
+            assert answer.headers["content-type"].startswith("text/html")
+            assert f"Param {field} holds a NUL character" in answer.text
+        assert _password_login(client, "ada", "correct horse battery").status_code == 303
+
+
+@pytest.mark.parametrize(("query", "problem"), [
+    ("redirect_uri=https%3A%2F%2Fstudio.example%2Fauth%2Fcallback%00&organization_id=1000000000000001",
+     "Param redirect_uri holds a NUL character"),
+    ("redirect_uri=https%3A%2F%2Fstudio.example%2Fcaf%E9&organization_id=1000000000000001",
+     "Param redirect_uri holds invalid UTF-8 (a lone surrogate)"),
+])
+def test_the_page_checks_its_query_as_graph_does(http: httpx.Client, query: str, problem: str) -> None:
+    """The page's query fields are read with the same rule (D2): not replaced by U+FFFD, not handed on."""
+    answer = http.get(f"/sso/?{query}")
+    assert answer.status_code == 400, answer.text
+    assert problem in answer.text and "location" not in answer.headers
+
+
+def test_a_body_that_is_not_utf8_is_a_400_page(http: httpx.Client) -> None:
+    page = http.get(page_url())
+    body = form(ORG_ID, REDIRECT_URI, csrf_of(page.text), org_scoped_id="1")
+    answer = http.post("/sso/login", content="&".join(f"{k}={v}" for k, v in body.items()).encode() + b"\xff",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 400, answer.text
+    assert "The request body is not valid UTF-8" in answer.text

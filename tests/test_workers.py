@@ -37,6 +37,7 @@ from tests.conftest import (
     RunningServer,
     assert_graph_error,
     free_port,
+    import_or_skip,
     start_server,
 )
 from tests.lb_support import bearer, make_users, submit_ok
@@ -183,7 +184,7 @@ def start_unready(tmp_path: Path, **settings: Any) -> tuple[uvicorn.Server, thre
 def test_unreachable_redis_is_a_503_code_2_never_a_500(tmp_path: Path) -> None:
     """D7: Redis down (a closed port) → every Graph call is a 503 code 2, is_transient; admin calls that
     need no rank still work; readiness says the index is down."""
-    pytest.importorskip("redis")
+    import_or_skip("redis", "the redis client is not installed (pip install 'questgraph[redis]')")
     userver, thread, url = start_unready(tmp_path, rank_index=f"redis://127.0.0.1:{free_port()}/0")
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
