@@ -244,6 +244,16 @@ def run_sql(server: RunningServer, sql: str, params: tuple[Any, ...] = ()) -> in
     return int(server.server.db.run(sql, params).rowcount)
 
 
+def database_failure(server: RunningServer) -> Exception:
+    """What the server's own driver raises when its database fails (an I/O error, a lost connection), for
+    a test to inject: sqlite3's error on SQLite, psycopg's on PostgreSQL, never one the backend cannot raise."""
+    if server.backend == "sqlite":
+        return sqlite3.OperationalError("disk I/O error")
+    import psycopg
+
+    return psycopg.OperationalError("server closed the connection unexpectedly")
+
+
 def dump_database(server: RunningServer) -> str:
     """Every value the server's database holds, as text, on either backend: SQLite's SQL dump of the file,
     or every PostgreSQL table row by row (for "this secret is stored nowhere" checks, D11)."""
