@@ -31,12 +31,13 @@ from tests.conftest import (
     ADMIN_KEY,
     APP_ID,
     APP_TOKEN,
+    assert_graph_error,
     free_port,
     postgres_database,
     require_postgres,
 )
 from tests.redis_support import drop_prefix, redis_url, require_redis
-from tests.sso_support import exchange, link, refresh
+from tests.sso_support import CODE, OAUTH_TOKEN, exchange, link, refresh
 from tests.test_crash import ServerProcess
 
 LANES = 4
@@ -198,9 +199,18 @@ def test_a_consumable_is_consumed_once(deployment: Deployment) -> None:
 
 
 # --- account linking: codes and refresh codes are single use (D32, D34) -------------------------------
-def _used_twice(response: httpx.Response, what: str) -> None:
-    assert response.status_code == 400, response.text
-    assert f"Param {what} has already been used" in response.json()["error"]["message"]
+def _one_winner(responses: list[httpx.Response], what: str) -> dict[str, str]:
+    """Exactly one answer is a grant (returned); every other says ``what`` was used already."""
+    won = [r for r in responses if r.status_code == 200]
+    assert len(won) == 1, [r.text for r in responses]
+    for lost in responses:
+        if lost is not won[0]:
+            assert lost.status_code == 400, lost.text
+            assert f"Param {what} has already been used" in lost.json()["error"]["message"]
+    grant: dict[str, str] = won[0].json()
+    assert set(grant) == {"oauth_token", "refresh_code"}, grant
+    assert OAUTH_TOKEN.fullmatch(grant["oauth_token"]) and CODE.fullmatch(grant["refresh_code"]), grant
+    return grant
 
 
 def _me(deployment: Deployment, token: str) -> httpx.Response:
@@ -215,18 +225,11 @@ def test_an_sso_code_is_exchanged_once(deployment: Deployment) -> None:
     def exchange_it(client: httpx.Client) -> httpx.Response:
         return exchange(client, APP_TOKEN, linked.code, linked.org_scoped_id)
 
-    responses = deployment.race([exchange_it] * RACERS)
-    won = [r for r in responses if r.status_code == 200]
-    assert len(won) == 1, [r.text for r in responses]
-    for lost in responses:
-        if lost is not won[0]:
-            _used_twice(lost, "code")
-    grant_ = won[0].json()
-    assert set(grant_) == {"oauth_token", "refresh_code"}
+    grant = _one_winner(deployment.race([exchange_it] * RACERS), "code")
     # One link, made by the one winner; the losers saw the code used twice, so it is revoked (D32).
     assert deployment.sql("SELECT COUNT(*), COUNT(revoked_at) FROM sso_links") == [(1, 1)]
     assert deployment.sql("SELECT COUNT(*) FROM sso_tokens") == [(1,)]
-    assert _me(deployment, grant_["oauth_token"]).status_code == 401
+    assert_graph_error(_me(deployment, grant["oauth_token"]), 401, 190)  # revoked
 
 
 def test_a_refresh_code_is_used_once(deployment: Deployment) -> None:
@@ -239,13 +242,7 @@ def test_a_refresh_code_is_used_once(deployment: Deployment) -> None:
     def refresh_it(client: httpx.Client) -> httpx.Response:
         return refresh(client, APP_TOKEN, linked.org_scoped_id, refresh_code)
 
-    responses = deployment.race([refresh_it] * RACERS)
-    won = [r for r in responses if r.status_code == 200]
-    assert len(won) == 1, [r.text for r in responses]
-    for lost in responses:
-        if lost is not won[0]:
-            _used_twice(lost, "refresh_code")
-    assert set(won[0].json()) == {"oauth_token", "refresh_code"}
+    _one_winner(deployment.race([refresh_it] * RACERS), "refresh_code")
     # The first token and the winner's: no loser minted one. Every refresh code but the winner's is spent.
     assert deployment.sql("SELECT COUNT(*) FROM sso_tokens") == [(2,)]
     assert deployment.sql("SELECT COUNT(*), COUNT(used_at) FROM sso_refresh_codes") == [(2, 1)]
