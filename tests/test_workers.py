@@ -38,6 +38,8 @@ from tests.conftest import (
     assert_graph_error,
     free_port,
     import_or_skip,
+    postgres_database,
+    require_postgres,
     start_server,
 )
 from tests.lb_support import bearer, make_users, submit_ok
@@ -264,16 +266,9 @@ def test_workers_are_refused_without_shared_state(tmp_path: Path, capsys: pytest
 
 # --- real processes ---------------------------------------------------------------------------------------
 def _postgres_url(tmp_path: Path) -> str:
-    """A PostgreSQL database for subprocess servers, or a skip saying why there is none."""
-    try:
-        import questgraph.server.db.open  # noqa: F401
-    except ImportError:
-        pytest.skip("the PostgreSQL backend (questgraph.server.db.open) is not there yet")
-    from tests import conftest
-
-    if conftest.postgres_problem() is not None:
-        pytest.skip(str(conftest.postgres_problem()))
-    return str(conftest.postgres_database(str(tmp_path / "procs")))
+    """A PostgreSQL database for subprocess servers, or a skip saying why there is none (a failure under CI)."""
+    require_postgres()
+    return postgres_database(str(tmp_path / "procs"))
 
 
 def _spawn(argv: list[str], port: int, ready_in_a_row: int = 1) -> subprocess.Popen[bytes]:
