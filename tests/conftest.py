@@ -10,7 +10,8 @@ Every integration test runs on both backends (issue 6): a test that uses the sha
 dropped when the session ends), so tests never see each other's state. Without a reachable PostgreSQL
 the ``[postgres]`` variants skip, except when the ``CI`` environment variable is set: then they fail (as
 does every test that would skip for a missing Redis, playwright or chromium: ``skip_or_fail``).
-Tests that only make sense on SQLite (they read or write its file) carry ``@pytest.mark.sqlite_only``.
+Tests that only make sense on SQLite (they read or write its file) carry ``@pytest.mark.sqlite_only``;
+tests only about PostgreSQL carry ``@pytest.mark.postgres_only`` (no ``[sqlite]`` variant that would skip).
 """
 
 from __future__ import annotations
@@ -189,6 +190,7 @@ def drop_postgres_schemas() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: the test reads or writes SQLite's file; not run on PostgreSQL")
+    config.addinivalue_line("markers", "postgres_only: the test is about PostgreSQL; run only as [postgres]")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -199,7 +201,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "shared_server" in names or "backend" in names or hasattr(metafunc.module, "start_server"):
         if "backend" not in names:
             names.append("backend")  # a test calling start_server itself: request the fixture for it
-        metafunc.parametrize("backend", BACKENDS, indirect=True, scope="session")
+        only_postgres = metafunc.definition.get_closest_marker("postgres_only") is not None
+        metafunc.parametrize("backend", ("postgres",) if only_postgres else BACKENDS, indirect=True, scope="session")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

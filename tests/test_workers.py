@@ -307,11 +307,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.stderr.close()
 
 
+@pytest.mark.postgres_only  # a SQLite file is refused for several processes
 def test_two_processes_on_postgres_and_redis_rank_alike(tmp_path: Path, prefix: str, backend: str) -> None:
     """Issue 6's goal: two OS processes share PostgreSQL and Redis; ranks read through the process that
     did not write are right, and `serve --workers 2` serves with /metrics adding up its workers."""
-    if backend != "postgres":
-        pytest.skip("runs once, on PostgreSQL (a SQLite file is refused for several processes)")
     database = _postgres_url(tmp_path)
     common = ["--db", database, "--rank-index", redis_url(prefix=prefix), "--config", str(WORLD_FILE),
               "--admin-key", ADMIN_KEY, "--log-level", "warning"]
