@@ -87,6 +87,7 @@ def test_achievements_nonces_and_links(qg: RunningServer, capsys: pytest.Capture
     code, out, _ = run(capsys, "links", "revoke", links[0]["id"], *admin)
     assert code == 0 and out.rstrip().endswith("Revoked: the link's oauth_tokens and refresh code no longer work.")
     [revoked] = table(out.rstrip().rsplit("\n", 1)[0])
-    assert revoked["id"] == links[0]["id"] and revoked["alias"] == "ada" and revoked["revoked"] == "True"
+    assert revoked["id"] == links[0]["id"] and revoked["org_scoped_id"] == linked.org_scoped_id
+    assert revoked["revoked"] == "True"
     code, _, err = run(capsys, "links", "list", ADA_ID, "--base-url", qg.url, "--admin-key", "wrong")
     assert code == 1 and "admin key was refused" in err and "wrong" not in err
