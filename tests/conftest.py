@@ -8,13 +8,16 @@ Every integration test runs on both backends (issue 6): a test that uses the sha
 ``backend`` fixture, or lives in a module that imports ``start_server`` is parametrized ``[sqlite]`` and
 ``[postgres]``. A PostgreSQL server gets a schema of its own in the test database (``qg_t_<random>``,
 dropped when the session ends), so tests never see each other's state. Without a reachable PostgreSQL
-the ``[postgres]`` variants skip, except when the ``CI`` environment variable is set: then they fail.
-Tests that only make sense on SQLite (they read or write its file) carry ``@pytest.mark.sqlite_only``.
+the ``[postgres]`` variants skip, except when the ``CI`` environment variable is set: then they fail (as
+does every test that would skip for a missing Redis, playwright or chromium: ``skip_or_fail``).
+Tests that only make sense on SQLite (they read or write its file) carry ``@pytest.mark.sqlite_only``;
+tests only about PostgreSQL carry ``@pytest.mark.postgres_only`` (no ``[sqlite]`` variant that would skip).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import secrets
 import socket
@@ -24,7 +27,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
@@ -133,13 +136,28 @@ def postgres_problem() -> str | None:
     return _postgres_problem[0]
 
 
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip, saying why (a laptop without PostgreSQL, Redis, playwright, chromium or curl); when the ``CI``
+    environment variable is set, fail instead: CI's machine has all of them, and a test that skips there
+    tests nothing while the run stays green. Usable at module level too."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this test may not skip)")
+    pytest.skip(reason, allow_module_level=True)
+
+
+def import_or_skip(module: str, reason: str) -> Any:
+    """``pytest.importorskip`` that fails under CI (``skip_or_fail``)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        skip_or_fail(reason)
+
+
 def require_postgres() -> None:
     """Skip (a laptop without PostgreSQL) or, when CI is set, fail: CI's machine has PostgreSQL."""
     problem = postgres_problem()
     if problem is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{problem} (CI is set, so PostgreSQL tests may not skip)")
-        pytest.skip(problem)
+        skip_or_fail(problem)
 
 
 def postgres_database(key: str) -> str:
@@ -172,6 +190,7 @@ def drop_postgres_schemas() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: the test reads or writes SQLite's file; not run on PostgreSQL")
+    config.addinivalue_line("markers", "postgres_only: the test is about PostgreSQL; run only as [postgres]")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -182,7 +201,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "shared_server" in names or "backend" in names or hasattr(metafunc.module, "start_server"):
         if "backend" not in names:
             names.append("backend")  # a test calling start_server itself: request the fixture for it
-        metafunc.parametrize("backend", BACKENDS, indirect=True, scope="session")
+        only_postgres = metafunc.definition.get_closest_marker("postgres_only") is not None
+        metafunc.parametrize("backend", ("postgres",) if only_postgres else BACKENDS, indirect=True, scope="session")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -225,6 +245,16 @@ def run_sql(server: RunningServer, sql: str, params: tuple[Any, ...] = ()) -> in
     """Change the server's database directly (``?`` placeholders, either backend): for states no API can
     make. Returns the number of rows changed."""
     return int(server.server.db.run(sql, params).rowcount)
+
+
+def database_failure(server: RunningServer) -> Exception:
+    """What the server's own driver raises when its database fails (an I/O error, a lost connection), for
+    a test to inject: sqlite3's error on SQLite, psycopg's on PostgreSQL, never one the backend cannot raise."""
+    if server.backend == "sqlite":
+        return sqlite3.OperationalError("disk I/O error")
+    import psycopg
+
+    return psycopg.OperationalError("server closed the connection unexpectedly")
 
 
 def dump_database(server: RunningServer) -> str:

@@ -88,3 +88,17 @@ def exchange(client: httpx.Client, app_token: str, code: str, org_scoped_id: str
 def refresh(client: httpx.Client, app_token: str, org_scoped_id: str, refresh_code: str) -> httpx.Response:
     return client.post(f"/sso_authorize_refresh_code?access_token={app_token}&org_scoped_id={org_scoped_id}"
                        f"&refresh_code={refresh_code}")
+
+
+def granted(response: httpx.Response, org_scoped_id: str) -> dict[str, str]:
+    """A successful exchange or refresh (D32-D34): exactly a well-formed oauth_token and refresh_code (D11),
+    and the token opens ``/me`` as ``org_scoped_id`` (D33). Returns the body."""
+    assert response.status_code == 200, response.text
+    body: dict[str, str] = response.json()
+    assert set(body) == {"oauth_token", "refresh_code"}, body
+    assert OAUTH_TOKEN.fullmatch(body["oauth_token"]) and CODE.fullmatch(body["refresh_code"]), body
+    me = httpx.get(str(response.request.url.copy_with(path="/me", query=None)),
+                   headers={"Authorization": f"OAuth {body['oauth_token']}"})
+    assert me.status_code == 200, me.text
+    assert me.json()["id"] == org_scoped_id
+    return body

@@ -37,6 +37,7 @@ from tests.conftest import (
     WORLD_FILE,
     RunningServer,
     assert_graph_error,
+    database_failure,
     free_port,
     start_server,
 )
@@ -328,7 +329,7 @@ def test_secrets_and_tokens_never_reach_the_logs(qg: RunningServer, http: httpx.
             raise RuntimeError("the storage exploded")
 
         def unavailable(*args: object) -> None:
-            raise sqlite3.OperationalError("disk I/O error")
+            raise database_failure(qg)
 
         monkeypatch.setattr(qg.server.identity_store, "get_token_holder", explode)
         failed = http.get(PROBE, headers=bearer(ADA_TOKEN))

@@ -4,6 +4,7 @@ server: readable tables, ``--json``, options and environment, and errors that sa
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -27,6 +28,14 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def table(out: str) -> list[dict[str, str]]:
+    """The rows of the CLI's aligned table (each cell starts under its header), as column → text."""
+    header, *lines = out.strip("\n").splitlines()
+    starts = [m.start() for m in re.finditer(r"\S+", header)]
+    return [{name.lower(): line[a:b].strip() for name, a, b in zip(header.split(), starts, [*starts[1:], None],
+                                                                   strict=True)} for line in lines]
+
+
 def test_admin_commands_tables_and_json(qg: RunningServer, capsys: pytest.CaptureFixture[str]) -> None:
     """orgs, apps (create/show/rotate-secret), users, tokens, entitlements: tables for people, JSON for scripts."""
     admin = ["--base-url", qg.url, "--admin-key", ADMIN_KEY]
@@ -47,7 +56,8 @@ def test_admin_commands_tables_and_json(qg: RunningServer, capsys: pytest.Captur
     user = json.loads(out)
     assert user["alias"] == "cli_user" and user["age_category"] == "TN" and user["entitled"] is True
     code, out, _ = run(capsys, "users", "create", app["id"], "cli_other", "--not-entitled", *admin)
-    assert "False" in out
+    [other] = table(out)
+    assert code == 0 and other["alias"] == "cli_other" and other["entitled"] == "False" and other["app_id"] == app["id"]
     code, out, _ = run(capsys, "users", "list", app["id"], *admin, "--json")
     assert [u["alias"] for u in json.loads(out)] == ["cli_user", "cli_other"]
     code, out, _ = run(capsys, "users", "show", user["id"], *admin)
@@ -99,8 +109,9 @@ def test_errors_say_what_to_do(qg: RunningServer, capsys: pytest.CaptureFixture[
     code, _, err = run(capsys, "orgs", "list", "--base-url", "http://127.0.0.1:9", "--admin-key", ADMIN_KEY,
                        "--timeout", "1")
     assert code == 1 and "cannot reach http://127.0.0.1:9" in err and "questgraph serve" in err
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as usage:
         main(["leaderboard"])
+    assert usage.value.code == 2  # argparse's usage error: a sub-command is required
 
 
 def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:

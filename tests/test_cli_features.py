@@ -12,6 +12,7 @@ from questgraph.cli import main
 from questgraph.client import Client
 from tests import sso_support
 from tests.conftest import ADA_ID, ADMIN_KEY, APP_ID, APP_SECRET, APP_TOKEN, GRACE_ID, RunningServer
+from tests.test_cli import table
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +85,9 @@ def test_achievements_nonces_and_links(qg: RunningServer, capsys: pytest.Capture
     assert code == 0 and len(links) == 1 and links[0]["org_scoped_id"] == linked.org_scoped_id
     assert tokens.oauth_token not in out and tokens.refresh_code not in out
     code, out, _ = run(capsys, "links", "revoke", links[0]["id"], *admin)
-    assert code == 0 and "Revoked" in out and "True" in out
+    assert code == 0 and out.rstrip().endswith("Revoked: the link's oauth_tokens and refresh code no longer work.")
+    [revoked] = table(out.rstrip().rsplit("\n", 1)[0])
+    assert revoked["id"] == links[0]["id"] and revoked["org_scoped_id"] == linked.org_scoped_id
+    assert revoked["revoked"] == "True"
     code, _, err = run(capsys, "links", "list", ADA_ID, "--base-url", qg.url, "--admin-key", "wrong")
     assert code == 1 and "admin key was refused" in err and "wrong" not in err

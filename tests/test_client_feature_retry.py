@@ -1,7 +1,8 @@
 """Retry safety of the writes added by achievements, entitlements, subscriptions and account linking
 (docs/client.md, "Retries"), against an httpx MockTransport that fails on purpose: a write whose repeat
-leaves the same state is repeated after a transient failure; one whose repeat would count twice, spend a
-single-use code (D32), trip refresh-code reuse detection (D34), or turn a success into an error, is not.
+leaves the same state and gives the same answer is repeated after a transient failure; one whose repeat
+would count twice, spend a single-use code (D32), trip refresh-code reuse detection (D34), turn a success
+into an error, or answer just_unlocked=False for its own unlock (D24), is not.
 Also the multipart shape of a definition upsert with icons (§2.1)."""
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ RECORD = {"id": "111111111111112", "kind": "purchase", "sku": "s", "type": "DURA
 Case = tuple[Callable[[Client], object], dict[str, object]]
 SAFE: dict[str, Case] = {
     "verify": (lambda c: c.entitlements.verify(USER, sku="s"), {"success": True, "grant_time": 5}),
-    "force_unlock": (lambda c: c.achievements.force_unlock(USER, "a"), WRITE),
-    "add_bits": (lambda c: c.achievements.add_bits(USER, "a", "101"), WRITE),
     "definition upsert": (lambda c: c.achievements.create_or_update(
         "a", achievement_type="SIMPLE", title="t", description="d", unlocked_image=b"\x89PNG\r\n\x1a\nx"),
         {"id": "111111111111111"}),
@@ -43,6 +42,8 @@ UNSAFE: dict[str, Case] = {
     "consume": (lambda c: c.entitlements.consume("s", USER), OK),
     "refund": (lambda c: c.entitlements.refund("s", USER, reason="other"), OK),
     "add_count": (lambda c: c.achievements.add_count(USER, "a", 1), WRITE),
+    "force_unlock": (lambda c: c.achievements.force_unlock(USER, "a"), WRITE),
+    "add_bits": (lambda c: c.achievements.add_bits(USER, "a", "101"), WRITE),
     "extend": (lambda c: c.subscriptions.extend("s", 3, owner_id=USER), OK),
     "code exchange": (lambda c: c.account_linking.exchange_code(CODE, "555555555555555"), TOKENS),
     "refresh": (lambda c: c.account_linking.refresh("555555555555555", "r" * 64), TOKENS),
@@ -67,8 +68,8 @@ def make(script: Script) -> tuple[Client, list[float]]:
 @pytest.mark.parametrize("failure", [envelope(500, 1), envelope(503, 2), httpx.ReadTimeout("slow")],
                          ids=["500", "503", "read-timeout"])
 def test_safe_writes_and_reads_are_repeated(name: str, failure: httpx.Response | Exception) -> None:
-    """verify, force_unlock, add_bits (OR-merge), the definition upsert (D23), remove_all and cancel (§6.2)
-    leave the same state when repeated: one transient failure, then the answer."""
+    """verify, the definition upsert (D23), remove_all and cancel (§6.2) leave the same state and give the
+    same answer when repeated: one transient failure, then the answer."""
     call, ok = SAFE[name]
     script = Script(failure, httpx.Response(200, json=ok))
     client, delays = make(script)
@@ -82,8 +83,9 @@ def test_safe_writes_and_reads_are_repeated(name: str, failure: httpx.Response |
                          ids=["500", "503", "read-timeout"])
 def test_unsafe_writes_are_never_repeated(name: str, failure: httpx.Response | Exception) -> None:
     """consume (a repeat answers False for a success), refund (400 on repeat), add_count (counts twice),
-    extend (extends twice), the code exchange (single use, D32) and refresh (rotation + reuse detection,
-    D34): one try only; the error reaches the caller."""
+    force_unlock and add_bits (a repeat answers just_unlocked=False for its own unlock, D24), extend
+    (extends twice), the code exchange (single use, D32) and refresh (rotation + reuse detection, D34):
+    one try only; the error reaches the caller."""
     call, ok = UNSAFE[name]
     script = Script(failure, httpx.Response(200, json=ok))
     client, delays = make(script)

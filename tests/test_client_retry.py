@@ -14,6 +14,7 @@ import pytest
 
 from questgraph import AsyncClient, Client, RateLimited, RequestTimeout, RetryPolicy, ServerError, TransportError
 from questgraph.client import NO_RETRY, GraphError
+from tests.conftest import ADA_ID, APP_ID, APP_SECRET, RunningServer
 
 SECRET = "5ecret5ecret5ecret5ecret5ecret55"
 APP = "1234757621998335"
@@ -65,32 +66,33 @@ def delete(client: Client) -> object:
     return client.leaderboards.delete_entry("111111111111111")
 
 
-@pytest.mark.parametrize("call", [read, keep_best], ids=["read", "keep-best submit"])
 @pytest.mark.parametrize("failure", [envelope(500, 1), envelope(503, 2), httpx.ReadTimeout("slow"),
                                      httpx.RemoteProtocolError("dropped")], ids=["500", "503", "read-timeout", "drop"])
-def test_safe_calls_are_retried_after_transient_failures(call: Callable[[Client], object],
-                                                        failure: httpx.Response | Exception) -> None:
-    """Reads and keep-best submits (D15: a repeat is not strictly better, so it changes nothing) are repeated."""
-    ok = httpx.Response(200, json=OK_ENTRIES if call is read else OK_SUBMIT)
-    script = Script(failure, ok)
+def test_safe_calls_are_retried_after_transient_failures(failure: httpx.Response | Exception) -> None:
+    """Reads are repeated, and the repeat's answer is the call's."""
+    script = Script(failure, httpx.Response(200, json=OK_ENTRIES))
     client, delays = make(script)
-    call(client)
+    page = client.leaderboards.entries_page("b")
     assert len(script.requests) == 2 and len(delays) == 1
+    assert [(e.id, e.rank, e.score) for e in page.entries] == [("111111111111111", 1, 7)]
 
 
-@pytest.mark.parametrize("call", [forced, delete], ids=["forced submit", "delete"])
-@pytest.mark.parametrize("failure", [envelope(500, 1), envelope(503, 2), httpx.ReadTimeout("slow")],
-                         ids=["500", "503", "read-timeout"])
+@pytest.mark.parametrize("call", [keep_best, forced, delete], ids=["keep-best submit", "forced submit", "delete"])
+@pytest.mark.parametrize("failure", [envelope(500, 1), envelope(503, 2), httpx.ReadTimeout("slow"),
+                                     httpx.RemoteProtocolError("dropped")], ids=["500", "503", "read-timeout", "drop"])
 def test_unsafe_writes_are_not_retried(call: Callable[[Client], object], failure: httpx.Response | Exception) -> None:
-    """A forced submit's repeat moves its write time; a delete's repeat turns success into 404: never repeated."""
-    script = Script(failure, httpx.Response(200, json={"success": True}))
+    """A keep-best submit's repeat would answer did_update=False for its own write (D15), a forced submit's
+    would move its write time, a delete's turns success into 404: never repeated once possibly applied."""
+    script = Script(failure, httpx.Response(200, json=OK_SUBMIT))
     client, delays = make(script)
-    with pytest.raises(ServerError if isinstance(failure, httpx.Response) else RequestTimeout):
+    expected = (ServerError if isinstance(failure, httpx.Response)
+                else RequestTimeout if isinstance(failure, httpx.ReadTimeout) else TransportError)
+    with pytest.raises(expected):
         call(client)
     assert len(script.requests) == 1 and delays == []
 
 
-@pytest.mark.parametrize("call", [forced, delete], ids=["forced submit", "delete"])
+@pytest.mark.parametrize("call", [keep_best, forced, delete], ids=["keep-best submit", "forced submit", "delete"])
 def test_unsent_or_refused_requests_are_retried_even_for_unsafe_writes(call: Callable[[Client], object]) -> None:
     """A connection that never opened and a 429 (refused before acting) cannot have applied the write."""
     script = Script(httpx.ConnectError("refused"), envelope(429, 4), httpx.Response(200, json=OK_SUBMIT))
@@ -182,3 +184,70 @@ def test_async_client_retries_the_same_way() -> None:
         assert len(script.requests) == 3 and len(delays) == 1 and 0 < delays[0] <= 0.1
 
     asyncio.run(run())
+
+
+# --- against a real server that commits, then loses the answer ---------------------------------------------
+class LosesTheFirstAnswer(httpx.BaseTransport):
+    """The request really reaches the server, which applies and commits it; the first answer is then
+    thrown away as a dropped connection loses it (the client sees RemoteProtocolError)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.sent: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request.url.path)
+        response = self.inner.handle_request(request)
+        if len(self.sent) == 1:
+            response.read()
+            response.close()
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _answer_of(qg: RunningServer, write: Callable[[Client], object]) -> tuple[object, list[str]]:
+    transport = LosesTheFirstAnswer()
+    with Client(app_id=APP_ID, app_secret=APP_SECRET, base_url=qg.url, transport=transport,
+                retry=RetryPolicy(attempts=3, base_delay=0, max_delay=0)) as client:
+        try:
+            answer: object = write(client)
+        except TransportError as error:
+            answer = error
+    return answer, transport.sent
+
+
+def test_a_submit_whose_answer_was_lost_is_not_answered_did_update_false(qg: RunningServer) -> None:
+    """The first try committed, its answer was lost. A repeat would answer did_update=False for the
+    client's own write (D15); the client raises instead (no repeat), and the score is stored."""
+    answer, sent = _answer_of(qg, lambda c: c.leaderboards.submit_entry("best_leaderboard", 4242, user_id=ADA_ID))
+    assert isinstance(answer, TransportError) and not isinstance(answer, RequestTimeout), answer
+    assert "transport failure" in str(answer)
+    assert sent == ["/leaderboard_submit_entry"]
+    with Client(app_id=APP_ID, app_secret=APP_SECRET, base_url=qg.url) as client:
+        entries = client.leaderboards.entries("best_leaderboard")
+        assert [(e.user.id if e.user else None, e.score) for e in entries] == [(ADA_ID, 4242)]
+
+
+@pytest.mark.parametrize("kind", ["SIMPLE", "BITFIELD"])
+def test_an_unlock_whose_answer_was_lost_is_not_answered_just_unlocked_false(qg: RunningServer, kind: str) -> None:
+    """Likewise force_unlock and add_bits: a repeat would answer just_unlocked=False for the call that
+    unlocked (D24)."""
+    with Client(app_id=APP_ID, app_secret=APP_SECRET, base_url=qg.url) as client:
+        sized = kind == "BITFIELD"
+        client.achievements.create_or_update("LOST", achievement_type="BITFIELD" if sized else "SIMPLE",
+                                             write_policy="SERVER_AUTHORITATIVE", title="t", description="d",
+                                             bitfield_length=2 if sized else None, target=2 if sized else None)
+
+    def unlock(c: Client) -> object:
+        return c.achievements.force_unlock(ADA_ID, "LOST") if kind == "SIMPLE" else \
+            c.achievements.add_bits(ADA_ID, "LOST", "11")
+
+    answer, sent = _answer_of(qg, unlock)
+    assert isinstance(answer, TransportError), answer
+    assert sent == [f"/{ADA_ID}/achievements"]
+    with Client(app_id=APP_ID, app_secret=APP_SECRET, base_url=qg.url) as client:
+        assert [(p.definition.api_name if p.definition else None, p.is_unlocked)
+                for p in client.achievements.progress(ADA_ID)] == [("LOST", True)]

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,11 +44,11 @@ class ServerProcess:
     """``python -m questgraph serve`` on a given database (a SQLite file, or a PostgreSQL URL: see
     tests/test_postgres_concurrency.py) and port, with its log in a file."""
 
-    def __init__(self, db: Path | str, port: int, log: Path) -> None:
+    def __init__(self, db: Path | str, port: int, log: Path, extra: Sequence[str] = ()) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         command = [sys.executable, "-m", "questgraph", "serve", "--config", str(WORLD_FILE), "--db", str(db),
-                   "--port", str(port), "--admin-key", ADMIN_KEY, "--log-level", "warning"]
+                   "--port", str(port), "--admin-key", ADMIN_KEY, "--log-level", "warning", *extra]
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                          cwd=Path(__file__).parent.parent)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ADA_ID, APP_ID, APP_TOKEN, GRACE_ID, RunningServer
+from tests.conftest import ADA_ID, APP_ID, APP_TOKEN, GRACE_ID, RunningServer, import_or_skip
 from tests.test_sso_browser import LAUNCH_ARGS, ROOT, _chromium
 
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
@@ -25,7 +25,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    sync_api = import_or_skip("playwright.sync_api", "the playwright package is not installed")
     executable = _chromium()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:

@@ -17,7 +17,7 @@ import pytest
 
 from questgraph.cli import banner
 from questgraph.server.world import World
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, skip_or_fail, start_server
 
 APP_ID = "1234757621998335"
 APP_TOKEN = f"OC|{APP_ID}|1234f7a788b0c0b270f9691d0a06d5a5"  # Meta's example secret, kept in the demo
@@ -203,7 +203,7 @@ def test_the_documented_demo_world_is_the_file() -> None:
 def test_the_documented_demo_requests_answer_as_documented(demo: RunningServer) -> None:
     """Each curl line of the demo section, pasted into a shell with ``QG`` set, answers what its comment says."""
     if shutil.which("curl") is None:
-        pytest.skip("curl is not installed")
+        skip_or_fail("curl is not installed")
     section = demo_section()
     block = section[section.index("APP='OC|"):]
     lines = block[:block.index("```")].splitlines()

@@ -44,8 +44,10 @@ from tests.conftest import (
     POSTGRES_URL,
     assert_graph_error,
     free_port,
+    import_or_skip,
     postgres_database,
     require_postgres,
+    skip_or_fail,
 )
 from tests.redis_support import drop_prefix, redis_url, require_redis
 from tests.test_crash import (
@@ -159,11 +161,8 @@ class OwnRedis:
 def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
     binary = shutil.which("redis-server")
     if binary is None:
-        reason = "redis-server is not installed (apt-get install redis-server) to run a throwaway Redis"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI is set, so the Redis fault tests may not skip")
-        pytest.skip(reason)
-    pytest.importorskip("redis")
+        skip_or_fail("redis-server is not installed (apt-get install redis-server) to run a throwaway Redis")
+    import_or_skip("redis", "the redis client is not installed (pip install 'questgraph[redis]')")
     server = OwnRedis(binary, free_port(), tmp_path)
     server.start()
     yield server

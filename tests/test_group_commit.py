@@ -94,9 +94,8 @@ def test_after_commit_runs_after_a_lone_commit_and_never_after_a_rollback(db: Da
     assert ran == ["now", "committed"]
 
 
+@pytest.mark.postgres_only  # SQLite has one connection per server: there is no other reader to hide it from
 def test_a_group_is_invisible_to_other_connections_until_it_commits(db: Database, backend: str) -> None:
-    if backend != "postgres":
-        pytest.skip("SQLite has one connection per server: there is no other reader to hide it from")
     seen: list[int] = []
     with db.group():
         log_write(db, 1)

@@ -81,12 +81,15 @@ def requests_counted(http: httpx.Client, route: str, status: int) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-@pytest.mark.parametrize("body", ["form", "multipart", "chunked"])
+@pytest.mark.parametrize(("path", "body"), [("/leaderboard_submit_entry", "form"),
+                                            ("/leaderboard_submit_entry", "multipart"),
+                                            ("/leaderboard_submit_entry", "chunked"),
+                                            ("/sso/login", "form")])  # the SSO page reads its own forms
 def test_a_client_that_disconnects_mid_body_is_not_an_internal_error(
-        qg: RunningServer, http: httpx.Client, caplog: pytest.LogCaptureFixture, body: str) -> None:
+        qg: RunningServer, http: httpx.Client, caplog: pytest.LogCaptureFixture, path: str, body: str) -> None:
     """No answer can be sent to it: counted as status 499 (nginx's "client closed request"), never as a
     500, and logged as one line at info, without a traceback."""
-    route = "/leaderboard_submit_entry"
+    route = "/sso" if path.startswith("/sso") else path  # the SSO pages share one metrics label
     before = {status: requests_counted(http, route, status) for status in (499, 500)}
     head = {"form": "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n",
             "multipart": "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n",
@@ -96,7 +99,7 @@ def test_a_client_that_disconnects_mid_body_is_not_an_internal_error(
         half = b"%x\r\n" % len(half) + half + b"\r\n"
     with caplog.at_level(logging.INFO, logger="questgraph"):
         with socket.create_connection(("127.0.0.1", qg.settings.port)) as sock:
-            sock.sendall(f"POST {route} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {APP_TOKEN}\r\n{head}\r\n"
+            sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {APP_TOKEN}\r\n{head}\r\n"
                          .encode() + half)
             time.sleep(0.2)  # the server has begun reading the body
         deadline = time.monotonic() + 10
@@ -125,3 +128,13 @@ def test_a_value_the_database_refuses_is_not_transient(qg: RunningServer, http: 
     error = assert_graph_error(response, 400, 100, "OCApiException")
     assert error["is_transient"] is False
     assert "database" in error["message"] and "NUL" not in error["message"]
+
+
+# --- SQLite durability ------------------------------------------------------------------------------------
+@pytest.mark.sqlite_only
+def test_sqlite_runs_with_full_sync_in_wal_mode(qg: RunningServer) -> None:
+    """The storage contract (an answer only for a durable write) holds on SQLite only with synchronous=FULL
+    (an fsync at every commit; NORMAL may lose the last commits to a power cut in WAL mode) and the WAL
+    journal (readers never block the writer). Read back from the running server's own connection."""
+    assert qg.server.db.one("PRAGMA synchronous")[0] == 2  # FULL
+    assert str(qg.server.db.one("PRAGMA journal_mode")[0]).lower() == "wal"

@@ -21,11 +21,12 @@ from hypothesis import strategies as st
 from questgraph.server.ranking.index import InMemoryRankIndex
 from questgraph.server.ranking.keeper import IndexUnavailable, default_namespace, open_rank_index
 from questgraph.server.ranking.keys import HIGHER_IS_BETTER, INT64_MAX, INT64_MIN, LOWER_IS_BETTER, sort_key
+from tests.conftest import import_or_skip
 from tests.redis_support import drop_prefix, redis_url, require_redis
 
-pytest.importorskip("redis")
+import_or_skip("redis", "the redis client is not installed (pip install 'questgraph[redis]')")
 
-from questgraph.server.ranking.redis_index import KEY_LIMIT, RedisRankIndex
+from questgraph.server.ranking.redis_index import KEY_LIMIT, RedisRankIndex  # noqa: E402 (after the check)
 
 BOARDS = (11, 12)
 ORDERS = {11: HIGHER_IS_BETTER, 12: LOWER_IS_BETTER}

@@ -18,6 +18,7 @@ from tests.sso_support import (
     csrf_of,
     exchange,
     form,
+    granted,
     link,
     page_url,
     refresh,
@@ -146,15 +147,14 @@ def test_code_of_another_organization_is_refused(http: httpx.Client) -> None:
     stolen = exchange(http, RIVAL_APP_TOKEN, linked.code, linked.org_scoped_id)
     assert_graph_error(stolen, 400, 100)
     assert_no_secrets(stolen, linked.code)
-    assert exchange(http, APP_TOKEN, linked.code, linked.org_scoped_id).status_code == 200
+    granted(exchange(http, APP_TOKEN, linked.code, linked.org_scoped_id), linked.org_scoped_id)
 
 
 def test_any_app_of_the_organization_may_exchange(http: httpx.Client, admin: httpx.Client) -> None:
     """D32: 'an app token of an app in that organization': a second app of the same org works."""
     made = admin.post(f"/_admin/orgs/{ORG_ID}/apps", data={"name": "Second Game"}).json()
     linked = link(http)
-    answer = exchange(http, made["app_access_token"], linked.code, linked.org_scoped_id)
-    assert answer.status_code == 200, answer.text
+    granted(exchange(http, made["app_access_token"], linked.code, linked.org_scoped_id), linked.org_scoped_id)
 
 
 def test_refresh_by_another_organization_is_refused_and_revokes_nothing(http: httpx.Client) -> None:
@@ -164,7 +164,7 @@ def test_refresh_by_another_organization_is_refused_and_revokes_nothing(http: ht
     assert_graph_error(stolen, 400, 100)
     assert_no_secrets(stolen, grant["refresh_code"], grant["oauth_token"])
     assert http.get(f"/me?access_token={grant['oauth_token']}").status_code == 200
-    assert refresh(http, APP_TOKEN, linked.org_scoped_id, grant["refresh_code"]).status_code == 200
+    granted(refresh(http, APP_TOKEN, linked.org_scoped_id, grant["refresh_code"]), linked.org_scoped_id)
 
 
 def test_wrong_org_scoped_id_is_refused(qg: RunningServer, http: httpx.Client) -> None:
@@ -175,7 +175,7 @@ def test_wrong_org_scoped_id_is_refused(qg: RunningServer, http: httpx.Client) -
     wrong = exchange(http, APP_TOKEN, ada.code, grace.org_scoped_id)
     assert_graph_error(wrong, 400, 100)
     assert "org_scoped_id" in wrong.json()["error"]["message"]
-    assert exchange(http, APP_TOKEN, ada.code, ada.org_scoped_id).status_code == 200
+    granted(exchange(http, APP_TOKEN, ada.code, ada.org_scoped_id), ada.org_scoped_id)
 
 
 def test_code_bound_to_redirect_uri_when_sent(http: httpx.Client) -> None:
@@ -188,7 +188,7 @@ def test_code_bound_to_redirect_uri_when_sent(http: httpx.Client) -> None:
     answer = http.post("/sso_authorize_code", params={"code": linked.code, "access_token": APP_TOKEN,
                                                       "org_scoped_id": linked.org_scoped_id,
                                                       "redirect_uri": REDIRECT_URI})
-    assert answer.status_code == 200
+    granted(answer, linked.org_scoped_id)
 
 
 def test_expired_code(http: httpx.Client, admin: httpx.Client) -> None:
@@ -197,7 +197,7 @@ def test_expired_code(http: httpx.Client, admin: httpx.Client) -> None:
     early = link(http)
     late = link(http)
     admin.post("/_admin/clock", data={"advance_seconds": 590}).raise_for_status()
-    assert exchange(http, APP_TOKEN, early.code, early.org_scoped_id).status_code == 200
+    granted(exchange(http, APP_TOKEN, early.code, early.org_scoped_id), early.org_scoped_id)
     admin.post("/_admin/clock", data={"advance_seconds": 11}).raise_for_status()
     expired = exchange(http, APP_TOKEN, late.code, late.org_scoped_id)
     error = assert_graph_error(expired, 400, 100)
@@ -232,7 +232,7 @@ def test_refresh_with_wrong_org_scoped_id(qg: RunningServer, http: httpx.Client)
         grace = link(other, "grace")
     grant = exchange(http, APP_TOKEN, ada.code, ada.org_scoped_id).json()
     assert_graph_error(refresh(http, APP_TOKEN, grace.org_scoped_id, grant["refresh_code"]), 400, 100)
-    assert refresh(http, APP_TOKEN, ada.org_scoped_id, grant["refresh_code"]).status_code == 200
+    granted(refresh(http, APP_TOKEN, ada.org_scoped_id, grant["refresh_code"]), ada.org_scoped_id)
 
 
 def test_unknown_oauth_token_is_401(http: httpx.Client) -> None:

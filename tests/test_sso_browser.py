@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.conftest import APP_TOKEN, RunningServer, free_port
+from tests.conftest import APP_TOKEN, RunningServer, free_port, import_or_skip, skip_or_fail
 from tests.sso_support import ORG_ID
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,12 +53,13 @@ fetch("/exchange", {method: "POST", headers: {"content-type": "application/json"
 
 
 def _chromium() -> Path:
-    """Debian's chromium; installed with apt-get when missing and we are root, else the test is skipped."""
+    """Debian's chromium; installed with apt-get when missing and we are root, else the test is skipped
+    (under CI it fails: CI has chromium)."""
     global _apt_updated
     if CHROMIUM.exists():
         return CHROMIUM
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip("/usr/bin/chromium is missing and we cannot install it (not root or no apt-get); "
+        skip_or_fail("/usr/bin/chromium is missing and we cannot install it (not root or no apt-get); "
                     "install Debian's chromium package to run the browser tests")
     if not _apt_updated:
         subprocess.run(["apt-get", "update"], check=True, capture_output=True, timeout=600)
@@ -66,13 +67,13 @@ def _chromium() -> Path:
     subprocess.run(["apt-get", "install", "-y", "chromium"], check=True, capture_output=True, timeout=1200,
                    env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     if not CHROMIUM.exists():
-        pytest.skip("apt-get install chromium did not provide /usr/bin/chromium")
+        skip_or_fail("apt-get install chromium did not provide /usr/bin/chromium")
     return CHROMIUM
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    sync_api = import_or_skip("playwright.sync_api", "the playwright package is not installed")
     executable = _chromium()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:

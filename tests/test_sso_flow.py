@@ -29,6 +29,7 @@ from tests.sso_support import (
     decode_fragment,
     exchange,
     form,
+    granted,
     link,
     page_url,
     refresh,
@@ -45,9 +46,9 @@ def test_guide_flow_end_to_end(qg: RunningServer, http: httpx.Client) -> None:
     data = decode_fragment(linked.location)
     assert set(data) == {"code", "org_scoped_id", "org-scoped_id"}  # D31: both spellings
     assert CODE.fullmatch(data["code"])
-    granted = exchange(http, APP_TOKEN, linked.code, linked.org_scoped_id)
-    assert granted.status_code == 200, granted.text
-    body = granted.json()
+    answer = exchange(http, APP_TOKEN, linked.code, linked.org_scoped_id)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
     assert set(body) == {"oauth_token", "refresh_code"}
     assert OAUTH_TOKEN.fullmatch(body["oauth_token"]) and CODE.fullmatch(body["refresh_code"])  # D11
     me = http.get(f"/me?access_token={body['oauth_token']}&fields=id,alias")
@@ -76,13 +77,13 @@ def test_org_scoped_id_is_the_admin_api_one_and_stable(qg: RunningServer, http: 
 def test_form_body_and_json_body_work_too(http: httpx.Client) -> None:
     """D2: the same exchange with a form body, and refresh with a JSON body and a Bearer app token."""
     linked = link(http)
-    granted = http.post("/sso_authorize_code", data={"code": linked.code, "access_token": APP_TOKEN,
+    answer = http.post("/sso_authorize_code", data={"code": linked.code, "access_token": APP_TOKEN,
                                                      "org_scoped_id": linked.org_scoped_id})
-    assert granted.status_code == 200, granted.text
+    first = granted(answer, linked.org_scoped_id)
     refreshed = http.post("/sso_authorize_refresh_code/", json={"org_scoped_id": linked.org_scoped_id,
-                                                                "refresh_code": granted.json()["refresh_code"]},
+                                                                "refresh_code": first["refresh_code"]},
                           headers={"Authorization": f"Bearer {APP_TOKEN}"})
-    assert refreshed.status_code == 200, refreshed.text
+    assert granted(refreshed, linked.org_scoped_id)["oauth_token"] != first["oauth_token"]
 
 
 def test_token_lives_thirty_days_on_the_server_clock(http: httpx.Client, admin: httpx.Client) -> None:
@@ -124,7 +125,7 @@ def test_exchange_needs_an_app_token(http: httpx.Client) -> None:
     answer = http.post(f"/sso_authorize_code?code={linked.code}&org_scoped_id={linked.org_scoped_id}")
     assert_graph_error(answer, 401, 104)
     assert_graph_error(exchange(http, ADA_TOKEN, linked.code, linked.org_scoped_id), 403, 200)
-    assert exchange(http, APP_TOKEN, linked.code, linked.org_scoped_id).status_code == 200
+    granted(exchange(http, APP_TOKEN, linked.code, linked.org_scoped_id), linked.org_scoped_id)
 
 
 @pytest.mark.parametrize("params", [
@@ -140,7 +141,7 @@ def test_exchange_bad_parameters_are_400(http: httpx.Client, params: dict[str, s
     linked = link(http)
     answer = http.post("/sso_authorize_code", params={**params, "access_token": APP_TOKEN})
     assert_graph_error(answer, 400, 100, "OCApiException")
-    assert exchange(http, APP_TOKEN, linked.code, linked.org_scoped_id).status_code == 200
+    granted(exchange(http, APP_TOKEN, linked.code, linked.org_scoped_id), linked.org_scoped_id)
 
 
 def test_refresh_bad_parameters_are_400(http: httpx.Client) -> None:
@@ -152,7 +153,7 @@ def test_refresh_bad_parameters_are_400(http: httpx.Client) -> None:
         answer = http.post("/sso_authorize_refresh_code", params={**params, "access_token": APP_TOKEN})
         assert_graph_error(answer, 400, 100)
         assert grant["refresh_code"] not in answer.text
-    assert refresh(http, APP_TOKEN, linked.org_scoped_id, grant["refresh_code"]).status_code == 200
+    granted(refresh(http, APP_TOKEN, linked.org_scoped_id, grant["refresh_code"]), linked.org_scoped_id)
 
 
 def test_admin_lists_and_revokes_links(http: httpx.Client, admin: httpx.Client) -> None:
@@ -277,7 +278,7 @@ def test_production_sign_in_with_password(production: RunningServer) -> None:
         consent = client.get(login.headers["location"]).text
         answer = client.post("/sso/consent", data=form(ORG_ID, REDIRECT_URI, csrf_of(consent), decision="link"))
         data = decode_fragment(answer.headers["location"])
-        assert exchange(client, APP_TOKEN, data["code"], data["org_scoped_id"]).status_code == 200
+        granted(exchange(client, APP_TOKEN, data["code"], data["org_scoped_id"]), data["org_scoped_id"])
     dump = dump_database(production)
     assert "correct horse battery" not in dump and "scrypt$" in dump  # memory-hard hash only
 
@@ -344,3 +345,42 @@ def test_rate_limit_window_ends(tmp_path: Path) -> None:
         assert server.sso.sign_in_password("ada", "correct horse battery", "203.0.113.9").alias == "ada"
     finally:
         server.db.close()
+
+
+@pytest.mark.parametrize("field", ["alias", "password"])
+def test_a_nul_in_a_sign_in_field_is_a_400_page_naming_it(production: RunningServer, field: str) -> None:
+    """D2 on the SSO page (which reads its own forms): a NUL is refused as every Graph parameter's is, a 400
+    page naming the field on both backends; never the 503 "temporarily unavailable" page PostgreSQL's
+    refusal of a NUL in text would give, and no sign-in failure is counted for it."""
+    values = {"alias": "ada", "password": "correct horse battery"}
+    values[field] += "\x00"
+    with production.client() as client:
+        for _ in range(6):  # more than the 5 failures that would lock the username, had they been counted
+            page = client.get(page_url())
+            answer = client.post("/sso/login", data=form(ORG_ID, REDIRECT_URI, csrf_of(page.text), **values))
+            assert answer.status_code == 400, answer.text
+            assert answer.headers["content-type"].startswith("text/html")
+            assert f"Param {field} holds a NUL character" in answer.text
+        assert _password_login(client, "ada", "correct horse battery").status_code == 303
+
+
+@pytest.mark.parametrize(("query", "problem"), [
+    ("redirect_uri=https%3A%2F%2Fstudio.example%2Fauth%2Fcallback%00&organization_id=1000000000000001",
+     "Param redirect_uri holds a NUL character"),
+    ("redirect_uri=https%3A%2F%2Fstudio.example%2Fcaf%E9&organization_id=1000000000000001",
+     "Param redirect_uri holds invalid UTF-8 (a lone surrogate)"),
+])
+def test_the_page_checks_its_query_as_graph_does(http: httpx.Client, query: str, problem: str) -> None:
+    """The page's query fields are read with the same rule (D2): not replaced by U+FFFD, not handed on."""
+    answer = http.get(f"/sso/?{query}")
+    assert answer.status_code == 400, answer.text
+    assert problem in answer.text and "location" not in answer.headers
+
+
+def test_a_body_that_is_not_utf8_is_a_400_page(http: httpx.Client) -> None:
+    page = http.get(page_url())
+    body = form(ORG_ID, REDIRECT_URI, csrf_of(page.text), org_scoped_id="1")
+    answer = http.post("/sso/login", content="&".join(f"{k}={v}" for k, v in body.items()).encode() + b"\xff",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 400, answer.text
+    assert "The request body is not valid UTF-8" in answer.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from questgraph.client import Client
 from questgraph.testing import DEFAULT_WORLD, QuestgraphServer
 
 pytest_plugins = ["pytester"]
@@ -24,14 +25,16 @@ def test_entry_point_is_registered(pytestconfig: pytest.Config) -> None:
     assert pytestconfig.pluginmanager.has_plugin("questgraph")
 
 
-def test_default_world(questgraph: QuestgraphServer, questgraph_client: object) -> None:
+def test_default_world(questgraph: QuestgraphServer, questgraph_client: Client) -> None:
     """Without a mark the server holds DEFAULT_WORLD: its board, users and tokens work."""
     client = questgraph.client()
     ada = DEFAULT_WORLD["users"][0]["apps"][0]["id"]
     assert client.leaderboards.submit_entry("best_leaderboard", 5, user_id=ada).did_update
     assert [e.user.alias for e in questgraph.user_client("grace").leaderboards.entries(
         "best_leaderboard", filter="FRIENDS") if e.user] == ["ada"]  # friends are mutual (D10)
-    assert questgraph_client is not client
+    # questgraph_client is an app client of the same server and app: it reads what the other one wrote.
+    entries = questgraph_client.leaderboards.entries("best_leaderboard")
+    assert [(e.user.id if e.user else None, e.score) for e in entries] == [(ada, 5)]
 
 
 @pytest.mark.questgraph_world(WORLD)

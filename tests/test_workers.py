@@ -37,6 +37,9 @@ from tests.conftest import (
     RunningServer,
     assert_graph_error,
     free_port,
+    import_or_skip,
+    postgres_database,
+    require_postgres,
     start_server,
 )
 from tests.lb_support import bearer, make_users, submit_ok
@@ -183,7 +186,7 @@ def start_unready(tmp_path: Path, **settings: Any) -> tuple[uvicorn.Server, thre
 def test_unreachable_redis_is_a_503_code_2_never_a_500(tmp_path: Path) -> None:
     """D7: Redis down (a closed port) → every Graph call is a 503 code 2, is_transient; admin calls that
     need no rank still work; readiness says the index is down."""
-    pytest.importorskip("redis")
+    import_or_skip("redis", "the redis client is not installed (pip install 'questgraph[redis]')")
     userver, thread, url = start_unready(tmp_path, rank_index=f"redis://127.0.0.1:{free_port()}/0")
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
@@ -263,16 +266,9 @@ def test_workers_are_refused_without_shared_state(tmp_path: Path, capsys: pytest
 
 # --- real processes ---------------------------------------------------------------------------------------
 def _postgres_url(tmp_path: Path) -> str:
-    """A PostgreSQL database for subprocess servers, or a skip saying why there is none."""
-    try:
-        import questgraph.server.db.open  # noqa: F401
-    except ImportError:
-        pytest.skip("the PostgreSQL backend (questgraph.server.db.open) is not there yet")
-    from tests import conftest
-
-    if conftest.postgres_problem() is not None:
-        pytest.skip(str(conftest.postgres_problem()))
-    return str(conftest.postgres_database(str(tmp_path / "procs")))
+    """A PostgreSQL database for subprocess servers, or a skip saying why there is none (a failure under CI)."""
+    require_postgres()
+    return postgres_database(str(tmp_path / "procs"))
 
 
 def _spawn(argv: list[str], port: int, ready_in_a_row: int = 1) -> subprocess.Popen[bytes]:
@@ -311,11 +307,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.stderr.close()
 
 
+@pytest.mark.postgres_only  # a SQLite file is refused for several processes
 def test_two_processes_on_postgres_and_redis_rank_alike(tmp_path: Path, prefix: str, backend: str) -> None:
     """Issue 6's goal: two OS processes share PostgreSQL and Redis; ranks read through the process that
     did not write are right, and `serve --workers 2` serves with /metrics adding up its workers."""
-    if backend != "postgres":
-        pytest.skip("runs once, on PostgreSQL (a SQLite file is refused for several processes)")
     database = _postgres_url(tmp_path)
     common = ["--db", database, "--rank-index", redis_url(prefix=prefix), "--config", str(WORLD_FILE),
               "--admin-key", ADMIN_KEY, "--log-level", "warning"]

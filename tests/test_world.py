@@ -29,6 +29,7 @@ from tests.conftest import (
     WORLD_FILE,
     assert_graph_error,
     free_port,
+    skip_or_fail,
     start_server,
 )
 
@@ -109,7 +110,7 @@ def test_the_banner_prints_the_app_token_and_a_curl_line_that_works(tmp_path: Pa
     """What a newcomer reads first: the demo app's token and a curl command that, pasted into a shell,
     reads the demo board."""
     if shutil.which("curl") is None:
-        pytest.skip("curl is not installed")
+        skip_or_fail("curl is not installed")
     demo = World.demo()
     running = start_server(tmp_path, demo)
     try:

@@ -115,16 +115,18 @@ class _Achievements(Group[C]):
         Not retried (a repeat would count twice)."""
         if isinstance(count, bool) or not isinstance(count, int):
             raise TypeError("add_count must be an int (1…2**63-1, D23)")
-        return _progress_write(user_id, api_name, add_count=count, safe=False)
+        return _progress_write(user_id, api_name, add_count=count)
 
     @endpoint
     def add_bits(self, user_id: Id, api_name: str, bits: str) -> Call[AchievementWrite]:
-        """OR the ``0``/``1`` string ``bits`` into a BITFIELD achievement (D23). Safe to retry."""
+        """OR the ``0``/``1`` string ``bits`` into a BITFIELD achievement (D23). Not retried after a
+        failure that may have applied it (the repeat would answer ``just_unlocked=False``)."""
         return _progress_write(user_id, api_name, add_bits=bits)
 
     @endpoint
     def force_unlock(self, user_id: Id, api_name: str) -> Call[AchievementWrite]:
-        """Unlock an achievement of any type. Safe to retry (a repeat answers ``just_unlocked=False``)."""
+        """Unlock an achievement of any type. Not retried after a failure that may have applied it (the
+        repeat would answer ``just_unlocked=False``)."""
         return _progress_write(user_id, api_name, force_unlock=True)
 
     @endpoint
@@ -159,13 +161,13 @@ class _Achievements(Group[C]):
 
 
 def _progress_write(user_id: Id, api_name: str, *, add_count: int | None = None, add_bits: str | None = None,
-                    force_unlock: bool = False, safe: bool = True) -> Call[AchievementWrite]:
-    # add_count adds: a repeat after a lost answer would count twice, so it is never repeated. add_bits
-    # OR-merges and force_unlock sets (D23): a repeat leaves the same state (though it answers
-    # just_unlocked=False if the first try unlocked), so those are safe.
+                    force_unlock: bool = False) -> Call[AchievementWrite]:
+    # Never repeated after a failure that may have applied the write: add_count would count twice; add_bits
+    # (an OR) and force_unlock would leave the same state but answer just_unlocked=False to the very call
+    # whose first try unlocked (D24), and the caller could not tell. Graph honours no idempotency key.
     return Call("POST", f"/{id_str(user_id, 'user_id')}/achievements", params(
         api_name=api_name, add_count=add_count, add_bits=add_bits, force_unlock=True if force_unlock else None,
-    ), _write, safe=safe)
+    ), _write, safe=False)
 
 
 class Achievements(_Achievements[Client]):

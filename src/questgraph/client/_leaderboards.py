@@ -71,8 +71,8 @@ class _Leaderboards(Group[C]):
     def submit_entry(self, api_name: str, score: int, *, user_id: Id | None = None, extra_data: bytes | None = None,
                      force_update: bool = False) -> Call[SubmitResult]:
         """Write a user's entry (D15, D16): ``user_id`` with an app token, none with a user token.
-        ``did_update`` is False when the score is not better (unless ``force_update``). Retried only when
-        not forced."""
+        ``did_update`` is False when the score is not better (unless ``force_update``). Not retried after
+        a failure that may have applied it (a 5xx, a read timeout, a dropped connection)."""
         if isinstance(score, bool) or not isinstance(score, int):
             raise TypeError("score must be an int (a signed 64-bit integer, D13)")
         return Call("POST", "/leaderboard_submit_entry", params(
@@ -81,9 +81,11 @@ class _Leaderboards(Group[C]):
             force_update=True if force_update else None,
         ), lambda body: SubmitResult(bool(body.get("success")), bool(body.get("did_update")),
                                      [str(i) for i in body.get("updated_challenge_ids", [])]),
-            # Keep-best (D15): a repeat of the same score is not strictly better, so it changes nothing.
-            # A forced write is not: the repeat moves the write time and the entry's place among ties.
-            safe=not force_update)
+            # Never repeated once it may have been applied. A keep-best repeat would leave the same state
+            # but answer did_update=False for the client's own write (its first try made the score the
+            # entry's, so the repeat is not strictly better), and the caller could not tell; Graph honours
+            # no idempotency key that would let it. A forced repeat would also move the write time (D14).
+            safe=False)
 
     @endpoint
     def list(self, *, fields: Sequence[LeaderboardField] = LEADERBOARD_FIELDS) -> Call[list[Leaderboard]]:

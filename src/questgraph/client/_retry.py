@@ -6,9 +6,11 @@ A call is tried again only when a repeat cannot do harm:
   without acting (429, code 4): any call;
 * a transient failure after the request may have been acted on (5xx, ``is_transient``, a read timeout,
   a dropped connection): only calls marked *safe* — reads, and the writes whose repeat leaves the same
-  state (leaderboard and achievement upserts, a keep-best submit, remove-all, force_unlock, add_bits,
-  cancel_subscription, the admin grants of an app). Never: add_count, consume, refund, extend, the SSO
-  code exchange (single use, D32) and refresh (rotation with reuse detection, D34).
+  state AND gives the same answer (leaderboard and achievement upserts, remove-all,
+  cancel_subscription, the admin grants of an app). Never: a submit (a keep-best repeat answers
+  did_update=False for the client's own write), force_unlock and add_bits (the repeat answers
+  just_unlocked=False), add_count, consume, refund, extend, the SSO code exchange (single use, D32) and
+  refresh (rotation with reuse detection, D34).
 
 The wait is exponential with jitter, bounded by ``max_delay``; a ``Retry-After`` header is honoured up
 to that bound.

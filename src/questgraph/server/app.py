@@ -34,7 +34,7 @@ from questgraph.server.dashboard import DashboardService, RequestInspector
 from questgraph.server.dashboard.inspector import token_source
 from questgraph.server.dashboard.pages import DashboardPages
 from questgraph.server.dashboard.store import DashboardStore
-from questgraph.server.db import DATABASE_ERRORS, ObjectIds, WholeState, is_postgres, open_database
+from questgraph.server.db import DATA_ERRORS, DATABASE_ERRORS, ObjectIds, WholeState, is_postgres, open_database
 from questgraph.server.errors import (
     Forbidden,
     GraphError,
@@ -52,6 +52,7 @@ from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.responses import error_response, json_response, new_trace_id
 from questgraph.server.graph.routing import Router
 from questgraph.server.graph.transport import (
+    CLIENT_CLOSED,
     access_token,
     effective_method,
     public_base_url,
@@ -82,22 +83,6 @@ ADMIN_PREFIX = "/_admin"
 HEALTH_PREFIX = "/_health"
 CLOCK_SETTING = "clock_offset_us"
 INDEX_ERRORS = index_errors()
-# The status counted (metrics, access log) for a request whose client left before its body had arrived:
-# no answer can be sent, and it is nobody's error here. nginx's "client closed request".
-CLIENT_CLOSED = 499
-
-
-def data_errors() -> tuple[type[Exception], ...]:
-    """Database errors caused by a value (PostgreSQL's class 22: out of range, a NUL in text, …): retrying
-    the same request cannot help, so they are not the transient 503 of a database failure (D7)."""
-    try:
-        from psycopg import DataError
-    except ImportError:
-        return ()
-    return (DataError,)
-
-
-DATA_ERRORS = data_errors()
 
 
 @dataclass

@@ -5,7 +5,8 @@ feature's SQL lives in its own ``store.py``."""
 
 from questgraph.server.db.core import Database
 from questgraph.server.db.ids import ObjectIds
-from questgraph.server.db.open import DATABASE_ERRORS, is_postgres, open_database
+from questgraph.server.db.open import DATA_ERRORS, DATABASE_ERRORS, is_postgres, open_database
 from questgraph.server.db.state import WholeState
 
-__all__ = ["DATABASE_ERRORS", "Database", "ObjectIds", "WholeState", "is_postgres", "open_database"]
+__all__ = ["DATABASE_ERRORS", "DATA_ERRORS", "Database", "ObjectIds", "WholeState", "is_postgres",
+           "open_database"]

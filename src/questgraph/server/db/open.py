@@ -51,3 +51,16 @@ def database_errors() -> tuple[type[Exception], ...]:
 
 
 DATABASE_ERRORS = database_errors()
+
+
+def data_errors() -> tuple[type[Exception], ...]:
+    """Database errors caused by a value (PostgreSQL's class 22: out of range, a NUL in text, …): retrying
+    the same request cannot help, so they are not the transient 503 of a database failure (D7)."""
+    try:
+        from psycopg import DataError
+    except ImportError:
+        return ()
+    return (DataError,)
+
+
+DATA_ERRORS = data_errors()

@@ -23,6 +23,9 @@ from questgraph.server.graph.params import (
 )
 
 METHODS = ("GET", "POST", "DELETE")
+# The status counted (metrics, access log) for a request whose client left before its body had arrived:
+# no answer can be sent, and it is nobody's error here. nginx's "client closed request".
+CLIENT_CLOSED = 499
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
@@ -121,13 +124,28 @@ async def _read_params(request: Request, max_bytes: int) -> tuple[Params, dict[s
             params.add(str(key), json_value_to_param(value))
         return params, files
     # Form-encoded, as curl -d sends it; a missing or unknown content type is read the same way.
+    _add_form(params, body)
+    return params, files
+
+
+def _add_form(params: Params, body: bytes) -> None:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidParameter("The request body is not valid UTF-8") from None
     for key, value in _pairs(text):
         params.add(key, value)
-    return params, files
+
+
+def form_fields(request: Request, body: bytes) -> Params:
+    """The query string's and a form-encoded body's fields (the body's win), for the HTML pages: read and
+    checked as every Graph parameter is (D2: UTF-8, no NUL, no lone surrogate), else InvalidParameter
+    naming the field, so a value no backend can store never reaches the database."""
+    query = _query(request)
+    params = Params(_pairs(query) if query else [])
+    _add_form(params, body)
+    params.check_text()
+    return params
 
 
 def effective_method(request: Request, params: Params) -> str:

@@ -15,14 +15,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import anyio
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from questgraph.server.db import DATABASE_ERRORS
-from questgraph.server.graph.transport import public_base_url
+from questgraph.server.db import DATA_ERRORS, DATABASE_ERRORS
+from questgraph.server.errors import InvalidParameter
+from questgraph.server.graph.transport import CLIENT_CLOSED, form_fields, public_base_url
 from questgraph.server.identity.records import Person
 from questgraph.server.settings import Settings
 from questgraph.server.sso import render
@@ -92,9 +93,9 @@ class SsoPages:
             if not self.ready.is_set():
                 return self._html(503, render.problem("Starting up", "The service is starting. Try again in a "
                                                       "few seconds.", emulator, trace_id), trace_id)
-            form = await self._form(request) if method == "POST" else {}
-            query = dict(parse_qsl(request.url.query, keep_blank_values=True))
-            values = {**query, **form}
+            # The fields are checked as Graph parameters are (D2): a NUL or invalid UTF-8 is a 400 page
+            # naming the field, on both backends, never a value handed to the database.
+            values = dict(form_fields(request, await self._body(request) if method == "POST" else b"").items())
             cookie = request.cookies.get(COOKIE)
             client = request.client.host if request.client else "unknown"
 
@@ -110,6 +111,16 @@ class SsoPages:
         except _FormTooLarge:
             return self._html(413, render.problem("Request too large", "The form sent is too large.", emulator,
                                                   trace_id), trace_id)
+        except InvalidParameter as refused:
+            return self._html(400, render.problem("This request cannot be read", refused.message, emulator,
+                                                  trace_id), trace_id)
+        except ClientDisconnect:  # no answer can reach it; nobody's error (D7)
+            log.info("the client closed the connection before its request body had arrived (trace %s)", trace_id)
+            return Response(status_code=CLIENT_CLOSED)
+        except DATA_ERRORS as exc:  # a value the parameter check missed: retrying cannot help (D7)
+            log.warning("database refused a value on the SSO page (trace %s): %s", trace_id, type(exc).__name__)
+            return self._html(400, render.problem("This request cannot be read", "A value sent cannot be stored. "
+                                                  "Nothing was changed.", emulator, trace_id), trace_id)
         except DATABASE_ERRORS as exc:
             log.error("database error on the SSO page (trace %s): %s", trace_id, type(exc).__name__)
             return self._html(503, render.problem("Temporarily unavailable", "The service is temporarily "
@@ -130,7 +141,7 @@ class SsoPages:
         }
         return table.get((path, method))
 
-    async def _form(self, request: Request) -> dict[str, str]:
+    async def _body(self, request: Request) -> bytes:
         size = 0
         chunks: list[bytes] = []
         async for chunk in request.stream():
@@ -138,8 +149,7 @@ class SsoPages:
             if size > MAX_FORM_BYTES:
                 raise _FormTooLarge
             chunks.append(chunk)
-        text = b"".join(chunks).decode("utf-8", errors="replace")
-        return dict(parse_qsl(text, keep_blank_values=True))
+        return b"".join(chunks)
 
     def _html(self, status: int, html: str, trace_id: str, headers: dict[str, str] | None = None) -> Response:
         all_headers = {**_SECURITY_HEADERS, "x-fb-trace-id": trace_id, **(headers or {})}
