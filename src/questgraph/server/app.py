@@ -65,6 +65,7 @@ from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.metrics import METRICS_PATH, Metrics
+from questgraph.server.openapi import OPENAPI_PATH, document_bytes
 from questgraph.server.ranking.keeper import index_errors, open_rank_index
 from questgraph.server.settings import Settings
 from questgraph.server.sso import SsoService
@@ -262,6 +263,8 @@ class Server:
             if path == METRICS_PATH:
                 body, content_type = await anyio.to_thread.run_sync(self.metrics.exposition)
                 return Response(body, headers={"content-type": content_type, "cache-control": "no-store"})
+            if path.rstrip("/") == OPENAPI_PATH:
+                return self._openapi(request, trace_id)
             if SsoPages.handles(path):
                 return await self.sso_pages.respond(request, trace_id)
             if DashboardPages.handles(path):
@@ -341,6 +344,12 @@ class Server:
             raise MissingToken("The admin API needs the admin key: Authorization: Bearer <admin key>")
         if not hmac.compare_digest(token.encode(), key.encode()):
             raise Forbidden("The admin key is not valid")
+
+    def _openapi(self, request: Request, trace_id: str) -> Response:
+        """The OpenAPI document (server/openapi.py): public, like the documentation it is made from."""
+        if request.method not in ("GET", "HEAD"):
+            return error_response(MethodNotAllowed(f"Unsupported {request.method.lower()} request."), trace_id)
+        return Response(document_bytes(), media_type="application/json", headers={"x-fb-trace-id": trace_id})
 
     async def _media(self, request: Request, path: str, trace_id: str) -> Response:
         """An achievement icon (graph-api.md §2.1): public like Meta's CDN URIs, found only by its random key."""
