@@ -9,6 +9,7 @@ Paths, methods and parameters come from each feature's ``routes.py`` and ``admin
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import sys
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import questgraph
+from questgraph.server import errors
 from questgraph.server.achievements import routes as achievement_routes
 from questgraph.server.admin import routes as admin_routes
 from questgraph.server.commerce import routes as commerce_routes
@@ -198,14 +200,14 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
 
 
 # --- the error envelope (D6) and its rows (D7) ---------------------------------------------------------------
-def error_classes(base: type[GraphError] = GraphError) -> Iterator[type[GraphError]]:
-    for cls in base.__subclasses__():
-        yield cls
-        yield from error_classes(cls)
+def error_classes() -> list[type[GraphError]]:
+    """The rows of errors.py, the one error tree (subclasses elsewhere only refine a row's message)."""
+    return [c for c in vars(errors).values()
+            if isinstance(c, type) and issubclass(c, GraphError) and c is not GraphError]
 
 
 def error_schema() -> Schema:
-    classes = list(error_classes())
+    classes = error_classes()
     rows = "\n".join(f"| {c.status} | {c.__name__} | {c.type} | {c.code} | {c.subcode or ''} | "
                      f"{str(c.is_transient).lower()} |" for c in sorted(classes, key=lambda c: (c.status, c.code)))
     envelope = obj({
@@ -300,7 +302,8 @@ def _rows(tables: Iterable[tuple[str, Table]], admin: bool) -> Iterator[tuple[st
 
 
 def build() -> Schema:
-    """The whole document, as a JSON-ready dict (the same every time: docs/openapi.json is a copy)."""
+    """The whole document, as a JSON-ready dict of its own (the same every time: docs/openapi.json is a copy).
+    The schemas above are shared by many operations: a copy, so that no user of one can change the next."""
     kinds = [row.answer for _, table in GRAPH_TABLES for row in table if isinstance(row, ObjectRoute)]
     schemas = {**GRAPH_SCHEMAS, "Object": {"anyOf": [ref(k) for k in kinds]}, **ADMIN_SCHEMAS, "Error": error_schema()}
     paths: dict[str, Schema] = {}
@@ -316,7 +319,7 @@ def build() -> Schema:
         if route.answer not in schemas:
             raise KeyError(f"{route.method} {route.path}: no schema named {route.answer!r}")
         paths.setdefault(route.path, {})[route.method.lower()] = operation(route, name, tag, admin, ref(route.answer))
-    return {
+    return copy.deepcopy({
         "openapi": "3.1.0",
         "info": {
             "title": "questgraph: the Meta Quest S2S Graph API (graph.oculus.com) and its admin API",
@@ -347,7 +350,7 @@ def build() -> Schema:
                 "adminKey": {"type": "http", "scheme": "bearer", "description": "the admin key (--admin-key)"},
             },
         },
-    }
+    })
 
 
 @functools.cache
