@@ -15,8 +15,10 @@ import base64
 import json
 import os
 import secrets
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +29,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode, checks
 
 from questgraph.server import openapi
+from questgraph.server.world import World
 from tests.conftest import (
     ADA_ID,
     ADA_TOKEN,
@@ -43,6 +46,7 @@ from tests.conftest import (
     RIVAL_TOKEN,
     UNENTITLED_ID,
     UNENTITLED_TOKEN,
+    WORLD_FILE,
     RunningServer,
     start_server,
 )
@@ -55,12 +59,85 @@ OPERATIONS = {op.ok().label: op.ok() for op in SCHEMA.get_all_operations()}
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
           checks.response_headers_conformance, checks.response_schema_conformance]
 ORG_ID, RIVAL_ORG_ID = "1000000000000001", "2000000000000001"
-GRAPH_TOKENS = [APP_TOKEN, ADA_TOKEN, GRACE_TOKEN, LINUS_TOKEN, UNENTITLED_TOKEN, RIVAL_APP_TOKEN, RIVAL_TOKEN,
-                None, "", "OC|1234757621998335|00000000000000000000000000000000", "OC" + "x" * 60, "not a token"]
+# Weighted to the app's own tokens, so that most requests get past authentication to the handler.
+GRAPH_TOKENS = [APP_TOKEN] * 5 + [ADA_TOKEN] * 2 + [GRACE_TOKEN, LINUS_TOKEN, UNENTITLED_TOKEN, RIVAL_APP_TOKEN,
+                                                    RIVAL_TOKEN, None, "", "OC" + "x" * 60, "not a token",
+                                                    "OC|1234757621998335|00000000000000000000000000000000"]
 ADMIN_TOKENS = [ADMIN_KEY] * 8 + [None, "wrong-admin-key"]
 # Admin writes after which the next requests would no longer be about the test world (its tokens, its clock).
 UNSETTLING = {"/_admin/reset", "/_admin/snapshot", "/_admin/clock", "/_admin/apps/{app_id}/secret",
               "/_admin/orgs/{org_id}/apps"}
+# What the world below holds, for the parameters a random string would (almost) never name.
+KNOWN: dict[str, list[str]] = {
+    "api_name": ["best_leaderboard", "server_board", "MY_NEW_LEADERBOARD", "LAPS_100", "FIRST_FINISH", "CONTINENTS"],
+    "api_names": ["LAPS_100,CONTINENTS", '["FIRST_FINISH"]'],
+    "sku": ["EXAMPLE1", "gems_100", "PASS"], "skus": ["EXAMPLE1,PASS", '["PASS"]'],
+    "user_id": [ADA_ID, GRACE_ID, LINUS_ID, UNENTITLED_ID, RIVAL_ID], "owner_id": [ADA_ID, GRACE_ID],
+    "owner_alias": ["ada", "grace"], "friend_id": [GRACE_ID, RIVAL_ID], "user_ids": [f"{ADA_ID},{GRACE_ID}"],
+    "filter": ["FRIENDS", "USER_IDS"], "start_at": ["CENTERED_ON_VIEWER", "OFFSET"], "score": ["100", "-5"],
+}
+# tests/world.toml, with achievements, a catalogue and purchases in the first app (so reads have rows).
+EXTRA_APP = """
+    [[orgs.apps.achievements]]
+    api_name = "FIRST_FINISH"
+    achievement_type = "SIMPLE"
+    title = "First finish"
+    description = "Finish a race"
+    progress = [{ user = "grace", force_unlock = true }]
+
+    [[orgs.apps.achievements]]
+    api_name = "LAPS_100"
+    achievement_type = "COUNT"
+    target = 100
+    title = "Century"
+    description = "Drive 100 laps"
+    progress = [{ user = "ada", add_count = 42 }]
+
+    [[orgs.apps.achievements]]
+    api_name = "CONTINENTS"
+    achievement_type = "BITFIELD"
+    target = 3
+    bitfield_length = 7
+    title = "Globetrotter"
+    description = "Race on three continents"
+    is_secret = true
+    progress = [{ user = "ada", add_bits = "1001000" }]
+
+    [[orgs.apps.items]]
+    sku = "EXAMPLE1"
+    type = "DURABLE"
+    name = "Red car"
+    price = 299
+
+    [[orgs.apps.items]]
+    sku = "gems_100"
+    type = "CONSUMABLE"
+    name = "100 gems"
+    price = 99
+
+    [[orgs.apps.items]]
+    sku = "PASS"
+    type = "SUBSCRIPTION"
+    name = "Racer Pass"
+    price = 199
+    subscription_term = "MONTHLY"
+    trial_type = "FREE_TRIAL"
+    trial_term = "WEEKLY"
+
+"""
+
+
+def fuzz_world(folder: Path) -> World:
+    text = WORLD_FILE.read_text()
+    rival = text.index("[[orgs]]", text.index("[[orgs]]") + 1)
+    text = text[:rival] + EXTRA_APP + text[rival:]
+    for token, purchases in ((ADA_TOKEN, '["EXAMPLE1", "gems_100", "PASS"]'), (GRACE_TOKEN, '[{ sku = "PASS" }]')):
+        text = text.replace(f'tokens = ["{token}"]', f'tokens = ["{token}"]\n  purchases = {purchases}')
+    path = folder / "fuzz-world.toml"
+    path.write_text(text)
+    return World.load(path)
+
+
 ENVELOPE_KEYS = {"message", "type", "code", "is_transient", "error_data", "fbtrace_id"}
 
 
@@ -122,6 +199,7 @@ class Fuzzed:
     object_ids: list[str] = field(default_factory=list)
     snapshot: Any = None
     requests: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.admin.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
@@ -168,7 +246,8 @@ def fuzzed(backend: str, tmp_path_factory: pytest.TempPathFactory,
         require_redis()
         prefix = f"qgfuzz{secrets.token_hex(4)}"
         options["rank_index"] = redis_url(prefix=prefix)
-    server = start_server(tmp_path_factory.mktemp(f"fuzz-{backend}"), backend=backend, **options)
+    folder = tmp_path_factory.mktemp(f"fuzz-{backend}")
+    server = start_server(folder, fuzz_world(folder), backend=backend, **options)
     state = Fuzzed(server)
     try:
         yield state
@@ -177,18 +256,22 @@ def fuzzed(backend: str, tmp_path_factory: pytest.TempPathFactory,
         if prefix is not None:
             drop_prefix(prefix)
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"fuzz [{backend}]: {state.requests} requests against {len(OPERATIONS)} operations")
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                statuses = ", ".join(f"{k}xx: {v}" for k, v in sorted(state.statuses.items()))
+                reporter.write_line(f"\nfuzz [{backend}]: {state.requests} requests against {len(OPERATIONS)} "
+                                    f"operations ({statuses})")
 
 
 # --- the checks ---------------------------------------------------------------------------------------------
-def check_envelope(response: requests.Response) -> None:
+def check_envelope(response: schemathesis.Response) -> None:
     """D6: every error is the envelope, its trace id the header's."""
     error = response.json()["error"]
     assert ENVELOPE_KEYS <= set(error) <= ENVELOPE_KEYS | {"error_subcode"}, error
     assert isinstance(error["message"], str) and error["message"], error
     assert isinstance(error["code"], int) and isinstance(error["is_transient"], bool), error
-    assert error["fbtrace_id"] == response.headers["x-fb-trace-id"], error
+    assert [error["fbtrace_id"]] == response.headers["x-fb-trace-id"], error
     assert not error["is_transient"], error  # a transient error is an outage, and this server has none
 
 
@@ -214,6 +297,11 @@ def test_fuzz(label: str, fuzzed: Fuzzed) -> None:
             known = fuzzed.path_values(name)
             if known and data.draw(st.integers(0, 3), label=f"known {name}") > 0:
                 case.path_parameters[name] = data.draw(st.sampled_from(known), label=name)
+        for container in (case.query, case.body):
+            if isinstance(container, dict):
+                for name in [n for n in container if n in KNOWN]:
+                    if data.draw(st.booleans(), label=f"known {name}"):
+                        container[name] = data.draw(st.sampled_from(KNOWN[name]), label=name)
         # Our tokens, not the document's schemes': in one of the places D4 reads them from.
         if case.query:
             case.query.pop("access_token", None)
@@ -231,6 +319,7 @@ def test_fuzz(label: str, fuzzed: Fuzzed) -> None:
         except (UnicodeError, requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL):
             return  # a request that requests cannot send (a header or URL of no encoding)
         fuzzed.requests += 1
+        fuzzed.statuses[response.status_code // 100] += 1
         case.validate_response(response, checks=CHECKS, headers=headers)
         status = response.status_code
         if status >= 400:

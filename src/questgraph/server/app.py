@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -48,11 +49,13 @@ from questgraph.server.errors import (
 from questgraph.server.executor import DomainExecutor
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.objects import ObjectKinds
+from questgraph.server.graph.params import Params
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.responses import error_response, json_response, new_trace_id
 from questgraph.server.graph.routing import Router
 from questgraph.server.graph.transport import (
     access_token,
+    close_files,
     effective_method,
     public_base_url,
     read_params,
@@ -301,6 +304,13 @@ class Server:
         if not admin and not self.ready.is_set():
             raise Unavailable("questgraph is starting: the rank index is still being built")
         params, files = await read_params(request, self.settings.max_body_bytes)
+        try:
+            return await self._dispatch(request, path, admin, params, files)
+        finally:
+            close_files(files)  # whatever the answer, a refusal before the handler included
+
+    async def _dispatch(self, request: Request, path: str, admin: bool, params: Params,
+                        files: dict[str, UploadFile]) -> Any:
         token = access_token(request, params)
         if admin:
             self._check_admin_key(token)  # before routing: without the key, the admin API shows nothing
@@ -327,14 +337,10 @@ class Server:
                 self.dashboard.audit_admin_call(method, path, graph_request.params.items())
             return result
 
-        try:
-            if admin:  # may reset, import or rebuild whole state: alone, and off the event loop
-                return await anyio.to_thread.run_sync(run, limiter=self.limiter)
-            # A Graph write may share a commit with the writes queued beside it (group commit); reads run alone.
-            return await self.executor.run(run, groupable=method not in ("GET", "HEAD"))
-        finally:
-            for upload in files.values():  # multipart files are spooled to temporary files: free them
-                upload.file.close()
+        if admin:  # may reset, import or rebuild whole state: alone, and off the event loop
+            return await anyio.to_thread.run_sync(run, limiter=self.limiter)
+        # A Graph write may share a commit with the writes queued beside it (group commit); reads run alone.
+        return await self.executor.run(run, groupable=method not in ("GET", "HEAD"))
 
     def _check_admin_key(self, token: str | None) -> None:
         key = self.settings.admin_key
