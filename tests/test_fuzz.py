@@ -52,7 +52,7 @@ from tests.conftest import (
 )
 from tests.redis_support import drop_prefix, redis_url, require_redis
 
-EXAMPLES = int(os.environ.get("QG_FUZZ_EXAMPLES", "20"))  # per operation and backend: ~1 minute each backend
+EXAMPLES = int(os.environ.get("QG_FUZZ_EXAMPLES", "10"))  # per operation and backend: ~1.5 minutes each
 DOCUMENT = openapi.build()
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
 OPERATIONS = {op.ok().label: op.ok() for op in SCHEMA.get_all_operations()}
@@ -252,6 +252,8 @@ def fuzzed(backend: str, tmp_path_factory: pytest.TempPathFactory,
     try:
         yield state
     finally:
+        state.session.close()
+        state.admin.close()
         server.stop()
         if prefix is not None:
             drop_prefix(prefix)
