@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+import tempfile
+from typing import Any, ClassVar
 
 import httpx
 import pytest
+import starlette.formparsers
 
 from questgraph.server.graph.params import MAX_JSON_DEPTH
 from tests.conftest import ADA_ID, ADA_TOKEN, ADMIN_KEY, APP_ID, APP_TOKEN, assert_graph_error
@@ -225,3 +227,44 @@ def test_a_media_key_that_is_not_text_is_unknown(http: httpx.Client) -> None:
     backends (the key's format is checked before any lookup, which PostgreSQL could not even make)."""
     for path in ("/_media/a%00b", "/_media/%00", "/_media/%ED%A0%80"):
         assert_graph_error(http.get(path), 404, 100, "GraphMethodException")
+
+
+class _Spooled(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+    """The temporary file of a multipart upload, remembered so the test can see whether it was closed."""
+
+    made: ClassVar[list[_Spooled]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.made.append(self)
+
+
+@pytest.mark.parametrize("refusal", ["nul param", "two tokens", "unknown route", "wrong method", "no admin key",
+                                     "repeated file"])
+def test_every_uploaded_file_is_closed_whatever_the_answer(http: httpx.Client, monkeypatch: pytest.MonkeyPatch,
+                                                           refusal: str) -> None:
+    """Found by the fuzzer (tests/test_fuzz.py): a multipart upload refused before its handler ran (a NUL in
+    another parameter, a second token, an unknown route or method, the admin key missing) left its spooled
+    temporary file open, and so did the first of two files under one name."""
+    monkeypatch.setattr(starlette.formparsers, "SpooledTemporaryFile", _Spooled)
+    _Spooled.made.clear()
+    png = ("icon.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")
+    data = {"api_name": "ICON", "achievement_type": "SIMPLE", "title": "t", "description": "d"}
+    files: list[tuple[str, Any]] = [("unlocked_image_file", png)]
+    path, headers = f"/{APP_ID}/achievement_definitions", auth(APP_TOKEN)
+    if refusal == "nul param":
+        data["title"] = "a\x00b"
+    elif refusal == "two tokens":
+        data["access_token"] = ADA_TOKEN
+    elif refusal == "unknown route":
+        path = f"/{APP_ID}/achievement_definitionz"
+    elif refusal == "no admin key":
+        path, headers = "/_admin/orgs", {}
+    elif refusal == "repeated file":
+        files.append(("unlocked_image_file", png))
+    method = "DELETE" if refusal == "wrong method" else "POST"
+    answer = http.request(method, path, data=data, files=files, headers=headers)
+    assert answer.status_code == (200 if refusal == "repeated file" else
+                                  {"no admin key": 401, "unknown route": 404, "wrong method": 405}.get(refusal, 400))
+    assert len(_Spooled.made) == len(files)
+    assert all(spooled.closed for spooled in _Spooled.made)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -48,12 +49,14 @@ from questgraph.server.errors import (
 from questgraph.server.executor import DomainExecutor
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.objects import ObjectKinds
+from questgraph.server.graph.params import Params
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.graph.responses import error_response, json_response, new_trace_id
 from questgraph.server.graph.routing import Router
 from questgraph.server.graph.transport import (
     CLIENT_CLOSED,
     access_token,
+    close_files,
     effective_method,
     public_base_url,
     read_params,
@@ -66,6 +69,7 @@ from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.metrics import METRICS_PATH, Metrics
+from questgraph.server.openapi import OPENAPI_PATH, document_bytes
 from questgraph.server.ranking.keeper import index_errors, open_rank_index
 from questgraph.server.settings import Settings
 from questgraph.server.sso import SsoService
@@ -247,6 +251,8 @@ class Server:
             if path == METRICS_PATH:
                 body, content_type = await anyio.to_thread.run_sync(self.metrics.exposition)
                 return Response(body, headers={"content-type": content_type, "cache-control": "no-store"})
+            if path.rstrip("/") == OPENAPI_PATH:
+                return self._openapi(request, trace_id)
             if SsoPages.handles(path):
                 return await self.sso_pages.respond(request, trace_id)
             if DashboardPages.handles(path):
@@ -283,6 +289,13 @@ class Server:
         if not admin and not self.ready.is_set():
             raise Unavailable("questgraph is starting: the rank index is still being built")
         params, files = await read_params(request, self.settings.max_body_bytes)
+        try:
+            return await self._dispatch(request, path, admin, params, files)
+        finally:
+            close_files(files)  # whatever the answer, a refusal before the handler included
+
+    async def _dispatch(self, request: Request, path: str, admin: bool, params: Params,
+                        files: dict[str, UploadFile]) -> Any:
         token = access_token(request, params)
         if admin:
             self._check_admin_key(token)  # before routing: without the key, the admin API shows nothing
@@ -309,14 +322,10 @@ class Server:
                 self.dashboard.audit_admin_call(method, path, graph_request.params.items())
             return result
 
-        try:
-            if admin:  # may reset, import or rebuild whole state: alone, and off the event loop
-                return await anyio.to_thread.run_sync(run, limiter=self.limiter)
-            # A Graph write may share a commit with the writes queued beside it (group commit); reads run alone.
-            return await self.executor.run(run, groupable=method not in ("GET", "HEAD"))
-        finally:
-            for upload in files.values():  # multipart files are spooled to temporary files: free them
-                upload.file.close()
+        if admin:  # may reset, import or rebuild whole state: alone, and off the event loop
+            return await anyio.to_thread.run_sync(run, limiter=self.limiter)
+        # A Graph write may share a commit with the writes queued beside it (group commit); reads run alone.
+        return await self.executor.run(run, groupable=method not in ("GET", "HEAD"))
 
     def _check_admin_key(self, token: str | None) -> None:
         key = self.settings.admin_key
@@ -326,6 +335,12 @@ class Server:
             raise MissingToken("The admin API needs the admin key: Authorization: Bearer <admin key>")
         if not hmac.compare_digest(token.encode(), key.encode()):
             raise Forbidden("The admin key is not valid")
+
+    def _openapi(self, request: Request, trace_id: str) -> Response:
+        """The OpenAPI document (server/openapi.py): public, like the documentation it is made from."""
+        if request.method not in ("GET", "HEAD"):
+            return error_response(MethodNotAllowed(f"Unsupported {request.method.lower()} request."), trace_id)
+        return Response(document_bytes(), media_type="application/json", headers={"x-fb-trace-id": trace_id})
 
     async def _media(self, request: Request, path: str, trace_id: str) -> Response:
         """An achievement icon (graph-api.md §2.1): public like Meta's CDN URIs, found only by its random key."""

@@ -22,6 +22,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from questgraph.server.graph.routing import Router
+from questgraph.server.openapi import OPENAPI_PATH
 
 if TYPE_CHECKING:
     from questgraph.server.ranking.keeper import IndexKeeper
@@ -85,8 +86,8 @@ class Metrics:
 
     def route_of(self, path: str) -> str:
         """The route template of a path, with no id, key or token in it."""
-        if path == METRICS_PATH:
-            return path
+        if path == METRICS_PATH or path.rstrip("/") == OPENAPI_PATH:
+            return path.rstrip("/")
         if path.startswith("/_health/"):
             return path.rstrip("/") if path.rstrip("/") in ("/_health/live", "/_health/ready") else "/_health/other"
         if path == "/sso" or path.startswith("/sso/"):

@@ -7,64 +7,89 @@ from __future__ import annotations
 from questgraph.server.achievements.service import AchievementService
 from questgraph.server.admin import views
 from questgraph.server.admin.context import AdminContext
+from questgraph.server.clock import MAX_CLOCK_SECONDS
 from questgraph.server.commerce import admin as commerce_admin
-from questgraph.server.commerce.service import CommerceService
+from questgraph.server.commerce.service import ITEM_TYPES, CommerceService
+from questgraph.server.commerce.terms import TERMS, TRIAL_TYPES
 from questgraph.server.dashboard import admin as dashboard_admin
+from questgraph.server.dashboard.records import ROLES
 from questgraph.server.dashboard.service import DashboardService
-from questgraph.server.graph.routing import Route, Router, RouteTable
-from questgraph.server.identity.service import IdentityService
+from questgraph.server.graph.routing import Param, Route, Router, RouteTable
+from questgraph.server.identity.service import AGE_CATEGORIES, MAX_TOKEN_TTL_SECONDS, IdentityService
 from questgraph.server.sso import admin as sso_admin
 from questgraph.server.sso.service import SsoService
 from questgraph.server.users import admin as user_admin
-from questgraph.server.users.service import UserService
+from questgraph.server.users.service import MAX_NONCE_TTL_SECONDS, UserService
 
 IDENTITY: RouteTable[IdentityService] = (
-    Route("POST", "/_admin/orgs", views.create_org),
-    Route("POST", "/_admin/orgs/{org_id}/apps", views.create_app),
-    Route("GET", "/_admin/apps/{app_id}", views.get_app),
-    Route("POST", "/_admin/apps/{app_id}/secret", views.rotate_secret),
-    Route("GET", "/_admin/apps/{app_id}/users", views.list_users),
-    Route("POST", "/_admin/apps/{app_id}/users", views.create_user),
-    Route("GET", "/_admin/users/{user_id}", views.get_user),
-    Route("POST", "/_admin/users/{user_id}/tokens", views.mint_token),
+    Route("POST", "/_admin/orgs", views.create_org, (Param("name", required=True), Param("id", "id")), "Org"),
+    Route("POST", "/_admin/orgs/{org_id}/apps", views.create_app,
+          (Param("name", required=True), Param("id", "id"), Param("secret")), "App"),
+    Route("GET", "/_admin/apps/{app_id}", views.get_app, answer="App"),
+    Route("POST", "/_admin/apps/{app_id}/secret", views.rotate_secret, (Param("secret"),), "App"),
+    Route("GET", "/_admin/apps/{app_id}/users", views.list_users, answer="AdminUsers"),
+    Route("POST", "/_admin/apps/{app_id}/users", views.create_user, (
+        Param("alias", required=True), Param("display_name"), Param("profile_url"),
+        Param("age_category", enum=AGE_CATEGORIES), Param("id", "id"), Param("org_scoped_id", "id"),
+        Param("entitled", "boolean"),
+    ), "AdminUser"),
+    Route("GET", "/_admin/users/{user_id}", views.get_user, answer="AdminUser"),
+    Route("POST", "/_admin/users/{user_id}/tokens", views.mint_token,
+          (Param("ttl_seconds", "integer", minimum=1, maximum=MAX_TOKEN_TTL_SECONDS), Param("token")), "UserToken"),
     Route("POST", "/_admin/users/{user_id}/entitlements", views.grant_entitlement),
-    Route("POST", "/_admin/users/{user_id}/friends", views.befriend),
+    Route("POST", "/_admin/users/{user_id}/friends", views.befriend, (Param("friend_id", "id", required=True),)),
 )
 STATE: RouteTable[AdminContext] = (  # whole-state actions, and the one read across features
-    Route("GET", "/_admin/orgs", views.list_orgs),
-    Route("POST", "/_admin/reset", views.reset),
-    Route("GET", "/_admin/snapshot", views.export_snapshot),
-    Route("POST", "/_admin/snapshot", views.import_snapshot),
-    Route("GET", "/_admin/clock", views.get_clock),
-    Route("POST", "/_admin/clock", views.move_clock),
+    Route("GET", "/_admin/orgs", views.list_orgs, answer="Orgs"),
+    Route("POST", "/_admin/reset", views.reset, (Param("empty", "boolean"),)),
+    Route("GET", "/_admin/snapshot", views.export_snapshot, answer="Snapshot"),
+    Route("POST", "/_admin/snapshot", views.import_snapshot,
+          (Param("version", "integer", required=True), Param("tables", "json", required=True))),
+    Route("GET", "/_admin/clock", views.get_clock, answer="Clock"),
+    Route("POST", "/_admin/clock", views.move_clock, (
+        Param("advance_seconds", "integer", minimum=0), Param("set", "integer", minimum=0, maximum=MAX_CLOCK_SECONDS),
+        Param("freeze", "boolean"),
+    ), "Clock"),
 )
 USERS: RouteTable[UserService] = (
-    Route("POST", "/_admin/users/{user_id}/nonces", user_admin.mint_nonce),
+    Route("POST", "/_admin/users/{user_id}/nonces", user_admin.mint_nonce,
+          (Param("ttl_seconds", "integer", minimum=1, maximum=MAX_NONCE_TTL_SECONDS),), "Nonce"),
 )
 ACHIEVEMENTS: RouteTable[AchievementService] = (
-    Route("GET", "/_admin/users/{user_id}/achievements", user_admin.user_achievements),
+    Route("GET", "/_admin/users/{user_id}/achievements", user_admin.user_achievements, answer="AdminProgressList"),
 )
 COMMERCE: RouteTable[CommerceService] = (
-    Route("GET", "/_admin/apps/{app_id}/items", commerce_admin.list_items),
-    Route("POST", "/_admin/apps/{app_id}/items", commerce_admin.create_item),
-    Route("GET", "/_admin/users/{user_id}/purchases", commerce_admin.history),
-    Route("POST", "/_admin/users/{user_id}/purchases", commerce_admin.grant),
+    Route("GET", "/_admin/apps/{app_id}/items", commerce_admin.list_items, answer="AdminItems"),
+    Route("POST", "/_admin/apps/{app_id}/items", commerce_admin.create_item, (
+        Param("sku", required=True), Param("type", required=True, enum=ITEM_TYPES), Param("name", required=True),
+        Param("description"), Param("price", "integer", minimum=0), Param("currency"),
+        Param("subscription_term", enum=TERMS), Param("trial_type", enum=TRIAL_TYPES), Param("trial_term", enum=TERMS),
+        Param("trial_max_term_count", "integer", minimum=1), Param("trial_price", "integer", minimum=0),
+    ), "AdminItem"),
+    Route("GET", "/_admin/users/{user_id}/purchases", commerce_admin.history, answer="PurchaseHistory"),
+    Route("POST", "/_admin/users/{user_id}/purchases", commerce_admin.grant, (
+        Param("sku", required=True), Param("expires_at", "integer", minimum=0), Param("trial", "boolean"),
+    ), "HistoryRow"),
 )
 DASHBOARD: RouteTable[DashboardService] = (  # members and the audit log of the web dashboard
-    Route("GET", "/_admin/orgs/{org_id}/members", dashboard_admin.list_members),
-    Route("POST", "/_admin/orgs/{org_id}/members", dashboard_admin.put_member),
+    Route("GET", "/_admin/orgs/{org_id}/members", dashboard_admin.list_members, answer="Members"),
+    Route("POST", "/_admin/orgs/{org_id}/members", dashboard_admin.put_member, (
+        Param("email", required=True), Param("name"), Param("role", enum=ROLES), Param("password"),
+    ), "Member"),
     Route("DELETE", "/_admin/members/{member_id}", dashboard_admin.remove_member),
-    Route("GET", "/_admin/audit", dashboard_admin.audit_log),
+    Route("GET", "/_admin/audit", dashboard_admin.audit_log, (
+        Param("org_id", "id"), Param("limit", "integer", minimum=1, maximum=500), Param("before", "id"),
+    ), "AuditLog"),
 )
 SSO: RouteTable[SsoService] = (  # redirect URIs, account links and SSO passwords (D30, D32-D34)
-    Route("GET", "/_admin/orgs/{org_id}/redirect_uris", sso_admin.list_redirect_uris),
-    Route("POST", "/_admin/orgs/{org_id}/redirect_uris", sso_admin.add_redirect_uri),
-    Route("GET", "/_admin/users/{user_id}/links", sso_admin.list_links),
-    Route("DELETE", "/_admin/links/{link_id}", sso_admin.revoke_link),
-    Route("POST", "/_admin/links/{link_id}/revoke", sso_admin.revoke_link),
-    Route("POST", "/_admin/users/{user_id}/password", sso_admin.set_password),
+    Route("GET", "/_admin/orgs/{org_id}/redirect_uris", sso_admin.list_redirect_uris, answer="RedirectUris"),
+    Route("POST", "/_admin/orgs/{org_id}/redirect_uris", sso_admin.add_redirect_uri,
+          (Param("redirect_uri", required=True),), "RedirectUris"),
+    Route("GET", "/_admin/users/{user_id}/links", sso_admin.list_links, answer="Links"),
+    Route("DELETE", "/_admin/links/{link_id}", sso_admin.revoke_link, answer="RevokedLink"),
+    Route("POST", "/_admin/links/{link_id}/revoke", sso_admin.revoke_link, answer="RevokedLink"),
+    Route("POST", "/_admin/users/{user_id}/password", sso_admin.set_password, (Param("password", required=True),)),
 )
-
 
 def register(router: Router, server: AdminContext) -> None:
     router.add_table(IDENTITY, server.identity)

@@ -8,7 +8,7 @@ from typing import Any
 from questgraph.server.db import ObjectIds
 from questgraph.server.errors import NotFound
 from questgraph.server.graph.request import GraphRequest
-from questgraph.server.graph.routing import Route
+from questgraph.server.graph.routing import FIELDS, Route
 
 ObjectHandler = Callable[[GraphRequest, int], Any]
 
@@ -44,7 +44,8 @@ class ObjectKinds:
 
 
 # After every feature's table: the kinds registered, these dispatch on them (literal routes still win).
+# "Object" is any kind's answer (server/openapi.py gathers them from the tables' ObjectRoutes).
 ROUTES: tuple[Route[ObjectKinds], ...] = (
-    Route("GET", "/{id}", ObjectKinds.get),
+    Route("GET", "/{id}", ObjectKinds.get, (FIELDS,), "Object"),
     Route("DELETE", "/{id}", ObjectKinds.delete),
 )

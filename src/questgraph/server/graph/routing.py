@@ -4,6 +4,10 @@ Each feature lists its routes in a table (its ``routes.py``): a ``Route`` per me
 an ``ObjectRoute`` per kind of object served at ``GET``/``DELETE /{id}`` (graph/objects.py). Handlers are
 module-level functions taking the feature's service first; ``Router.add_table`` binds them to the service
 once, at start-up, so resolving a request costs what it did when handlers were closures.
+
+A row also names the parameters its handler reads and the shape of its answer (a component of
+server/openapi.py): the OpenAPI document is made from the tables. Handlers read and check their parameters
+themselves, so none of this is looked at while a request is served.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from questgraph.server.errors import MethodNotAllowed, NotFound
 
@@ -25,22 +29,49 @@ Handler = Callable[..., Any]
 S = TypeVar("S")
 
 
+# What a parameter holds, as the OpenAPI document describes it: "id" a decimal object id (D9), "ids" and
+# "list" a list (a JSON array, a comma list, or the parameter repeated; of ids or of names), "json" JSON text,
+# "fields" a D5 selection, "cursor" a paging cursor (D21), "file" a multipart upload.
+ParamType = Literal["string", "integer", "boolean", "id", "ids", "list", "json", "fields", "cursor", "file"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter a handler reads (from the query, a form, multipart or JSON: D2), for the documentation."""
+
+    name: str
+    type: ParamType = "string"
+    required: bool = False
+    enum: tuple[str, ...] = ()  # accepted in any case (D20)
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+FIELDS = Param("fields", "fields")
+PAGING = (Param("limit", "integer", minimum=0), Param("after", "cursor"), Param("before", "cursor"))
+
+
 @dataclass(frozen=True)
 class Route(Generic[S]):
-    """One row of a route table: the method, the path as documented, and its handler(service, request)."""
+    """One row of a route table: the method, the path as documented, its handler(service, request), the
+    parameters the handler reads and the name of its answer's schema (server/openapi.py)."""
 
     method: str
     path: str
     handler: Callable[[S, GraphRequest], Any]
+    params: tuple[Param, ...] = ()
+    answer: str = "Success"
 
 
 @dataclass(frozen=True)
 class ObjectRoute(Generic[S]):
-    """One kind of object (D9) at ``GET``/``DELETE /{id}``: handler(service, request, object id)."""
+    """One kind of object (D9) at ``GET``/``DELETE /{id}``: handler(service, request, object id); ``answer``
+    names the schema of what ``GET`` answers (``fields`` selects from it; ``DELETE`` answers success)."""
 
     kind: str
     get: Callable[[S, GraphRequest, int], Any] | None = None
     delete: Callable[[S, GraphRequest, int], Any] | None = None
+    answer: str = ""
 
 
 RouteTable = Iterable[Route[S] | ObjectRoute[S]]

@@ -68,10 +68,21 @@ def _pairs(text: str) -> list[tuple[str, str]]:
 
 async def read_params(request: Request, max_bytes: int) -> tuple[Params, dict[str, UploadFile]]:
     """Query, then body: a body value wins over a query value, the last repeat wins (D2). Every name and
-    value is text (Params.check_text)."""
+    value is text (Params.check_text). The caller closes the files (``close_files``); if this raises, it
+    has closed them."""
     params, files = await _read_params(request, max_bytes)
-    params.check_text()
+    try:
+        params.check_text()
+    except InvalidParameter:
+        close_files(files)
+        raise
     return params, files
+
+
+def close_files(files: dict[str, UploadFile]) -> None:
+    """Multipart files are spooled to temporary files: free them once the request is answered."""
+    for upload in files.values():
+        upload.file.close()
 
 
 async def _read_params(request: Request, max_bytes: int) -> tuple[Params, dict[str, UploadFile]]:
@@ -99,6 +110,8 @@ async def _read_params(request: Request, max_bytes: int) -> tuple[Params, dict[s
             if isinstance(value, str):
                 params.add(key, value)
             else:
+                if key in files:  # the last repeat wins (D2): the earlier file is not kept
+                    files[key].file.close()
                 files[key] = value
         return params, files
     body = await _body(request, max_bytes)
