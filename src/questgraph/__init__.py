@@ -7,6 +7,7 @@ from questgraph.client import (
     AsyncAdminClient,
     AsyncClient,
     AuthError,
+    ConnectionFailed,
     Client,
     GraphError,
     InvalidParameter,
@@ -23,7 +24,7 @@ from questgraph.client import (
 )
 
 __all__ = [
-    "AdminClient", "AsyncAdminClient", "AsyncClient", "AuthError", "Client", "GraphError", "InvalidParameter",
+    "AdminClient", "AsyncAdminClient", "AsyncClient", "AuthError", "ConnectionFailed", "Client", "GraphError", "InvalidParameter",
     "NotEntitled", "NotFound", "NotRanked", "PermissionDenied", "QuestGraphError", "RateLimited", "RequestTimeout",
     "RetryPolicy", "ServerError", "TransportError", "__version__",
 ]

@@ -11,6 +11,7 @@ from questgraph.client._client import Client
 from questgraph.client._commerce import AsyncEntitlements, AsyncSubscriptions, Entitlements, Subscriptions
 from questgraph.client._errors import (
     AuthError,
+    ConnectionFailed,
     GraphError,
     InvalidParameter,
     NotEntitled,
@@ -62,7 +63,7 @@ __all__ = [
     "DEFAULT_BASE_URL", "NO_RETRY", "AccountLink", "AccountLinking", "AchievementDefinition", "AchievementProgress",
     "AchievementWrite", "Achievements", "AdminApp", "AdminClient", "AdminProgress", "AdminUser", "AppCredentials",
     "AsyncAccountLinking", "AsyncAchievements", "AsyncAdminClient", "AsyncClient", "AsyncEntitlements",
-    "AsyncLeaderboards", "AsyncSubscriptions", "AuthError", "BillingPlan", "Call", "CatalogueItem", "Client",
+    "AsyncLeaderboards", "AsyncSubscriptions", "AuthError", "ConnectionFailed", "BillingPlan", "Call", "CatalogueItem", "Client",
     "ClockState", "Entitlement", "Entitlements", "EntriesPage", "GraphError", "IapItem", "InvalidParameter",
     "Leaderboard", "LeaderboardEntry", "Leaderboards", "LinkFragment", "LinkTokens", "MintedNonce", "NotEntitled",
     "NotFound",
