@@ -5,6 +5,7 @@ in the admin API and the world file, and the clock's way back to the wall clock.
 from __future__ import annotations
 
 import json
+import logging
 import textwrap
 import time
 import tomllib
@@ -127,6 +128,17 @@ def test_an_edited_world_is_not_applied_and_the_banner_says_so(tmp_path: Path) -
     assert "was not applied" not in text and "user carol: id " in text
     server.db.close()
     assert not file_server(tmp_path, edited).world_not_applied  # the next start knows it was applied
+
+
+@pytest.mark.sqlite_only  # no server: memory
+def test_applying_a_big_world_logs_its_progress(monkeypatch: pytest.MonkeyPatch,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    from questgraph.server import world as world_module
+
+    monkeypatch.setattr(world_module, "PROGRESS_EVERY", 2)
+    caplog.set_level(logging.INFO)
+    Server(Settings(database=":memory:"), world(STUDIO, "big.toml"))  # two users: one progress line
+    assert any(r.getMessage().startswith("big.toml: users applied: 2 so far") for r in caplog.records)
 
 
 # --- the root URL -----------------------------------------------------------------------------------------

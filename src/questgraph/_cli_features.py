@@ -154,7 +154,7 @@ def dispatch(args: argparse.Namespace) -> str:
                                               max(args.limit, 0)))
                 if args.json:
                     return cli._json(owned)
-                return cli._table([_purchase_row(p) for p in owned],
+                return cli._table(cli._plain([_purchase_row(p) for p in owned]),
                                   ["sku", "name", "price", "grant_time", "expiration_time", "id"])
             subs = list(client.subscriptions.status(owner_id=args.owner_id, is_active=True if args.active else None,
                                                     skus=args.sku))
