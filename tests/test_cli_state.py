@@ -155,7 +155,8 @@ def test_messages_read_as_sentences(qg: RunningServer, capsys: pytest.CaptureFix
 
 @pytest.mark.parametrize("argv", [["users", "show", "ada!"], ["tokens", "mint", "a b"], ["entitlements", "grant", "é"],
                                   ["catalogue", "grant", "x/y", "sku"], ["nonces", "mint", "?"]])
-def test_a_user_that_is_neither_an_id_nor_an_alias_is_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_user_that_is_neither_an_id_nor_an_alias_is_exit_2(argv: list[str],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([*argv, "--admin-key", ADMIN_KEY, "--base-url", "http://127.0.0.1:9"])
     err = capsys.readouterr().err
@@ -188,9 +189,9 @@ def test_every_flag_has_help_and_no_help_shows_restructuredtext() -> None:
 
 def test_a_refused_connection_is_a_public_error_naming_the_host() -> None:
     port = free_port()
-    with Client(access_token=APP_TOKEN, base_url=f"http://127.0.0.1:{port}", timeout=2) as client:
-        with pytest.raises(ConnectionFailed) as caught:
-            client.leaderboards.list()
+    with Client(access_token=APP_TOKEN, base_url=f"http://127.0.0.1:{port}", timeout=2) as client, \
+            pytest.raises(ConnectionFailed) as caught:
+        client.leaderboards.list()
     assert isinstance(caught.value, TransportError) and type(caught.value).__module__.startswith("questgraph.client")
     assert f"cannot connect to 127.0.0.1:{port}" in str(caught.value) and APP_TOKEN not in str(caught.value)
     assert type(caught.value).__name__ == "ConnectionFailed"

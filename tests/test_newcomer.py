@@ -78,7 +78,7 @@ def test_the_banner_after_a_rotation_and_a_restart_prints_no_dead_secret(tmp_pat
     text = banner(again, again.world)
     assert "abcdef0123456789abcdef0123456789" not in text
     assert "rotated" in text and "questgraph apps rotate-secret 3000000000000002" in text
-    assert "curl" not in text and "no app token is known" in text
+    assert "curl -G" not in text and "no curl line, as no app token is known" in text
     assert "user ada: id 300000000000003  token OCadaToken000000000000000000000000" in text  # still works
     assert "was not applied" not in text  # the same world: nothing to warn about
     again.db.close()
@@ -89,7 +89,7 @@ def test_the_banner_shows_the_id_the_server_chose(tmp_path: Path) -> None:
     server = file_server(tmp_path, STUDIO)
     bob = next(u for u in server.identity.app_users(3000000000000002) if u.alias == "bob")
     text = banner(server, server.world)
-    assert f"user bob: id {bob.id}" in text.splitlines() and "id ?" not in text
+    assert f"  user bob: id {bob.id}" in text.splitlines() and "id ?" not in text
     server.db.close()
 
 
@@ -98,7 +98,7 @@ def test_a_revoked_token_is_not_printed(tmp_path: Path) -> None:
     server = file_server(tmp_path, STUDIO)
     server.db.run("DELETE FROM user_tokens")
     text = banner(server, server.world)
-    assert "user ada: id 300000000000003" in text.splitlines() and "OCadaToken" not in text
+    assert "  user ada: id 300000000000003" in text.splitlines() and "OCadaToken" not in text
     server.db.close()
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from typing import Any
-
 import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from questgraph.cli import USER_HELP, CommandError, decimal_id, positive_int, unix_time, user_id_of, user_ref
 
@@ -247,7 +246,7 @@ def _state(args: argparse.Namespace, admin: Any) -> str:
     moves = {"show": admin.clock, "freeze": lambda: admin.freeze_clock(True),
              "thaw": lambda: admin.freeze_clock(False), "wall": admin.wall_clock,
              "set": lambda: admin.set_clock(args.time), "advance": lambda: admin.advance_clock(args.seconds)}
-    state = moves[action]()
+    state = moves[str(action)]()
     if args.json:
         return cli._json(state)
     return (f"now {cli._cell('now', state.now)} ({state.now}), {round(state.offset_seconds):+d} s from the wall clock, "

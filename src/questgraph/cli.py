@@ -10,9 +10,9 @@ import itertools
 import json
 import logging
 import os
+import re
 import secrets
 import sys
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any

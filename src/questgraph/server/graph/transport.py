@@ -33,7 +33,8 @@ def request_path(request: Request) -> str:
 
 
 def _too_large(max_bytes: int, raise_with: str) -> InvalidParameter:
-    return InvalidParameter(f"The request body is larger than {max_bytes} bytes" + (f" ({raise_with})" if raise_with else ""))
+    hint = f" ({raise_with})" if raise_with else ""
+    return InvalidParameter(f"The request body is larger than {max_bytes} bytes{hint}")
 
 
 async def _body(request: Request, max_bytes: int, raise_with: str = "") -> bytes:
