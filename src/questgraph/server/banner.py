@@ -24,20 +24,26 @@ MAX_APPS = 10  # apps listed in the banner
 MAX_USERS = 10  # users listed per app
 
 
-def _declared(world: World | None) -> tuple[dict[int, str], dict[tuple[int, str], list[str]]]:
-    """The world file's secrets by app id, and its user tokens by (app id, alias)."""
+Declared = tuple[dict[int, str], dict[int, list[str]], dict[tuple[int, str], list[str]]]
+
+
+def _declared(world: World | None) -> Declared:
+    """The world file's secrets and leaderboard names by app id, and its user tokens by (app id, alias)."""
     secrets: dict[int, str] = {}
+    boards: dict[int, list[str]] = {}
     tokens: dict[tuple[int, str], list[str]] = {}
     if world is None:
-        return secrets, tokens
+        return secrets, boards, tokens
     for org in world.data.get("orgs", []):
         for app in org.get("apps", []):
             if "id" in app and "secret" in app:
                 secrets[int(app["id"])] = str(app["secret"])
+            if "id" in app:
+                boards[int(app["id"])] = [str(b.get("api_name", "")).strip() for b in app.get("leaderboards", [])]
     for user in world.data.get("users", []):
         for member in user.get("apps", []):
             tokens[(int(member["app"]), str(user["alias"]))] = [str(t) for t in member.get("tokens", [])]
-    return secrets, tokens
+    return secrets, boards, tokens
 
 
 def _works(server: Server, token: str) -> AppCaller | UserCaller | None:
@@ -62,7 +68,7 @@ def banner(server: Server, world: World | None) -> str:
     if not settings.emulator:
         lines.append("Production mode: the clock is fixed to the wall clock; no secrets or tokens are printed.")
         return "\n".join(lines)
-    secrets, tokens = _declared(world)
+    secrets, declared_boards, tokens = _declared(world)
     first_call: tuple[str, str] | None = None
     apps = [app for org in server.identity.orgs() for app in server.identity.apps(org.id)]
     rotated: list[App] = []
@@ -74,9 +80,9 @@ def banner(server: Server, world: World | None) -> str:
         if token is not None and _works(server, token) is not None:
             lines.append(f"    app access token: {token}")
             known_token = True
-            boards = server.leaderboards.boards(AppCaller(app), app.id, None)
-            if first_call is None and boards:
-                first_call = (token, boards[0].api_name)
+            names = [b.api_name for b in server.leaderboards.boards(AppCaller(app), app.id, None)]
+            if first_call is None and names:  # the world's first board, when it is still there
+                first_call = (token, next((n for n in declared_boards.get(app.id, []) if n in names), names[0]))
         elif token is not None:
             rotated.append(app)
             lines.append("    app secret: rotated since the world file set it; only its hash is kept, so it cannot "
