@@ -49,7 +49,7 @@ def test_catalogue_grant_history_purchases_and_subscriptions(qg: RunningServer,
     code, out, _ = run(capsys, "catalogue", "history", ADA_ID, *admin, "--json")
     assert [r["sku"] for r in json.loads(out)] == ["EXAMPLE1"]
     code, out, _ = run(capsys, "purchases", ADA_ID, *graph)
-    assert code == 0 and out.splitlines()[0].split()[:3] == ["SKU", "NAME", "PRICE"] and "$2.99" in out
+    assert code == 0 and out.splitlines()[0].split()[:3] == ["SKU", "NAME", "PRICE"] and "2.99 USD" in out
     code, out, _ = run(capsys, "purchases", GRACE_ID, *graph, "--json")
     assert [p["item"]["sku"] for p in json.loads(out)] == ["subs-bronze"]
     code, out, _ = run(capsys, "subscriptions", "list", "--active", *graph)

@@ -193,10 +193,13 @@ def test_secrets_never_in_repr_or_errors(qg: RunningServer) -> None:
         with pytest.raises(QuestGraphError) as err:
             c.as_user(ADA_TOKEN).leaderboards.remove_all("best_leaderboard")
         assert secret not in str(err.value) and ADA_TOKEN not in str(err.value) + repr(err.value)
-    with Client(app_id=APP_ID, app_secret=secret, base_url="http://127.0.0.1:9", timeout=0.5) as dead:
+    with Client(app_id=APP_ID, app_secret=secret, base_url="http://someone:pw0rd@127.0.0.1:9", timeout=0.5) as dead:
         with pytest.raises(QuestGraphError) as down:
             dead.leaderboards.entries_page("best_leaderboard")
-        assert secret not in str(down.value) and "127.0.0.1" not in str(down.value)
+        # The host and port, to say where the connection failed; never the rest of the URL (user info, query).
+        assert "cannot connect to 127.0.0.1:9" in str(down.value)
+        assert secret not in str(down.value) and "pw0rd" not in str(down.value) and "someone" not in str(down.value)
+        assert "access_token" not in str(down.value)
     with pytest.raises(ValueError, match="decimal id"):
         Client(app_id=APP_ID, app_secret=secret, base_url=qg.url).leaderboards.get_entry("12; DROP")
 

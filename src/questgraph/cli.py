@@ -10,9 +10,10 @@ import itertools
 import json
 import logging
 import os
+import re
 import secrets
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,13 @@ from questgraph import __version__
 if TYPE_CHECKING:
     from questgraph.server.app import Server
     from questgraph.server.world import World
+
+
+def banner(server: Server, world: World | None) -> str:
+    """The start-up banner (server/banner.py): what the database holds, and how to make a first call."""
+    from questgraph.server.banner import banner as server_banner
+
+    return server_banner(server, world)
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,7 +50,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="key for the /_admin API (env QUESTGRAPH_ADMIN_KEY; the demo world sets one)")
     serve.add_argument("--production", action="store_true",
                        help="production mode: the clock cannot be moved and no admin key is invented")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error", "critical"),
+                       type=str.lower, help="how much the server logs on stderr (default info)")
+    serve.add_argument("--max-admin-body-bytes", type=_checked("max_admin_body_bytes"),
+                       default=os.environ.get("QUESTGRAPH_MAX_ADMIN_BODY_BYTES"),
+                       help="largest admin API request body, such as a snapshot import (default 1 GiB; "
+                       "env QUESTGRAPH_MAX_ADMIN_BODY_BYTES; Graph calls keep their 10 MiB)")
     serve.add_argument("--http", choices=("auto", "httptools", "h11"), default="auto",
                        help="uvicorn's HTTP/1.1 parser: auto (httptools, a C parser, when installed, as the "
                        "server extra does; else h11, pure Python)")
@@ -78,15 +91,23 @@ def _checked(name: str) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="questgraph", description=__doc__)
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return run_client_command(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and flag of ``questgraph``."""
+    parser = argparse.ArgumentParser(
+        prog="questgraph", description="questgraph: Meta Quest's S2S Graph API on your machine. `questgraph serve` "
+        "runs the server; the other commands call a server (the admin API with --admin-key, the Graph API with "
+        "--token). Run `questgraph COMMAND --help` for a command's flags.")
     parser.add_argument("--version", action="version", version=f"questgraph {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _client_parsers(sub)
-    args = parser.parse_args(argv)
-    if args.command == "serve":
-        return serve(args)
-    return run_client_command(args)
+    return parser
 
 
 def workers_refusal(workers: int, database: str, rank_index: str | None) -> str | None:
@@ -155,6 +176,8 @@ def serve(args: argparse.Namespace) -> int:
         settings.inspector_size = args.inspector_size
     if args.domain_lanes is not None:
         settings.domain_lanes = args.domain_lanes
+    if args.max_admin_body_bytes is not None:  # argparse checks the environment's default like the flag
+        settings.max_admin_body_bytes = args.max_admin_body_bytes
     settings.inspector_sample_rate = args.inspector_sample_rate  # None: the mode's default
     try:
         # With --workers, this first Server applies the world to an empty database once, before any
@@ -215,49 +238,6 @@ def _serve_workers(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def banner(server: Server, world: World | None) -> str:
-    """What a newcomer needs to make a first call: ids, tokens, and a curl line to paste.
-
-    Secrets and tokens come only from the world file the user wrote (or the demo world), and are
-    printed only in emulator mode; a production server prints none of them.
-    """
-    settings = server.settings
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    lines = [f"questgraph {__version__} — S2S Graph API at {base}  (database: {settings.database})"]
-    # D30: the account-linking page may live on a base of its own
-    lines.append(f"Dashboard: {base}/dashboard   Account-linking (SSO) page: {settings.sso_public_url or base}/sso/")
-    if not settings.emulator:
-        lines.append("Production mode: the clock is fixed to the wall clock; no secrets or tokens are printed.")
-        return "\n".join(lines)
-    first_call: tuple[str, str] | None = None
-    for org in (world.data.get("orgs", []) if world else []):
-        for app in org.get("apps", []):
-            if "id" not in app or "secret" not in app:
-                continue
-            token = f"OC|{app['id']}|{app['secret']}"
-            lines += [f"  app {app['name']}: id {app['id']}", f"    app access token: {token}"]
-            boards = app.get("leaderboards", [])
-            if first_call is None and boards:
-                first_call = (token, str(boards[0]["api_name"]))
-    for user in (world.data.get("users", []) if world else []):
-        for member in user.get("apps", []):
-            token = (member.get("tokens") or [""])[0]
-            lines.append(f"  user {user['alias']}: id {member.get('id', '?')}" + (f"  token {token}" if token else ""))
-    if first_call is not None:
-        token, api_name = first_call
-        lines += [
-            "",
-            "Try it:",
-            f"  curl -G -H 'Authorization: Bearer {token}' -d api_name={api_name} -d summary=true \\",
-            f"    -d 'fields=user{{id,alias}},rank,score,timestamp' {base}/leaderboard_entries",
-        ]
-    if settings.admin_key:
-        lines.append(f"Admin API: {base}/_admin/orgs with 'Authorization: Bearer {settings.admin_key}'"
-                     " (docs/config.md)")
-    lines.append("Every endpoint, its parameters and answers: docs/api.md")
-    return "\n".join(lines)
-
-
 # --- admin and Graph commands, through the client (docs/client.md, "The command line") ---------------------
 LOCAL_URL = "http://127.0.0.1:8080"
 
@@ -294,6 +274,9 @@ def _client_options() -> argparse.ArgumentParser:
     return common
 
 
+USER_HELP = "a user: their id, or their alias with --app-id"
+
+
 def _client_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = _client_options()
 
@@ -308,52 +291,121 @@ def _client_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     orgs = group("orgs", "organizations (admin API)")
     add(orgs, "list", "list organizations with their apps")
     create = add(orgs, "create", "create an organization")
-    create.add_argument("name")
-    create.add_argument("--id", type=decimal_id)
+    create.add_argument("name", help="the organization's name")
+    create.add_argument("--id", type=decimal_id, help="its id (15-17 digits; default: a new random id)")
 
     apps = group("apps", "apps and their secrets (admin API)")
     create = add(apps, "create", "create an app (its secret is shown once)")
-    create.add_argument("org_id", type=decimal_id)
-    create.add_argument("name")
-    create.add_argument("--id", type=decimal_id)
-    create.add_argument("--secret")
-    add(apps, "show", "show an app").add_argument("app_id", type=decimal_id)
-    rotate = add(apps, "rotate-secret", "give an app a new secret (the old one stops working at once)")
-    rotate.add_argument("app_id", type=decimal_id)
-    rotate.add_argument("--secret", help="the new secret (default: random)")
-    rotate = add(sub, "rotate-secret", "same as `apps rotate-secret`")
-    rotate.add_argument("app_id", type=decimal_id)
-    rotate.add_argument("--secret", help="the new secret (default: random)")
+    create.add_argument("org_id", type=decimal_id, help="the organization's id")
+    create.add_argument("name", help="the app's name")
+    create.add_argument("--id", type=decimal_id, help="its id (15-17 digits; default: a new random id)")
+    create.add_argument("--secret", help="its secret, 16-128 letters or digits (default: random)")
+    add(apps, "show", "show an app").add_argument("app_id", type=decimal_id, help="the app's id")
+    for actions, name, text in ((apps, "rotate-secret", "give an app a new secret (the old one stops working at once)"),
+                                (sub, "rotate-secret", "same as `apps rotate-secret`")):
+        rotate = add(actions, name, text)
+        rotate.add_argument("app_id", type=decimal_id, help="the app's id")
+        rotate.add_argument("--secret", help="the new secret, 16-128 letters or digits (default: random)")
 
     users = group("users", "users of apps (admin API)")
-    add(users, "list", "list an app's users").add_argument("app_id", type=decimal_id)
-    add(users, "show", "show a user").add_argument("user_id", type=decimal_id)
+    add(users, "list", "list an app's users").add_argument("app_id", type=decimal_id, help="the app's id")
+    add(users, "show", "show a user").add_argument("user_id", type=user_ref, help=USER_HELP)
     create = add(users, "create", "create a user of an app (or add the person with that alias)")
-    create.add_argument("app_id", type=decimal_id)
-    create.add_argument("alias")
-    create.add_argument("--display-name")
-    create.add_argument("--age-category", choices=["AD", "TN", "CH"])
+    create.add_argument("app_id", type=decimal_id, help="the app's id")
+    create.add_argument("alias", help="the person's alias (1-64 letters, digits, _ . -)")
+    create.add_argument("--display-name", help="the name shown (default: the alias)")
+    create.add_argument("--age-category", choices=["AD", "TN", "CH"], help="AD adult (default), TN teen, CH child")
     create.add_argument("--not-entitled", action="store_true", help="do not grant the app")
 
     tokens = group("tokens", "user access tokens (admin API)")
     mint = add(tokens, "mint", "mint a user access token")
-    mint.add_argument("user_id", type=decimal_id)
-    mint.add_argument("--ttl", type=int, help="expire after this many seconds (default: never)")
+    mint.add_argument("user_id", type=user_ref, help=USER_HELP)
+    mint.add_argument("--ttl", type=positive_int, help="expire after this many seconds (default: never)")
 
     entitlements = group("entitlements", "entitlements (admin API)")
-    add(entitlements, "grant", "grant a user their app").add_argument("user_id", type=decimal_id)
+    grant = add(entitlements, "grant", "grant a user their app")
+    grant.add_argument("user_id", type=user_ref, help=USER_HELP)
+    grant.add_argument("--granted-at", type=unix_time, help="when it was granted: Unix seconds or an ISO date "
+                       "such as 2026-01-31T12:00:00Z, not in the future (default: now)")
 
     boards = group("leaderboard", "leaderboards (Graph API, with --token)")
     add(boards, "list", "list the app's leaderboards")
     show = add(boards, "show", "show a leaderboard and its top entries")
     show.add_argument("name", help="the leaderboard's api_name")
-    show.add_argument("--limit", type=int, default=25, help="entries to show (default 25)")
-    show.add_argument("--start-at", choices=["TOP", "OFFSET", "CENTERED_ON_VIEWER", "CENTERED_ON_VIEWER_OR_TOP"])
-    show.add_argument("--offset", type=int)
+    show.add_argument("--limit", type=positive_int, default=25, help="entries to show (default 25)")
+    show.add_argument("--start-at", choices=["TOP", "OFFSET", "CENTERED_ON_VIEWER", "CENTERED_ON_VIEWER_OR_TOP"],
+                      help="where the page starts (default TOP; CENTERED_* need a user token)")
+    show.add_argument("--offset", type=positive_int, help="with --start-at OFFSET: ranks to skip")
+    submit = add(boards, "submit", "submit a score (keep-best, unless --force)")
+    submit.add_argument("name", help="the leaderboard's api_name")
+    submit.add_argument("score", type=int, help="the score, a signed 64-bit integer")
+    submit.add_argument("--user-id", type=user_ref, help="whose score, with an app token: " + USER_HELP
+                        + " (and --admin-key to look the alias up)")
+    submit.add_argument("--extra-data", help="text kept with the entry (sent as extra_data_base64)")
+    submit.add_argument("--force", action="store_true", help="replace the entry even when the score is not better")
 
-    from questgraph._cli_features import add_parsers  # achievements, IAP, subscriptions, account linking
+    from questgraph._cli_features import add_parsers  # achievements, IAP, subscriptions, account linking, state
 
     add_parsers(sub, common)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    value = text.strip()
+    if not value.isdigit() or len(value) > 18:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (0 or more)")
+    return int(value)
+
+
+def unix_time(text: str) -> int:
+    """An argparse type: Unix seconds, or an ISO 8601 date or time (UTC unless it says otherwise)."""
+    value = text.strip()
+    if value.isdigit() and len(value) <= 12:
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time: give Unix seconds (1767225600) or an ISO date "
+                                         "(2026-01-01 or 2026-01-01T00:00:00Z)") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+_ALIAS = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def user_ref(text: str) -> str:
+    """An argparse type for a user: an id (decimal digits) or an alias, looked up in ``--app-id``'s app."""
+    value = text.strip()
+    if value.isascii() and value.isdigit():
+        return decimal_id(value)
+    if not _ALIAS.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a user id (decimal digits) nor an alias "
+                                         "(1-64 letters, digits, _ . -)")
+    return value
+
+
+def user_id_of(args: argparse.Namespace, ref: str, admin: Any = None) -> str:
+    """The id of a user named by id or alias: an alias is looked up among ``--app-id``'s users."""
+    if ref.isdigit():
+        return ref
+    token = getattr(args, "token", None) or ""
+    if not args.app_id and token.startswith("OC|") and token.count("|") == 2:  # an app token names its app
+        args.app_id = token.split("|")[1]
+    if not args.app_id:
+        raise CommandError(f"{ref!r} is an alias: name its app with --app-id APP_ID (or QUESTGRAPH_APP_ID), "
+                           "or give the user's id")
+    if admin is None:
+        if not args.admin_key:
+            raise CommandError(f"{ref!r} is an alias, which only the admin API can look up: pass --admin-key KEY "
+                               "(or QUESTGRAPH_ADMIN_KEY), or give the user's id")
+        with _admin(args) as own:
+            return user_id_of(args, ref, own)
+    if not str(args.app_id).strip().isdigit():
+        raise CommandError(f"--app-id {args.app_id!r} is not an id: ids are decimal digits, like 1234757621998335")
+    found = next((u.id for u in admin.users(str(args.app_id).strip()) if u.alias == ref), None)
+    if found is None:
+        raise CommandError(f"app {args.app_id} has no user with alias {ref!r} (questgraph users list {args.app_id})")
+    return str(found)
 
 
 def run_client_command(args: argparse.Namespace) -> int:
@@ -410,6 +462,15 @@ def _dispatch(args: argparse.Namespace) -> str:
             if action == "list":
                 return _out(args, client.leaderboards.list(), ["api_name", "id", "sort_order", "entry_write_policy",
                                                               "entry_count", "title"], many=True)
+            if action == "submit":
+                user_id = None if args.user_id is None else user_id_of(args, args.user_id)
+                done = client.leaderboards.submit_entry(
+                    args.name, args.score, user_id=user_id, force_update=args.force,
+                    extra_data=None if args.extra_data is None else args.extra_data.encode())
+                if args.json:
+                    return _json(done)
+                return ("the entry was written" if done.did_update
+                        else "not written: the stored score is as good or better (--force replaces it)")
             board = client.leaderboards.get(args.name)
             entries = list(itertools.islice(client.leaderboards.entries(
                 args.name, start_at=args.start_at, offset=args.offset, limit=min(max(args.limit, 1), 100)),
@@ -448,17 +509,18 @@ def _dispatch(args: argparse.Namespace) -> str:
         if command == "users" and action == "list":
             return _out(args, admin.users(args.app_id), user_columns, many=True)
         if command == "users" and action == "show":
-            return _out(args, [admin.get_user(args.user_id)], user_columns)
+            return _out(args, [admin.get_user(user_id_of(args, args.user_id, admin))], user_columns)
         if command == "users":
             return _out(args, [admin.create_user(args.app_id, args.alias, display_name=args.display_name,
                                                  age_category=args.age_category, entitled=not args.not_entitled)],
                         user_columns)
         if command == "tokens":
-            token = admin.mint_token(args.user_id, ttl_seconds=args.ttl)
+            token = admin.mint_token(user_id_of(args, args.user_id, admin), ttl_seconds=args.ttl)
             return _json({"access_token": token}) if args.json else token
         if command == "entitlements":
-            admin.grant_entitlement(args.user_id)
-            return _json({"success": True}) if args.json else f"user {args.user_id} is entitled to their app"
+            user_id = user_id_of(args, args.user_id, admin)
+            admin.grant_entitlement(user_id, granted_at=args.granted_at)
+            return _json({"success": True}) if args.json else f"user {user_id} is entitled to their app"
     raise CommandError(f"unknown command {command} {action}")  # pragma: no cover - argparse refuses it first
 
 
@@ -471,14 +533,15 @@ def _explain(exc: Exception, args: argparse.Namespace) -> str:
     if isinstance(exc, TransportError):
         return (f"cannot reach {args.base_url} ({exc}).\n"
                 "  Is the server running (`questgraph serve`)? Point --base-url or QUESTGRAPH_BASE_URL at it.")
+    message = exc.message.rstrip(".") if isinstance(exc, GraphError) else ""  # the server's own full stop
     if isinstance(exc, AuthError | PermissionDenied) and admin and exc.status in (401, 403) and exc.code in (104, 200):
-        return (f"the admin key was refused: {exc.message}.\n"
+        return (f"the admin key was refused: {message}.\n"
                 "  Pass the server's key with --admin-key or QUESTGRAPH_ADMIN_KEY (`questgraph serve` prints it).")
     if isinstance(exc, AuthError):
-        return (f"the access token was refused: {exc.message}.\n"
+        return (f"the access token was refused: {message}.\n"
                 "  Pass a valid app token with --token 'OC|APP_ID|APP_SECRET' or QUESTGRAPH_ACCESS_TOKEN.")
     if isinstance(exc, NotFound):
-        return f"not found: {exc.message}"
+        return f"not found: {message}"
     if isinstance(exc, GraphError):
         return f"{exc.message} (HTTP {exc.status}, code {exc.code})"
     return str(exc)
@@ -494,8 +557,34 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     if isinstance(value, datetime):  # Graph's own time format (§0.5), in tables and JSON alike
-        return value.strftime("%Y-%m-%dT%H:%M:%S%z")
+        return value.strftime(TIME_FORMAT)
     return value
+
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+# Columns that hold a time: in tables every time is shown in Graph's format (§0.5), whether the server
+# answered Unix seconds or a date; 0 (an achievement not unlocked yet) is blank. --json keeps the answer's form.
+TIME_COLUMNS = frozenset({"timestamp", "unlock_time", "grant_time", "expiration_time", "period_end", "renews",
+                          "cancelled", "granted_at", "expires_at", "consumed_at", "refunded_at", "created_at", "now"})
+
+
+def money(hundredths: int | None, currency: str | None) -> str | None:
+    """One format for every price of a table: ``2.99 USD`` (prices are hundredths, §3.4)."""
+    if hundredths is None:
+        return None
+    sign = "-" if hundredths < 0 else ""
+    return f"{sign}{abs(hundredths) // 100}.{abs(hundredths) % 100:02d} {currency or ''}".rstrip()
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if column in TIME_COLUMNS and isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC).strftime(TIME_FORMAT) if value else ""
+        except (ValueError, OverflowError, OSError):  # beyond what a date can say: the number itself
+            return str(value)
+    return str(value)
 
 
 def _json(value: Any) -> str:
@@ -522,7 +611,7 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     """Columns aligned under their headers; an empty list says so."""
     if not rows:
         return "(none)"
-    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    cells = [[_cell(c, row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]

@@ -48,7 +48,8 @@ def _uris(body: Any) -> list[str]:
 
 
 def _clock(body: Any) -> ClockState:
-    return ClockState(now=int(body["now"]), offset_seconds=float(body["offset_seconds"]))
+    return ClockState(now=int(body["now"]), offset_seconds=float(body["offset_seconds"]),
+                      frozen=bool(body.get("frozen", False)))
 
 
 def _user(user_id: Id, what: str = "") -> str:
@@ -135,16 +136,18 @@ class _Admin(Group[C]):
                     lambda b: str(b["access_token"]), safe=token is not None)
 
     @endpoint
-    def mint_nonce(self, user_id: Id, *, ttl_seconds: int | None = None) -> Call[MintedNonce]:
+    def mint_nonce(self, user_id: Id, *, ttl_seconds: int | None = None, nonce: str | None = None) -> Call[MintedNonce]:
         """A user proof nonce, as the headset's ``ovr_User_GetUserProof()`` would give (for ``validate_nonce``):
-        a ``MintedNonce``, the nonce string itself with its ``expires_at`` (Unix seconds, server clock)."""
-        # Each call mints a new nonce: not repeated.
-        return Call("POST", _user(user_id, "/nonces"), params(ttl_seconds=ttl_seconds), MintedNonce.from_json)
+        a ``MintedNonce``, the nonce string itself with its ``expires_at`` (Unix seconds, server clock).
+        ``nonce`` chooses its text (16-1024 letters, digits or ``. _ ~ + / = -``), so a test can name it."""
+        # Each call mints a new nonce, and a chosen one minted twice is a 400: not repeated.
+        return Call("POST", _user(user_id, "/nonces"), params(ttl_seconds=ttl_seconds, nonce=nonce),
+                    MintedNonce.from_json)
 
     @endpoint
-    def grant_entitlement(self, user_id: Id) -> Call[None]:
-        """Grant the user their app (idempotent)."""
-        return Call("POST", _user(user_id, "/entitlements"), {}, success, safe=True)
+    def grant_entitlement(self, user_id: Id, *, granted_at: int | None = None) -> Call[None]:
+        """Grant the user their app (idempotent), now or at ``granted_at`` (Unix seconds, not in the future)."""
+        return Call("POST", _user(user_id, "/entitlements"), params(granted_at=granted_at), success, safe=True)
 
     @endpoint
     def add_friend(self, user_id: Id, friend_id: Id) -> Call[None]:
@@ -183,6 +186,16 @@ class _Admin(Group[C]):
         """Jump the clock to ``unix_seconds``."""
         return Call("POST", "/_admin/clock", params(set=unix_seconds), _clock, safe=True)  # lands on the same instant
 
+    @endpoint
+    def freeze_clock(self, frozen: bool = True) -> Call[ClockState]:
+        """Freeze the clock where it stands (it then moves only when told to), or thaw it (``frozen=False``)."""
+        return Call("POST", "/_admin/clock", params(freeze=frozen), _clock, safe=True)
+
+    @endpoint
+    def wall_clock(self) -> Call[ClockState]:
+        """Return the clock to the wall clock: offset 0, running."""
+        return Call("POST", "/_admin/clock", params(wall=True), _clock, safe=True)
+
     # --- achievements, commerce and account linking (docs/config.md) -----------------------------------------
     @endpoint
     def user_achievements(self, user_id: Id) -> Call[list[AdminProgress]]:
@@ -210,11 +223,13 @@ class _Admin(Group[C]):
 
     @endpoint
     def grant_item(self, user_id: Id, sku: str, *, expires_at: int | None = None,
-                   trial: bool | None = None) -> Call[PurchaseRecord]:
-        """Give a user an item or a subscription, as a purchase on the headset would. Not retried."""
+                   trial: bool | None = None, granted_at: int | None = None) -> Call[PurchaseRecord]:
+        """Give a user an item or a subscription, as a purchase on the headset would, now or at ``granted_at``
+        (Unix seconds, not in the future: a purchase made earlier). Not retried."""
         # An item still owned cannot be granted again (400), and a consumable consumed in between would be
         # granted twice.
-        return Call("POST", _user(user_id, "/purchases"), params(sku=sku, expires_at=expires_at, trial=trial),
+        return Call("POST", _user(user_id, "/purchases"),
+                    params(sku=sku, expires_at=expires_at, trial=trial, granted_at=granted_at),
                     PurchaseRecord.from_json)
 
     @endpoint

@@ -12,8 +12,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from questgraph.client._errors import GraphError, QuestGraphError, RequestTimeout, TransportError, error_from_envelope
-from questgraph.client._retry import RetryPolicy, _NotSent, parse_retry_after
+from questgraph.client._errors import (
+    ConnectionFailed,
+    GraphError,
+    QuestGraphError,
+    RequestTimeout,
+    TransportError,
+    error_from_envelope,
+)
+from questgraph.client._retry import RetryPolicy, parse_retry_after
 
 DEFAULT_BASE_URL = "https://graph.oculus.com"
 DEFAULT_TIMEOUT = 10.0
@@ -138,7 +145,7 @@ class BaseClient:
         """httpx's error without its text or request (which could hold the URL and a token in a link)."""
         where = f"{call.method} {call.path}"
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-            return _NotSent(f"{where}: cannot connect ({type(exc).__name__})")
+            return ConnectionFailed(f"{where}: cannot connect to {_host(exc)} ({type(exc).__name__})")
         if isinstance(exc, httpx.TimeoutException):
             return RequestTimeout(f"{where}: timed out ({type(exc).__name__})")
         return TransportError(f"{where}: transport failure ({type(exc).__name__})")
@@ -146,6 +153,15 @@ class BaseClient:
     def _log(self, call: Call[Any], attempt: int, outcome: object) -> None:
         # Method and path only: the path holds ids, never a token; parameters and headers are not logged.
         logger.debug("%s %s try %d: %s", call.method, call.path, attempt + 1, outcome)
+
+
+def _host(exc: httpx.TransportError) -> str:
+    """``host:port`` of the failed request: never its user info, path or query (which may hold a token)."""
+    try:
+        url = exc.request.url
+    except RuntimeError:  # an error raised without its request
+        return "the server"
+    return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
 
 def params(**values: object) -> dict[str, str]:

@@ -4,6 +4,7 @@
 
     QuestGraphError                 anything this client raises
     ├── TransportError              no HTTP answer: connection refused or reset, DNS, TLS
+    │   ├── ConnectionFailed        no connection to the host: nothing was sent (safe to repeat)
     │   └── RequestTimeout          the call's timeout ran out
     └── GraphError                  an HTTP answer with an error (the D6 envelope, or a non-JSON body)
         ├── AuthError               401, or code 190 / 104: no token, bad, expired or revoked token
@@ -31,6 +32,11 @@ class QuestGraphError(Exception):
 
 class TransportError(QuestGraphError):
     """The request got no HTTP answer (connection refused or reset, DNS failure, TLS error)."""
+
+
+class ConnectionFailed(TransportError):
+    """No connection could be made to the server (refused, DNS, unreachable): nothing of the request was
+    sent, so repeating it is harmless. The message names the host and port, never the path's query."""
 
 
 class RequestTimeout(TransportError):

@@ -196,10 +196,12 @@ class AdminUser:
 
 @dataclass(frozen=True)
 class ClockState:
-    """The emulator clock (D36): ``now`` in Unix seconds and the offset from the wall clock."""
+    """The emulator clock (D36): ``now`` in Unix seconds, the offset from the wall clock, and whether it is
+    frozen (standing still between moves)."""
 
     now: int
     offset_seconds: float
+    frozen: bool = False
 
 
 def decode_base64(value: str) -> bytes:

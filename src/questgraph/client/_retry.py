@@ -21,11 +21,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from questgraph.client._errors import GraphError, QuestGraphError, RequestTimeout, TransportError
-
-
-class _NotSent(TransportError):
-    """A transport failure before any byte of the request left (safe to repeat for any call)."""
+from questgraph.client._errors import ConnectionFailed, GraphError, QuestGraphError, RequestTimeout, TransportError
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ class RetryPolicy:
         """Whether to try again after ``error`` on try number ``attempt`` (0-based)."""
         if attempt + 1 >= self.attempts:
             return False
-        if isinstance(error, _NotSent):
+        if isinstance(error, ConnectionFailed):  # nothing was sent: safe to repeat for any call
             return True
         if isinstance(error, GraphError):
             if error.status == 429 or error.code == 4:

@@ -70,6 +70,7 @@ from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.metrics import METRICS_PATH, Metrics
 from questgraph.server.openapi import OPENAPI_PATH, document_bytes
+from questgraph.server.ranking.index import ProgressLog
 from questgraph.server.ranking.keeper import index_errors, open_rank_index
 from questgraph.server.settings import Settings
 from questgraph.server.sso import SsoService
@@ -86,6 +87,7 @@ access_log = logging.getLogger("questgraph.access")
 ADMIN_PREFIX = "/_admin"
 HEALTH_PREFIX = "/_health"
 CLOCK_SETTING = "clock_offset_us"
+WORLD_SETTING = "world_digest"  # the digest of the world file this database was made from
 INDEX_ERRORS = index_errors()
 
 
@@ -164,11 +166,19 @@ class Server:
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
         self.executor.observe = self.metrics.observe_trip
         self.applied_world = False  # then the start-up build must rebuild a shared index too
+        # The world was given but the database already held state made otherwise (another world, an
+        # earlier version of this file, admin calls): it is not applied, and the banner says so.
+        self.world_not_applied = False
         if self.world is not None and self.whole_state.is_empty():
             with self.index_keeper.detached():  # the start-up build indexes it; Redis may not be up yet
                 self._apply_world(self.world)
             self.applied_world = True
             log.info("applied %s to an empty database", self.world.source)
+        elif self.world is not None:
+            self.world_not_applied = self.whole_state.get_setting(WORLD_SETTING) != self.world.digest
+            if self.world_not_applied:
+                log.warning("%s differs from the world this database was made from: it is not applied "
+                            "(start with --reset to apply it)", self.world.source)
 
     # --- state ------------------------------------------------------------------------------------
     def build_index(self, force: bool = True) -> None:
@@ -198,15 +208,18 @@ class Server:
             self.build_index()
 
     def _apply_world(self, world: World) -> None:
-        world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce,
-                    sso=self.sso, dashboard=self.dashboard, users=self.users)
+        with self.db.transaction():
+            world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce,
+                        sso=self.sso, dashboard=self.dashboard, users=self.users)
+            self.whole_state.set_setting(WORLD_SETTING, world.digest)
+        self.world_not_applied = False
 
     def export_snapshot(self) -> Tables:
         return self.whole_state.export_tables()
 
     def import_snapshot(self, tables: Tables) -> None:
         try:
-            self.whole_state.import_tables(tables)
+            self.whole_state.import_tables(tables, ProgressLog("snapshot import: rows", every=50_000).step)
         except Exception as exc:  # a foreign or edited snapshot: reject it whole, keep the state
             raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
         # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).
@@ -259,6 +272,8 @@ class Server:
                 return await self.dashboard_pages.respond(request, trace_id)
             if path.startswith(MEDIA_PREFIX):
                 return await self._media(request, path, trace_id)
+            if path == "/" and self._browser_at_root(request):  # D1: API clients still get Graph's 404
+                return Response(status_code=302, headers={"location": "/dashboard", "cache-control": "no-store"})
             admin = path.startswith(ADMIN_PREFIX)
             body = await self._handle(request, path, admin)
             headers = {"x-fb-trace-id": trace_id}
@@ -288,7 +303,13 @@ class Server:
     async def _handle(self, request: Request, path: str, admin: bool) -> Any:
         if not admin and not self.ready.is_set():
             raise Unavailable("questgraph is starting: the rank index is still being built")
-        params, files = await read_params(request, self.settings.max_body_bytes)
+        if admin and self._admin_key_in_header(request):  # a stranger's body stays under the Graph limit
+            params, files = await read_params(request, self.settings.max_admin_body_bytes,
+                                              "questgraph serve --max-admin-body-bytes N raises the limit")
+        else:
+            params, files = await read_params(request, self.settings.max_body_bytes,
+                                              "send the admin key in the Authorization header for the admin "
+                                              "API's larger limit" if admin else "")
         try:
             return await self._dispatch(request, path, admin, params, files)
         finally:
@@ -326,6 +347,17 @@ class Server:
             return await anyio.to_thread.run_sync(run, limiter=self.limiter)
         # A Graph write may share a commit with the writes queued beside it (group commit); reads run alone.
         return await self.executor.run(run, groupable=method not in ("GET", "HEAD"))
+
+    def _browser_at_root(self, request: Request) -> bool:
+        """A browser opening the emulator's root (it asks for HTML, as no Graph client does)."""
+        return (self.settings.emulator and request.method in ("GET", "HEAD") and not request.query_params
+                and "text/html" in request.headers.get("accept", "").lower())
+
+    def _admin_key_in_header(self, request: Request) -> bool:
+        scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+        key = self.settings.admin_key
+        return bool(key) and scheme.lower() in ("bearer", "oauth") and hmac.compare_digest(
+            value.strip().encode(), (key or "").encode())
 
     def _check_admin_key(self, token: str | None) -> None:
         key = self.settings.admin_key

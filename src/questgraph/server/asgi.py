@@ -50,7 +50,8 @@ def settings_from_env(env: Mapping[str, str] = os.environ) -> tuple[Settings, Wo
     for name, check in (("SSO_PUBLIC_URL", serve_options.sso_public_url),
                         ("INSPECTOR_SIZE", serve_options.inspector_size),
                         ("INSPECTOR_SAMPLE_RATE", serve_options.inspector_sample_rate),
-                        ("DOMAIN_LANES", serve_options.domain_lanes)):
+                        ("DOMAIN_LANES", serve_options.domain_lanes),
+                        ("MAX_ADMIN_BODY_BYTES", serve_options.max_admin_body_bytes)):
         text = get(name)
         if text is not None:
             try:
@@ -76,6 +77,7 @@ def settings_env(settings: Settings, demo: bool = False) -> dict[str, str]:
         "INSPECTOR_SIZE": str(settings.inspector_size),
         "INSPECTOR_SAMPLE_RATE": "" if settings.inspector_sample_rate is None else repr(settings.inspector_sample_rate),
         "DOMAIN_LANES": str(settings.domain_lanes),
+        "MAX_ADMIN_BODY_BYTES": str(settings.max_admin_body_bytes),
     }
     return {ENV_PREFIX + name: value for name, value in env.items()}
 

@@ -1,5 +1,5 @@
 """Checks of the ``questgraph serve`` settings that have no obvious type: the request inspector's size and
-sample rate, the SSO page's public base URL (D30) and the domain lanes. Used by the
+sample rate, the SSO page's public base URL (D30), the domain lanes and the admin API's body limit. Used by the
 command line (cli.py) and by the environment a worker process reads (asgi.py), so both refuse the same
 values with the same message.
 
@@ -23,6 +23,21 @@ def domain_lanes(text: str) -> int:
     if not value.isdigit() or len(value) > 3 or not 1 <= int(value) <= DOMAIN_LANES_MAX:
         raise ValueError(f"must be a whole number from 1 to {DOMAIN_LANES_MAX}, not {text[:40]!r}")
     return int(value)
+
+
+MAX_ADMIN_BODY_LIMIT = 64 * 1024**3  # a snapshot is held in memory whole: beyond this, no machine has room
+
+
+def max_admin_body_bytes(text: str) -> int:
+    """The admin API's body limit in bytes (a snapshot import carries the whole database); ``k``, ``M`` or
+    ``G`` (binary: 1024) may follow the number."""
+    value = text.strip()
+    scale = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(value[-1:].upper(), 1)
+    digits = value[:-1] if scale > 1 else value
+    if not digits.isdigit() or len(digits) > 12 or not 1 <= int(digits) * scale <= MAX_ADMIN_BODY_LIMIT:
+        raise ValueError(f"must be a number of bytes from 1 to {MAX_ADMIN_BODY_LIMIT} (64G), optionally "
+                         f"followed by K, M or G, such as 2G, not {text[:40]!r}")
+    return int(digits) * scale
 
 
 def inspector_size(text: str) -> int:

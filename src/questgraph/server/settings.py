@@ -17,6 +17,8 @@ class Settings:
     admin_key: str | None = None  # protects /_admin; None disables the admin API
     emulator: bool = True  # the clock may be moved (D36); off in production
     max_body_bytes: int = 10 * 1024 * 1024
+    # The admin API's own limit: a snapshot import carries the whole database (--max-admin-body-bytes).
+    max_admin_body_bytes: int = 1024 * 1024 * 1024
     rank_index: str | None = None  # None or "memory": in this process; redis://host:port/db: shared
     inspector_size: int = 200  # Graph requests kept per app by the dashboard's request inspector; 0 turns it off
     inspector_sample_rate: float | None = None  # share of requests kept; None: all in emulator mode, none in production

@@ -8,6 +8,7 @@ it is one transaction: a world that fails half-way leaves the database empty, ne
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tomllib
@@ -46,6 +47,7 @@ from questgraph.server.leaderboards.service import (
     LeaderboardService,
     decode_extra_data,
 )
+from questgraph.server.ranking.index import ProgressLog
 from questgraph.server.sso.service import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SsoService
 from questgraph.server.users.service import UserService
 from questgraph.server.users.world_nonces import NonceSpec, plant_nonce, world_nonces
@@ -58,8 +60,9 @@ BOARD_KEYS = ("api_name", "sort_order", "entry_write_policy", "earliest_allowed_
               "latest_allowed_entry_time", "title_locale_map", "entries")
 ENTRY_KEYS = ("user", "score", "extra_data_base64")
 USER_KEYS = ("alias", "display_name", "profile_url", "age_category", "friends", "apps", "password")
-MEMBER_KEYS = ("app", "id", "org_scoped_id", "entitled", "tokens", "purchases", "nonces")
+MEMBER_KEYS = ("app", "id", "org_scoped_id", "entitled", "entitled_at", "tokens", "purchases", "nonces")
 _OBJECT_ID = re.compile(r"[0-9]{15,17}")
+PROGRESS_EVERY = 5_000  # users applied between progress lines on the log: a world of 30,000 takes seconds
 
 
 class WorldError(Exception):
@@ -118,6 +121,7 @@ class _Member:
     tokens: list[str]
     purchases: list[GrantSpec] = field(default_factory=list)
     nonces: list[NonceSpec] = field(default_factory=list)  # user proof nonces (D8), stored hashed
+    entitled_at: int | None = None  # the entitlement's grant time (Unix seconds); None: when applied
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,13 @@ class World:
         return cls(tomllib.loads(text), "demo world")
 
     @property
+    def digest(self) -> str:
+        """What the world declares, as one SHA-256: kept in the settings table when the world is applied, so
+        a start-up can tell that the file was edited since (and is not applied to a database in use)."""
+        text = json.dumps(self.data, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
     def admin_key(self) -> str | None:
         key = self.data.get("admin_key")
         return str(key) if key else None
@@ -193,8 +204,10 @@ class World:
                         callers[id(app_spec)] = AppCaller(made.app)
                 persons: dict[str, int] = {}
                 members: dict[tuple[int, str], int] = {}  # (app id, alias or user id) -> user id
+                progress = ProgressLog(f"{self.source}: users applied", every=PROGRESS_EVERY)
                 for user_spec in plan.users:
                     where = user_spec.where
+                    progress.step()
                     person = identity.create_person(user_spec.alias, user_spec.display_name,
                                                     user_spec.profile_url, user_spec.age_category)
                     persons[user_spec.alias] = person
@@ -206,7 +219,7 @@ class World:
                         members[(user.app_id, user_spec.alias)] = user.id
                         members[(user.app_id, str(user.id))] = user.id
                         if member.entitled:
-                            identity.grant_entitlement(user.id)
+                            identity.grant_entitlement(user.id, member.entitled_at)
                         for token in member.tokens:
                             identity.mint_user_token(user.id, token)
                         for nonce in member.nonces:
@@ -255,7 +268,8 @@ class World:
                         for grant in grantee.purchases:
                             where = grant.where
                             commerce.grant(members[(grantee.app, user_spec.alias)], grant.sku,
-                                           expires_at=grant.expires_at, trial=grant.trial)
+                                           expires_at=grant.expires_at, trial=grant.trial,
+                                           granted_at=grant.granted_at)
         except GraphError as exc:
             raise WorldError(f"{self.source}: {where}: {exc.message}") from None
         except AchievementWorldError as exc:
@@ -372,6 +386,11 @@ def _check(data: Any) -> _Plan:
             entitled = member.get("entitled", True)
             if not isinstance(entitled, bool):
                 raise WorldError(f"{member_where}: entitled must be true or false")
+            entitled_at = member.get("entitled_at")
+            if entitled_at is not None and (isinstance(entitled_at, bool) or not isinstance(entitled_at, int)
+                                            or entitled_at < 0 or not entitled):
+                raise WorldError(f"{member_where}: entitled_at must be Unix seconds (an integer, 0 or more), "
+                                 "with entitled = true")
             member_tokens = []
             for t, token in enumerate(_list(member.get("tokens", []), f"{member_where}.tokens")):
                 if not isinstance(token, str) or not valid_user_token(token):
@@ -392,7 +411,7 @@ def _check(data: Any) -> _Plan:
             except ValueError as exc:
                 raise WorldError(str(exc)) from None
             members.append(_Member(member_where, app_id, user_id, org_scoped_id, entitled, member_tokens,
-                                   purchases=purchases, nonces=nonces))
+                                   purchases=purchases, nonces=nonces, entitled_at=entitled_at))
         password = user.get("password")
         if password is not None and (not isinstance(password, str)
                                      or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH):

@@ -101,7 +101,7 @@ def mint_token(identity: IdentityService, request: GraphRequest) -> Any:
 
 
 def grant_entitlement(identity: IdentityService, request: GraphRequest) -> Any:
-    identity.grant_entitlement(request.path_id("user_id"))
+    identity.grant_entitlement(request.path_id("user_id"), request.params.int64("granted_at", minimum=0))
     return {"success": True}
 
 
@@ -145,14 +145,20 @@ def get_clock(server: AdminContext, request: GraphRequest) -> Any:
 
 def move_clock(server: AdminContext, request: GraphRequest) -> Any:
     """Move the emulator clock forward (``advance_seconds``) or to an instant (``set``), and/or freeze or
-    thaw it (``freeze=true|false``: a frozen clock stands still between moves) (D36)."""
+    thaw it (``freeze=true|false``: a frozen clock stands still between moves), or return it to the wall
+    clock (``wall=true``) (D36)."""
     if not server.settings.emulator:
         raise Forbidden("The clock can be moved only in emulator mode")
     advance = request.params.int64("advance_seconds", minimum=0)
     target = request.params.int64("set", minimum=0, maximum=MAX_CLOCK_SECONDS)
     frozen = request.params.boolean("freeze") if request.params.get("freeze") else None
+    if request.params.boolean("wall"):  # back to the wall clock: offset 0, running
+        if advance is not None or target is not None or frozen is not None:
+            raise InvalidParameter("Param wall=true goes alone: it sets the clock to the wall clock, running")
+        server.move_clock(lambda clock: setattr(clock, "offset_us", 0))
+        return _clock_view(server.clock)
     if (advance is not None and target is not None) or (advance is None and target is None and frozen is None):
-        raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false")
+        raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false, or wall=true")
     if advance is not None and server.clock.now() + advance > MAX_CLOCK_SECONDS:
         raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
 

@@ -78,6 +78,7 @@ def grant(commerce: CommerceService, request: GraphRequest) -> Any:
         request.path_id("user_id"), require_param(request, "sku"),
         expires_at=params.int64("expires_at", minimum=0),
         trial=None if trial is None or trial == "" else params.boolean("trial"),
+        granted_at=params.int64("granted_at", minimum=0),
     )
     history = commerce.history(made.user_id)
     if isinstance(made, Subscription):

@@ -252,29 +252,35 @@ class CommerceService:
 
     # --- grants (control plane) --------------------------------------------------------------------
     def grant(self, user_id: int, sku: str, *, expires_at: int | None = None,
-              trial: bool | None = None) -> Purchase | Subscription:
-        """Give a user an item, as a purchase on the headset would. An item the user still owns (or an
+              trial: bool | None = None, granted_at: int | None = None) -> Purchase | Subscription:
+        """Give a user an item, as a purchase on the headset would, now or at ``granted_at`` (Unix seconds,
+        not after now on the server clock: a purchase made earlier). An item the user still owns (or an
         active subscription) cannot be granted again until it is consumed, refunded, expired or lapsed."""
         user = self.identity.user(user_id)
         item = self.item(user.app_id, sku)
         now = self.clock.now()
+        if granted_at is not None and not 0 <= granted_at <= now:
+            raise InvalidParameter(f"Param granted_at must be a time in the past or now (Unix seconds, server "
+                                   f"clock: now is {now})")
+        at = now if granted_at is None else granted_at
         with self.db.transaction():
             if item.item_type == SUBSCRIPTION:
                 if expires_at is not None:
                     raise InvalidParameter("Param expires_at does not apply to a SUBSCRIPTION (its term does)")
-                return self._subscribe(user, item, trial, now)
+                return self._subscribe(user, item, trial, now, at)
             if trial is not None:
                 raise InvalidParameter("Param trial applies only to a SUBSCRIPTION")
             if expires_at is not None and expires_at <= now:
                 raise InvalidParameter("Param expires_at must be in the future (Unix seconds, server clock)")
             if any(p.item_id == item.id and p.owned_at(now) for p in self.store.purchases_of_user(user.id)):
                 raise InvalidParameter(f"User {user.id} already owns {item.sku!r}: consume or refund it first")
-            purchase = Purchase(self.identity.claim_id("purchase"), user.app_id, user.id, item.id, now, expires_at,
+            purchase = Purchase(self.identity.claim_id("purchase"), user.app_id, user.id, item.id, at, expires_at,
                                 None, None, None)
             self.store.insert_purchase(purchase)
             return purchase
 
-    def _subscribe(self, user: User, item: IapItem, trial: bool | None, now: int) -> Subscription:
+    def _subscribe(self, user: User, item: IapItem, trial: bool | None, now: int, start: int) -> Subscription:
+        """A subscription that started at ``start`` (now, or earlier): its periods since then are derived."""
         assert item.subscription_term is not None
         earlier = [s for s in self.store.subscriptions_of_user(user.id) if s.item_id == item.id]
         if any(self._state(s, item, user, now).is_active for s in earlier):
@@ -287,11 +293,11 @@ class CommerceService:
         with_trial = item.trial_type is not None and not earlier if trial is None else trial
         if with_trial:
             assert item.trial_term is not None and item.trial_max_term_count is not None
-            anchor, renewals = add_terms(now, item.trial_term, item.trial_max_term_count), 0
+            anchor, renewals = add_terms(start, item.trial_term, item.trial_max_term_count), 0
         else:
-            anchor, renewals = now, 1
-        sub = Subscription(self.identity.claim_id("subscription"), user.app_id, user.id, item.id, now, now, anchor,
-                           renewals, with_trial, True, None, None, 0)
+            anchor, renewals = start, 1
+        sub = Subscription(self.identity.claim_id("subscription"), user.app_id, user.id, item.id, start, start,
+                           anchor, renewals, with_trial, True, None, None, 0)
         self.store.insert_subscription(sub)
         return sub
 

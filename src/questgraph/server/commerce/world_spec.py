@@ -13,7 +13,7 @@ from questgraph.server.world_checks import check_known_keys
 
 ITEM_KEYS = ("sku", "type", "name", "description", "price", "currency", "subscription_term", "trial_type",
              "trial_term", "trial_max_term_count", "trial_price")
-GRANT_KEYS = ("sku", "trial", "expires_at")
+GRANT_KEYS = ("sku", "trial", "expires_at", "granted_at")
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class GrantSpec:
     sku: str
     trial: bool | None
     expires_at: int | None
+    granted_at: int | None = None  # when it was bought (Unix seconds, not after the world is applied)
 
 
 def _int(value: Any, where: str, key: str) -> int | None:
@@ -78,7 +79,7 @@ def world_items(raw: Any, where: str) -> list[ItemSpec]:
 
 
 def world_grants(raw: Any, where: str) -> list[GrantSpec]:
-    """``purchases = ["sku", { sku = "…", trial = false, expires_at = 1767225600 }]``."""
+    """``purchases = ["sku", { sku = "…", trial = false, expires_at = 1767225600, granted_at = 1700000000 }]``."""
     if not isinstance(raw, list):
         raise ValueError(f"{where}: must be a list")
     grants = []
@@ -96,5 +97,8 @@ def world_grants(raw: Any, where: str) -> list[GrantSpec]:
         if trial is not None and not isinstance(trial, bool):
             raise ValueError(f"{grant_where}: trial must be true or false")
         expires_at = _int(value.get("expires_at"), grant_where, "expires_at")
-        grants.append(GrantSpec(grant_where, sku.strip(), trial, expires_at))
+        granted_at = _int(value.get("granted_at"), grant_where, "granted_at")
+        if granted_at is not None and granted_at < 0:
+            raise ValueError(f"{grant_where}: granted_at must be Unix seconds (0 or more)")
+        grants.append(GrantSpec(grant_where, sku.strip(), trial, expires_at, granted_at))
     return grants

@@ -4,6 +4,7 @@ emulator clock's offset and the rank index's epoch)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from questgraph.server.db.core import Database
@@ -35,8 +36,10 @@ class WholeState:
                 ]
         return tables
 
-    def import_tables(self, tables: dict[str, list[dict[str, Any]]]) -> None:
-        """Replace all state with an export; ValueError (and nothing changed) for anything foreign."""
+    def import_tables(self, tables: dict[str, list[dict[str, Any]]],
+                      progress: Callable[[], None] | None = None) -> None:
+        """Replace all state with an export; ValueError (and nothing changed) for anything foreign.
+        ``progress`` is called after each row (a large snapshot takes a while)."""
         db = self.db
         known = db.tables()
         unknown = [name for name in tables if name not in known]
@@ -53,6 +56,8 @@ class WholeState:
                     values = [bytes.fromhex(v) if blobs[n] and isinstance(v, str) else v for n, v in row.items()]
                     db.run(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
                            values)
+                    if progress is not None:
+                        progress()
             db.after_explicit_ids()
 
     def get_setting(self, key: str) -> str | None:

@@ -218,7 +218,12 @@ def parse_int(key: str, value: Any, *, minimum: int = INT64_MIN, maximum: int = 
         raise InvalidParameter(f"Param {key} must be an integer")
     number = int(text)
     if number < minimum or number > maximum:
-        raise InvalidParameter(f"Param {key} must be between {minimum} and {maximum}")
+        # A bound that is only int64's own is no rule of the parameter: not worth 19 digits in a message.
+        if maximum == INT64_MAX and minimum != INT64_MIN:
+            raise InvalidParameter(f"Param {key} must be at least {minimum}")
+        if minimum == INT64_MIN and maximum != INT64_MAX:
+            raise InvalidParameter(f"Param {key} must be at most {maximum}")
+        raise InvalidParameter(f"Param {key} must be between {minimum} and {maximum}")  # a signed 64-bit integer
     return number
 
 

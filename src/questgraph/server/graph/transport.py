@@ -35,7 +35,12 @@ def request_path(request: Request) -> str:
     return str(request.scope["path"]).replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
-async def _body(request: Request, max_bytes: int) -> bytes:
+def _too_large(max_bytes: int, raise_with: str) -> InvalidParameter:
+    hint = f" ({raise_with})" if raise_with else ""
+    return InvalidParameter(f"The request body is larger than {max_bytes} bytes{hint}")
+
+
+async def _body(request: Request, max_bytes: int, raise_with: str = "") -> bytes:
     # The ASGI messages themselves rather than request.stream(): the body is read once, on every request.
     chunks: list[bytes] = []
     size = 0
@@ -46,7 +51,7 @@ async def _body(request: Request, max_bytes: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > max_bytes:
-            raise InvalidParameter(f"The request body is larger than {max_bytes} bytes")
+            raise _too_large(max_bytes, raise_with)
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -66,11 +71,12 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     return parse_qsl(text, keep_blank_values=True, errors="surrogateescape")
 
 
-async def read_params(request: Request, max_bytes: int) -> tuple[Params, dict[str, UploadFile]]:
+async def read_params(request: Request, max_bytes: int,
+                      raise_with: str = "") -> tuple[Params, dict[str, UploadFile]]:
     """Query, then body: a body value wins over a query value, the last repeat wins (D2). Every name and
-    value is text (Params.check_text). The caller closes the files (``close_files``); if this raises, it
-    has closed them."""
-    params, files = await _read_params(request, max_bytes)
+    value is text (Params.check_text). ``raise_with`` says how to raise the limit, in the 400 of a body
+    over it. The caller closes the files (``close_files``); if this raises, it has closed them."""
+    params, files = await _read_params(request, max_bytes, raise_with)
     try:
         params.check_text()
     except InvalidParameter:
@@ -85,18 +91,19 @@ def close_files(files: dict[str, UploadFile]) -> None:
         upload.file.close()
 
 
-async def _read_params(request: Request, max_bytes: int) -> tuple[Params, dict[str, UploadFile]]:
+async def _read_params(request: Request, max_bytes: int,
+                       raise_with: str) -> tuple[Params, dict[str, UploadFile]]:
     query = _query(request)
     params = Params(_pairs(query) if query else [])
     files: dict[str, UploadFile] = {}
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise InvalidParameter(f"The request body is larger than {max_bytes} bytes")
+        raise _too_large(max_bytes, raise_with)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         # Read under the size limit first (a chunked body has no Content-Length), then parse: a malformed
         # body is a 400 in the Graph envelope, not Starlette's HTTPException (D6).
-        raw = await _body(request, max_bytes)
+        raw = await _body(request, max_bytes, raise_with)
 
         async def chunks() -> AsyncGenerator[bytes, None]:
             yield raw
@@ -114,7 +121,7 @@ async def _read_params(request: Request, max_bytes: int) -> tuple[Params, dict[s
                     files[key].file.close()
                 files[key] = value
         return params, files
-    body = await _body(request, max_bytes)
+    body = await _body(request, max_bytes, raise_with)
     if not body.strip():
         return params, files
     if content_type == "application/json" or content_type.endswith("+json"):

@@ -208,9 +208,15 @@ class IdentityService:
         person = self.store.find_person_by_alias(id_or_alias)
         return None if person is None else self.store.find_app_user(app_id, person)
 
-    def grant_entitlement(self, user_id: int) -> None:
+    def grant_entitlement(self, user_id: int, granted_at: int | None = None) -> None:
+        """Entitle the user to their app, now or at ``granted_at`` (Unix seconds, not after now on the
+        server clock). Idempotent: an existing entitlement keeps its time."""
         user = self.user(user_id)
-        self.store.grant_entitlement(user.id, user.app_id, self.clock.now())
+        now = self.clock.now()
+        if granted_at is not None and not 0 <= granted_at <= now:
+            raise InvalidParameter(f"Param granted_at must be a time in the past or now (Unix seconds, server "
+                                   f"clock: now is {now})")
+        self.store.grant_entitlement(user.id, user.app_id, now if granted_at is None else granted_at)
 
     def mint_user_token(self, user_id: int, token: str | None = None, ttl_seconds: int | None = None) -> str:
         """What the headset's GetAccessToken would return; stored only as a hash (D11)."""

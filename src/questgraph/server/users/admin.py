@@ -13,7 +13,7 @@ from questgraph.server.users.service import UserService
 
 def mint_nonce(users: UserService, request: GraphRequest) -> Any:
     ttl = request.params.int64("ttl_seconds", minimum=1)
-    minted = users.mint_nonce(request.path_id("user_id"), ttl)
+    minted = users.mint_nonce(request.path_id("user_id"), ttl, request.params.get("nonce") or None)
     return {"nonce": minted.nonce, "expires_at": minted.expires_at}
 
 

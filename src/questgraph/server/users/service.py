@@ -5,6 +5,7 @@ token, ``/me`` for a user token or an SSO link, and single-use user proof nonces
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass
@@ -24,6 +25,11 @@ MAX_NONCE_TTL_SECONDS = 30 * 24 * 3600
 NONCE_LENGTH = 64
 MAX_NONCE_TEXT = 1024  # longer is no nonce of ours: is_valid false, never a 4xx (D8)
 _ALNUM = string.ascii_letters + string.digits
+MIN_CHOSEN_NONCE = 16
+# A nonce whose text is chosen (the world file's, or the admin API's ``nonce``): letters, digits and the
+# characters of base64 and base64url, what a proof from a headset looks like, and nothing a TOML editor or
+# a shell could silently change (spaces, line ends).
+CHOSEN_NONCE_TEXT = re.compile(rf"[A-Za-z0-9._~+/=-]{{{MIN_CHOSEN_NONCE},{MAX_NONCE_TEXT}}}")
 
 
 @dataclass(frozen=True)
@@ -83,15 +89,24 @@ class UserService:
         return self._shown(caller.user)
 
     # --- user proof nonces (§4.1) -------------------------------------------------------------------
-    def mint_nonce(self, user_id: int, ttl_seconds: int | None = None) -> MintedNonce:
-        """What ``Users.GetUserProof()`` would return on the headset: a random single-use nonce."""
+    def mint_nonce(self, user_id: int, ttl_seconds: int | None = None, nonce: str | None = None) -> MintedNonce:
+        """What ``Users.GetUserProof()`` would return on the headset: a random single-use nonce, or the
+        ``nonce`` given (so a test can name it in advance, as the world file's nonces)."""
         user = self.identity.user(user_id)
         ttl = NONCE_TTL_SECONDS if ttl_seconds is None else ttl_seconds
         if not 1 <= ttl <= MAX_NONCE_TTL_SECONDS:
             raise InvalidParameter(f"Param ttl_seconds must be between 1 and {MAX_NONCE_TTL_SECONDS}")
-        nonce = "".join(secrets.choice(_ALNUM) for _ in range(NONCE_LENGTH))
         now = self.clock.now()
-        self.store.insert_user_nonce(UserNonce(digest(nonce), user.id, user.app_id, now, now + ttl))
+        if nonce is None:
+            nonce = "".join(secrets.choice(_ALNUM) for _ in range(NONCE_LENGTH))
+            self.store.insert_user_nonce(UserNonce(digest(nonce), user.id, user.app_id, now, now + ttl))
+            return MintedNonce(nonce, now + ttl)
+        # The nonce is a secret: no message repeats it (D11).
+        if not CHOSEN_NONCE_TEXT.fullmatch(nonce):
+            raise InvalidParameter(f"Param nonce must be {MIN_CHOSEN_NONCE} to {MAX_NONCE_TEXT} letters, digits "
+                                   "or . _ ~ + / = -")
+        if not self.store.insert_chosen_user_nonce(UserNonce(digest(nonce), user.id, user.app_id, now, now + ttl)):
+            raise InvalidParameter("Param nonce is already a nonce (used or not): choose another")
         return MintedNonce(nonce, now + ttl)
 
     def validate_nonce(self, caller: Caller, nonce: str, user_id: int) -> bool:

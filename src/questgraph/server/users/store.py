@@ -17,6 +17,13 @@ class UserStore:
                     "VALUES (?, ?, ?, ?, ?, 0)",
                     (nonce.nonce_hash, nonce.user_id, nonce.app_id, nonce.created_at, nonce.expires_at))
 
+    def insert_chosen_user_nonce(self, nonce: UserNonce) -> bool:
+        """A nonce whose text was chosen: False (nothing stored) when that text is already a nonce."""
+        return self.db.run("INSERT INTO user_nonces (nonce_hash, user_id, app_id, created_at, expires_at, used) "
+                           "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
+                           (nonce.nonce_hash, nonce.user_id, nonce.app_id, nonce.created_at,
+                            nonce.expires_at)).rowcount == 1
+
     def use_user_nonce(self, nonce_hash: str, user_id: int, app_id: int, now: int) -> bool:
         """Mark the nonce used if it is this user's and app's, unused and unexpired; True only then."""
         # One conditional update: two racing validations cannot both see used = 0 (D8, single use).

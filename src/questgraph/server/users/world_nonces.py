@@ -9,22 +9,24 @@ nonce, which is a secret); ``world.py`` turns them into ``WorldError``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from questgraph.server.auth.secrets import digest
 from questgraph.server.clock import Clock
 from questgraph.server.users.records import UserNonce
-from questgraph.server.users.service import MAX_NONCE_TEXT, MAX_NONCE_TTL_SECONDS, NONCE_TTL_SECONDS
+from questgraph.server.users.service import (
+    CHOSEN_NONCE_TEXT,
+    MAX_NONCE_TEXT,
+    MAX_NONCE_TTL_SECONDS,
+    MIN_CHOSEN_NONCE,
+    NONCE_TTL_SECONDS,
+)
 from questgraph.server.users.store import UserStore
 from questgraph.server.world_checks import check_known_keys
 
 NONCE_KEYS = ("nonce", "ttl_seconds")
-MIN_WORLD_NONCE = 16
-# Letters, digits and the characters of base64 and base64url: what a proof from a headset looks like, and
-# nothing a TOML editor could silently change (spaces, line ends) between the file and a request.
-_NONCE_TEXT = re.compile(rf"[A-Za-z0-9._~+/=-]{{{MIN_WORLD_NONCE},{MAX_NONCE_TEXT}}}")
+MIN_WORLD_NONCE = MIN_CHOSEN_NONCE
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def world_nonces(raw: Any, where: str, seen: dict[str, str]) -> list[NonceSpec]:
             raise ValueError(f"{nonce_where}: must be a nonce (a string) or a table {{ nonce = …, ttl_seconds = … }}")
         check_known_keys(value, nonce_where, NONCE_KEYS)
         text = value.get("nonce")
-        if not isinstance(text, str) or not _NONCE_TEXT.fullmatch(text):
+        if not isinstance(text, str) or not CHOSEN_NONCE_TEXT.fullmatch(text):
             raise ValueError(f"{nonce_where}: a nonce must be a string of {MIN_WORLD_NONCE} to {MAX_NONCE_TEXT} "
                              "letters, digits or . _ ~ + / = -")
         ttl = value.get("ttl_seconds", NONCE_TTL_SECONDS)
