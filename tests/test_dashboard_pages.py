@@ -54,11 +54,12 @@ def test_overview_shows_an_admin_the_real_token_and_header_curl_lines(qg: Runnin
     read = _curl(page, f"curl-read-{APP_ID}")
     assert f'-H "Authorization: Bearer {APP_TOKEN}"' in read and "access_token=" not in read
     submit = _curl(page, f"curl-submit-{APP_ID}")
-    assert "-d api_name=best_leaderboard -d score=100" in submit
+    assert "-d score=100 -d user_id=" in submit and f'-H "Authorization: Bearer {APP_TOKEN}"' in submit
     if shutil.which("curl") is not None:  # as pasted into a shell
-        done = subprocess.run(["bash", "-c", read.replace("\\\n", " ") + " --silent --fail"], capture_output=True,
-                              text=True, timeout=20)
-        assert done.returncode == 0 and '"api_name":"best_leaderboard"' in done.stdout, done.stderr
+        for line, wanted in ((read, '"api_name":"best_leaderboard"'), (submit, '"did_update":true')):
+            done = subprocess.run(["bash", "-c", line.replace("\\\n", " ") + " --silent --fail"],
+                                  capture_output=True, text=True, timeout=20)
+            assert done.returncode == 0 and wanted in done.stdout, (line, done.stdout, done.stderr)
     # The API page's curl line is the header form too, with the same real token.
     api = _curl(browser_client.get(f"/dashboard/apps/{APP_ID}").text, "curl")
     assert f'-H "Authorization: Bearer {APP_TOKEN}"' in api and "access_token" not in api
@@ -206,7 +207,8 @@ def test_inspector_paging_keeps_its_filters(qg: RunningServer, browser_client: h
     third = browser_client.get(base, params={"page": "3"}).text
     assert len(_rows(third)) == 10
     filtered = browser_client.get(base, params={"endpoint": "achievement_definitions"}).text
-    assert "Page 1 of 2 · 30 requests" in filtered and f'href="{base}?endpoint=achievement_definitions&amp;page=2"' in filtered
+    assert "Page 1 of 2 · 30 requests" in filtered
+    assert f'href="{base}?endpoint=achievement_definitions&amp;page=2"' in filtered
     rest = browser_client.get(base, params={"endpoint": "achievement_definitions", "page": "2"}).text
     assert len(_rows(rest)) == 5 and f"<code>/{APP_ID}/leaderboards</code>" not in rest
     assert len(_rows(browser_client.get(base, params={"page": "4"}).text)) == 0
@@ -244,7 +246,8 @@ def test_actions_answer_redirects(qg: RunningServer, admin: httpx.Client, browse
     """Every action that changes something answers 303 to a page (a reload of that page posts nothing again),
     and the change is there: submit, unlock, reset one, refund, freeze."""
     httpx.post(f"{qg.url}/{APP_ID}/achievement_definitions", data={
-        "access_token": APP_TOKEN, "api_name": "FIRST_WIN", "achievement_type": "SIMPLE",
+        "access_token": APP_TOKEN, "api_name": "FIRST_WIN", "achievement_type": "SIMPLE", "title": "First win",
+        "description": "Win a race",
         "achievement_write_policy": "SERVER_AUTHORITATIVE"}).raise_for_status()
     admin.post(f"/_admin/apps/{APP_ID}/items", data={"sku": "hat", "type": "DURABLE", "name": "Hat"}).raise_for_status()
     sign_in_emulator(browser_client)
@@ -287,6 +290,23 @@ def test_actions_answer_redirects(qg: RunningServer, admin: httpx.Client, browse
     assert thawed.status_code == 303 and admin.get("/_admin/clock").json()["frozen"] is False
 
 
+def test_a_resent_rotation_does_not_rotate_again(qg: RunningServer, browser_client: httpx.Client) -> None:
+    """The rotation's answer shows the new secret once, so it is not a redirect: the form names the secret it
+    replaces, and sending the same form again (a reload) is refused and keeps the secret just shown."""
+    sign_in_emulator(browser_client)
+    page = browser_client.get(f"/dashboard/apps/{APP_ID}").text
+    current = re.search(r'name="current" value="([0-9a-f]{16})"', page)
+    assert current is not None
+    form = {"csrf_token": csrf(page), "confirm": "yes", "current": current.group(1)}
+    first = browser_client.post(f"/dashboard/apps/{APP_ID}/secret", data=form)
+    secret = re.search(r'<code id="new-secret">([0-9a-f]{32})</code>', first.text)
+    assert first.status_code == 200 and secret is not None
+    again = browser_client.post(f"/dashboard/apps/{APP_ID}/secret", data=form)
+    assert again.status_code == 400 and "already rotated" in again.text and "new-secret" not in again.text
+    works = httpx.get(f"{qg.url}/{APP_ID}/leaderboards", params={"access_token": f"OC|{APP_ID}|{secret.group(1)}"})
+    assert works.status_code == 200
+
+
 # --- the account-linking demo callback ------------------------------------------------------------------
 def test_the_demo_world_registers_the_callback_page() -> None:
     """The demo's linking flow ends on the emulator's callback page on serve-demo's address (and the old
@@ -299,8 +319,9 @@ def test_the_callback_page_shows_the_exchange(qg: RunningServer) -> None:
     """Public (a login URL is); on this machine in emulator mode its exchange line carries the real app token."""
     with qg.client(follow_redirects=False) as anyone:
         page = anyone.get(CALLBACK)
+        script = anyone.get("/dashboard/static/callback.js")
     assert page.status_code == 200 and "Account-linking callback (demo)" in page.text
     exchange = _curl(page.text, f"exchange-{APP_ID}")
     assert f'-H "Authorization: Bearer {APP_TOKEN}"' in exchange and f"{qg.url}/sso_authorize_code" in exchange
     assert 'src="/dashboard/static/callback.js"' in page.text
-    assert anyone.get("/dashboard/static/callback.js").headers["content-type"].startswith("text/javascript")
+    assert script.headers["content-type"].startswith("text/javascript") and "atob" in script.text

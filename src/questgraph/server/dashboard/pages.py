@@ -660,6 +660,12 @@ class DashboardPages:
         app = self._app(ctx)
         if ctx.values.get("confirm") != "yes":
             raise InvalidParameter("Tick the box to confirm that the old secret stops working")
+        # The form names the secret it replaces (a prefix of its hash): the answer shows the new secret, so
+        # it cannot be a redirect, and a reload that sends the form again must not rotate a second time.
+        shown_for = ctx.values.get("current")
+        if shown_for is not None and not secrets.compare_digest(shown_for, app.secret_hash[:16]):
+            raise InvalidParameter("This secret was already rotated since the page was shown (a reload sends the "
+                                   "form again): it was not rotated twice. The new secret was shown once, then.")
         made = self.identity.rotate_secret(app.id)
         self._audit(ctx, "app.rotate_secret", f"app {app.id}")
         return self.app_page(ctx, made)  # shown once, in this answer only (no-store)

@@ -55,3 +55,6 @@ class AuditSearch:
     actor: str = ""
     since: int | None = None  # Unix seconds, inclusive
     until: int | None = None
+
+
+NO_SEARCH = AuditSearch()

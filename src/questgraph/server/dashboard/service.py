@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from questgraph.server.auth.secrets import digest
 from questgraph.server.clock import Clock
-from questgraph.server.dashboard.records import ROLES, AuditEvent, AuditSearch, DashboardMember, DashboardSession
+from questgraph.server.dashboard.records import (
+    NO_SEARCH,
+    ROLES,
+    AuditEvent,
+    AuditSearch,
+    DashboardMember,
+    DashboardSession,
+)
 from questgraph.server.dashboard.store import DashboardStore
 from questgraph.server.db import Database
 from questgraph.server.errors import InvalidParameter, NotFound
@@ -202,7 +209,7 @@ class DashboardService:
                                       detail[:1000])
 
     def audit_log(self, org_id: int | None, limit: int = 100, before_id: int | None = None,
-                  search: AuditSearch = AuditSearch()) -> list[AuditEvent]:
+                  search: AuditSearch = NO_SEARCH) -> list[AuditEvent]:
         return self.store.list_audit_events(org_id, min(max(limit, 1), 500), before_id, search)
 
     def audit_admin_call(self, method: str, path: str, params: list[tuple[str, str]]) -> None:

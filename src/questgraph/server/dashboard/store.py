@@ -3,7 +3,7 @@ and PostgreSQL run the same text (``db/core.py``)."""
 
 from __future__ import annotations
 
-from questgraph.server.dashboard.records import AuditEvent, AuditSearch, DashboardMember, DashboardSession
+from questgraph.server.dashboard.records import NO_SEARCH, AuditEvent, AuditSearch, DashboardMember, DashboardSession
 from questgraph.server.db.core import Database
 
 _MEMBER = "SELECT id, org_id, email, name, role, password_hash, created_at FROM dashboard_members"
@@ -68,10 +68,11 @@ class DashboardStore:
                                  "VALUES (?, ?, ?, ?, ?, ?)", (at, org_id, actor, action, target, detail))
 
     def list_audit_events(self, org_id: int | None, limit: int, before_id: int | None = None,
-                          search: AuditSearch = AuditSearch()) -> list[AuditEvent]:
+                          search: AuditSearch = NO_SEARCH) -> list[AuditEvent]:
         """Newest first; ``org_id`` None lists every organization's events (emulator-wide actions included).
         ``search`` narrows them: action and actor contain the text (any case), at within since..until."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[int | str] = []
         if org_id is not None:
             where.append("(org_id = ? OR org_id IS NULL)")  # emulator-wide actions concern every organization
             params.append(org_id)
