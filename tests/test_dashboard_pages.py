@@ -29,7 +29,7 @@ def browser_client(qg: RunningServer) -> Iterator[httpx.Client]:
 
 
 def _token(client: httpx.Client) -> str:
-    return csrf(client.get("/dashboard/overview").text)
+    return csrf(client.get("/dashboard/org").text)
 
 
 def _curl(text: str, element_id: str) -> str:
