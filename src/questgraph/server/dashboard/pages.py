@@ -33,7 +33,7 @@ from questgraph.server.achievements.records import AchievementDefinition
 from questgraph.server.achievements.service import AchievementService, ProgressWrite, ShownProgress
 from questgraph.server.auth.callers import AppCaller
 from questgraph.server.auth.secrets import digest
-from questgraph.server.clock import MAX_CLOCK_SECONDS, Clock
+from questgraph.server.clock import MAX_CLOCK_SECONDS, Clock, clock_move
 from questgraph.server.commerce.records import Purchase
 from questgraph.server.commerce.service import ITEM_TYPES, CommerceService, ItemSpec
 from questgraph.server.commerce.terms import TERMS
@@ -1033,20 +1033,7 @@ class DashboardPages:
         set_to = None if target is None else parse_int("set", target, minimum=0, maximum=MAX_CLOCK_SECONDS)
         advance = ctx.params.int64("advance_seconds", minimum=0)
         freeze = ctx.params.boolean("freeze") if ctx.values.get("freeze", "").strip() else None
-        if set_to is None and advance is None and freeze is None:
-            raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false")
-        if set_to is None and advance is not None and clock.now() + advance > MAX_CLOCK_SECONDS:
-            raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
-
-        def change(moved: Clock) -> None:
-            if freeze is not None:
-                moved.freeze(freeze)
-            if set_to is not None:
-                moved.set(set_to)
-            elif advance is not None:
-                moved.advance(advance)
-
-        self.host.move_clock(change)
+        self.host.move_clock(clock_move(clock, advance=advance, target=set_to, frozen=freeze))
         frozen = "" if freeze is None else f" frozen={'yes' if freeze else 'no'}"
         self._audit(ctx, "emulator.clock", "clock", f"now={clock.now()}{frozen}", org_id=None)
         return Outcome(303, location=f"{PREFIX}/emulator")
