@@ -1,9 +1,10 @@
 // The account-linking demo callback page: decode what the SSO page sent (base64 JSON in the fragment, D31;
 // or code and org_scoped_id in the query) and fill it into the page's curl lines. Nothing is sent anywhere.
 (() => {
-  const fragment = decodeURIComponent(location.hash.slice(1));
+  let fragment = location.hash.slice(1);
   let data = null;
-  try {
+  try {  // a fragment that is not base64 JSON (or not even a URI component) is no answer of the SSO page
+    fragment = decodeURIComponent(fragment);
     if (fragment) data = JSON.parse(atob(fragment.replace(/-/g, "+").replace(/_/g, "/")));
   } catch (error) {
     data = null;
