@@ -21,7 +21,7 @@ def sign_in_emulator(client: httpx.Client, org_id: str = DOC_ORG_ID) -> None:
     """The emulator's one-click sign-in as an admin of the organization."""
     page = client.get("/dashboard/login")
     answer = client.post("/dashboard/login/emulator", data={"csrf_token": csrf(page.text), "org_id": org_id})
-    assert answer.status_code == 303 and answer.headers["location"] == "/dashboard/org", answer.text
+    assert answer.status_code == 303 and answer.headers["location"] == "/dashboard/overview", answer.text
 
 
 def sign_in_password(client: httpx.Client, email: str, password: str) -> httpx.Response:

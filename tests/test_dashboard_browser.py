@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,15 +44,16 @@ def page(qg: RunningServer, browser: Any) -> Iterator[Any]:
     assert tab.get_by_role("heading", level=1).inner_text() == "Sign in to the dashboard"
     _shot(tab, "sign-in")
     tab.get_by_role("button", name="Sign in as admin of Doc Studio").click()
-    tab.wait_for_url("**/dashboard/org")
+    tab.wait_for_url("**/dashboard/overview")
     yield tab
     context.close()
 
 
-def _shot(page: Any, name: str) -> None:
+def _shot(page: Any, name: str, docs: bool = True) -> None:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if os.environ.get("QG_UPDATE_DOC_IMAGES"):  # docs/dashboard.md shows these; a plain run changes no tracked file
+    # docs/dashboard.md shows these; a plain run changes no tracked file
+    if docs and os.environ.get("QG_UPDATE_DOC_IMAGES"):
         DOC_IMAGES.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOC_IMAGES / f"dashboard-{name}.png")
 
@@ -63,11 +65,13 @@ def _graph_error_code(response: httpx.Response) -> int | None:
 def test_rotate_secret_in_the_browser(qg: RunningServer, page: Any) -> None:
     """Issue 7, D12: rotating on the API page shows the new secret once; the old app token is then refused
     over the Graph API (401, code 190) and the new one works."""
+    page.goto(f"{qg.url}/dashboard/org")
     assert "Doc Game" in page.inner_text("main")
     _shot(page, "org")
     page.get_by_role("link", name="API").first.click()
     assert page.inner_text("#app-id") == APP_ID
-    assert f"OC|{APP_ID}|$APP_SECRET" in page.inner_text("#curl")
+    # Emulator mode, an admin: the curl line carries the world file's secret, in the Authorization header.
+    assert f'-H "Authorization: Bearer {APP_TOKEN}"' in page.inner_text("#curl")
     page.get_by_label("I understand the old secret stops working").check()
     page.get_by_role("button", name="Rotate app secret").click()
     page.wait_for_selector("#new-secret")
@@ -245,10 +249,11 @@ def test_phone_layout_and_keyboard(qg: RunningServer, browser: Any) -> None:
     tab = context.new_page()
     tab.goto(f"{qg.url}/dashboard/login")
     tab.get_by_role("button", name="Sign in as admin of Doc Studio").click()
-    tab.wait_for_url("**/dashboard/org")
+    tab.wait_for_url("**/dashboard/overview")
     httpx.post(f"{qg.url}/leaderboard_submit_entry", data={
         "access_token": APP_TOKEN, "api_name": "best_leaderboard", "score": "9", "user_id": ADA_ID}).raise_for_status()
-    for path in ("/dashboard/org", f"/dashboard/apps/{APP_ID}", f"/dashboard/apps/{APP_ID}/inspector"):
+    for path in ("/dashboard/overview", "/dashboard/org", f"/dashboard/apps/{APP_ID}",
+                 f"/dashboard/apps/{APP_ID}/inspector", f"/dashboard/users/{ADA_ID}", "/dashboard/audit"):
         tab.goto(qg.url + path)
         assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
     _shot(tab, "phone")
@@ -256,3 +261,145 @@ def test_phone_layout_and_keyboard(qg: RunningServer, browser: Any) -> None:
     assert tab.evaluate("document.activeElement.textContent") == "Skip to content"
     assert tab.evaluate("document.activeElement.getBoundingClientRect().left >= 0")
     context.close()
+
+
+def _audited(qg: RunningServer, action: str) -> int:
+    """How many times the audit log holds ``action``: a reload that posted again would log it twice."""
+    events = httpx.get(f"{qg.url}/_admin/audit", headers={"Authorization": "Bearer test-admin-key"}).json()["data"]
+    return sum(e["action"] == action for e in events)
+
+
+def test_overview_is_the_landing_page(qg: RunningServer, page: Any) -> None:
+    """Sign-in lands on the overview: the server's addresses, the app's real token (emulator, admin), a curl
+    line in the header form, and links into each area."""
+    assert page.get_by_role("heading", level=1).inner_text() == "Overview"
+    assert page.inner_text(f"#app-token-{APP_ID}") == APP_TOKEN
+    read = page.inner_text(f"#curl-read-{APP_ID}")
+    assert f'-H "Authorization: Bearer {APP_TOKEN}"' in read and "access_token" not in read
+    assert qg.url + "/_admin" in page.inner_text("main")
+    _shot(page, "overview")
+    page.locator("section.app-summary").get_by_role("link", name="Leaderboards").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Doc Game: leaderboards"
+
+
+def test_every_action_in_the_browser(qg: RunningServer, page: Any) -> None:
+    """Submit (keep-best, then forced) and delete a score, unlock and reset one achievement, grant and refund
+    an item, freeze and thaw the clock: each checked over the Graph or admin API, and each page reloaded once
+    without posting again (post/redirect/get)."""
+    httpx.post(f"{qg.url}/{APP_ID}/achievement_definitions", data={
+        "access_token": APP_TOKEN, "api_name": "FIRST_WIN", "achievement_type": "SIMPLE", "title": "First win",
+        "description": "Win a race"}).raise_for_status()
+    httpx.post(f"{qg.url}/_admin/apps/{APP_ID}/items", headers={"Authorization": "Bearer test-admin-key"},
+               data={"sku": "hat", "type": "DURABLE", "name": "Hat"}).raise_for_status()
+
+    def entries() -> list[tuple[int, str]]:
+        data = httpx.get(f"{qg.url}/leaderboard_entries", params={
+            "access_token": APP_TOKEN, "api_name": "best_leaderboard",
+            "fields": "score,extra_data_base64"}).json()["data"]
+        return [(e["score"], e["extra_data_base64"]) for e in data]
+
+    page.goto(f"{qg.url}/dashboard/apps/{APP_ID}/leaderboards")
+    page.get_by_role("link", name="best_leaderboard").click()
+    page.get_by_label("User (alias or id)", exact=True).fill("ada")
+    page.get_by_label("Score", exact=True).fill("321")
+    page.get_by_label("Extra data (base64)").fill("cmVkIGNhcg==")
+    page.get_by_role("button", name="Submit score").click()
+    page.wait_for_selector("text=Score submitted")
+    assert entries() == [(321, "cmVkIGNhcg==")]
+    assert "red car" in page.locator("tbody tr").first.inner_text()
+    page.reload()
+    assert _audited(qg, "leaderboard.submit") == 1
+    page.get_by_label("User (alias or id)", exact=True).fill("ada")
+    page.get_by_label("Score", exact=True).fill("12")
+    page.get_by_role("button", name="Submit score").click()
+    page.wait_for_selector("text=it was kept")
+    assert entries() == [(321, "cmVkIGNhcg==")]
+    page.get_by_label("User (alias or id)", exact=True).fill("ada")
+    page.get_by_label("Score", exact=True).fill("12")
+    page.get_by_label("Replace even if not better").check()
+    page.get_by_role("button", name="Submit score").click()
+    page.wait_for_selector("text=Score submitted")
+    assert entries() == [(12, "")]
+    _shot(page, "leaderboard-submit", docs=False)
+    page.get_by_role("button", name="Delete the entry of ada").click()
+    page.wait_for_selector("text=Score distribution")
+    assert entries() == []
+
+    page.goto(f"{qg.url}/dashboard/users/{ADA_ID}")
+    page.get_by_role("button", name="Unlock FIRST_WIN").click()
+    page.wait_for_selector("button[aria-label='Reset FIRST_WIN']")
+    progress = httpx.get(f"{qg.url}/{ADA_ID}/achievements", params={
+        "access_token": APP_TOKEN, "fields": "api_name,is_unlocked"}).json()["data"]
+    assert [(p["api_name"], p["is_unlocked"]) for p in progress] == [("FIRST_WIN", True)]
+    page.reload()
+    assert _audited(qg, "user.unlock_achievement") == 1
+    page.get_by_role("button", name="Reset FIRST_WIN").click()
+    page.wait_for_selector("button[aria-label='Unlock FIRST_WIN']")
+    assert httpx.get(f"{qg.url}/{ADA_ID}/achievements", params={"access_token": APP_TOKEN}).json()["data"] == []
+    page.get_by_label("Grant an item").select_option("hat")
+    page.get_by_role("button", name="Grant").click()
+    page.get_by_role("button", name="Refund hat").click()
+    page.wait_for_selector("#purchases >> text=refunded")
+    owned = httpx.get(f"{qg.url}/{APP_ID}/verify_entitlement", params={
+        "access_token": APP_TOKEN, "user_id": ADA_ID, "sku": "hat"}).json()
+    assert owned == {"success": False}
+    page.reload()
+    assert _audited(qg, "user.refund") == 1
+    _shot(page, "user-actions", docs=False)
+
+    page.goto(f"{qg.url}/dashboard/emulator")
+    page.get_by_role("button", name="Freeze the clock").click()
+    page.wait_for_selector("#clock-state >> text=frozen")
+    clock = httpx.get(f"{qg.url}/_admin/clock", headers={"Authorization": "Bearer test-admin-key"}).json()
+    assert clock["frozen"] is True
+    page.reload()
+    assert _audited(qg, "emulator.clock") == 1
+    page.get_by_role("button", name="Let the clock run").click()
+    page.wait_for_selector("#clock-state >> text=running")
+    clock = httpx.get(f"{qg.url}/_admin/clock", headers={"Authorization": "Bearer test-admin-key"}).json()
+    assert clock["frozen"] is False
+
+
+def test_search_and_paging_in_the_browser(qg: RunningServer, page: Any) -> None:
+    """45 more users: the users page pages with Next, and a search finds by alias across pages."""
+    for n in range(45):
+        qg.server.identity.create_user(int(APP_ID), f"pilot{n:02d}", display_name=f"Pilot {n}")
+    page.goto(f"{qg.url}/dashboard/apps/{APP_ID}/users")
+    assert page.locator("tbody tr").count() == 25
+    page.get_by_role("link", name="Next").click()
+    assert page.locator("tbody tr").count() == 24 and "Page 2 of 2" in page.inner_text("main")
+    page.get_by_label("Search users").fill("pilot4")
+    page.get_by_role("button", name="Search").click()
+    assert page.locator("tbody tr").count() == 5  # pilot40..44
+    assert "Page 1 of 1 · 5 users" in page.inner_text("main")
+    _shot(page, "users-search", docs=False)
+
+
+def test_sso_demo_flow_lands_on_the_callback_page(qg: RunningServer, page: Any) -> None:
+    """The whole demo flow with no studio site: register the emulator's callback page on the SSO page, start
+    the flow from there, sign in and consent as grace; the callback page decodes the fragment and shows the
+    exchange, which works as copied (the code, the org-scoped id and the app token filled in)."""
+    page.goto(f"{qg.url}/dashboard/sso")
+    page.get_by_role("button", name="Register the demo callback").click()
+    page.get_by_role("link", name="Try it: link a test account").click()
+    page.get_by_label("Grace").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Link account").click()
+    page.wait_for_selector("body[data-decoded='1']", timeout=15_000)
+    assert page.url.startswith(f"{qg.url}/dashboard/sso/callback-demo#")
+    code, osid = page.inner_text("#code"), page.inner_text("#org-scoped-id")
+    assert len(code) == 64 and osid.isdigit()
+    exchange = page.inner_text(f"#exchange-{APP_ID}")
+    assert f'"code={code}"' in exchange and f'"org_scoped_id={osid}"' in exchange and APP_TOKEN in exchange
+    _shot(page, "callback-demo")
+    if shutil.which("curl") is not None:  # run it as a person would paste it
+        done = subprocess.run(["bash", "-c", exchange.replace("\\\n", " ") + " --silent --fail"],
+                              capture_output=True, text=True, timeout=20)
+        assert done.returncode == 0, done.stderr
+        grant = httpx.Response(200, content=done.stdout.encode()).json()
+    else:
+        grant = httpx.post(f"{qg.url}/sso_authorize_code", headers={"Authorization": f"Bearer {APP_TOKEN}"},
+                           data={"code": code, "org_scoped_id": osid}).json()
+    me = httpx.get(f"{qg.url}/me", headers={"Authorization": f"Bearer {grant['oauth_token']}"},
+                   params={"fields": "id,alias"}).json()
+    assert me == {"id": osid, "alias": "grace"}

@@ -233,6 +233,9 @@ class Server:
         with self.db.session(), self.auth.remembering():
             yield
 
+    def known_app_secrets(self) -> list[str]:
+        return self.world.app_secrets() if self.world is not None else []
+
     def move_clock(self, change: Callable[[Clock], None]) -> None:
         change(self.clock)
         self.whole_state.set_setting(CLOCK_SETTING, self.clock.to_setting())

@@ -4,6 +4,9 @@ frozen, one fixed instant that moves only when told to (so a test can hit an exp
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+
+from questgraph.server.errors import InvalidParameter
 
 
 def _wall_us() -> int:
@@ -69,3 +72,23 @@ class Clock:
                 self.offset_us = int(text)
         except ValueError:
             self.offset_us = 0
+
+
+def clock_move(clock: Clock, *, advance: int | None, target: int | None,
+               frozen: bool | None) -> Callable[[Clock], None]:
+    """One move of the emulator clock, by the rules the admin API and the dashboard share (D36): advance by
+    seconds or set to an instant (not both), and/or freeze or thaw; the change to apply to the clock."""
+    if (advance is not None and target is not None) or (advance is None and target is None and frozen is None):
+        raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false")
+    if advance is not None and clock.now() + advance > MAX_CLOCK_SECONDS:
+        raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
+
+    def change(moved: Clock) -> None:
+        if frozen is not None:
+            moved.freeze(frozen)
+        if advance is not None:
+            moved.advance(advance)
+        elif target is not None:
+            moved.set(target)
+
+    return change

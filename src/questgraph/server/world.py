@@ -154,6 +154,10 @@ class World:
         except WorldError as exc:
             raise WorldError(f"{self.source}: {exc}") from None
 
+    def app_secrets(self) -> list[str]:
+        """The app secrets the file declares (the emulator's dashboard shows an app's while it still works)."""
+        return [app.secret for org in self._plan.orgs for app in org.apps if app.secret]
+
     @classmethod
     def load(cls, path: Path) -> World:
         try:

@@ -416,6 +416,16 @@ class AchievementService:
             raise InvalidParameter(f"Parameter user_id: invalid user id: {user_id}")
         return self.store.delete_progress_of_user(user.id)
 
+    def reset_progress(self, caller: Caller, user_id: int, api_name: str) -> bool:
+        """Delete one user's progress on one achievement (locked again, counts and bits cleared); True when
+        there was progress to delete. The dashboard's per-achievement reset; an app token only, as remove_all."""
+        require_app_token(caller, "Resetting a user's achievement")
+        user = self.user_of_path(caller, user_id)
+        found = self.store.find_achievement(caller.app.id, api_name)  # archived ones too: progress is kept on them
+        if found is None:
+            raise NotFound(f"No achievement with api_name {api_name[:64]!r} exists for this app")
+        return self.store.delete_progress(found.id, user.id)
+
     # --- control plane ------------------------------------------------------------------------------
     def all_progress(self, user_id: int) -> list[ShownProgress]:
         """Every progress row of a user, archived included, nothing hidden (admin API)."""

@@ -153,6 +153,14 @@ class AchievementStore:
         rows = self.db.all(sql + where + order + " LIMIT ?", [*params, *extra, limit])
         return [_progress(r) for r in rows]
 
+    def delete_progress(self, definition_id: int, user_id: int) -> bool:
+        """Delete one user's progress on one achievement, and its object id; True when there was a row."""
+        with self.db.transaction():
+            self.db.run("DELETE FROM objects WHERE id IN (SELECT id FROM achievement_progress WHERE definition_id = ? "
+                        "AND user_id = ?)", (definition_id, user_id))
+            return bool(self.db.run("DELETE FROM achievement_progress WHERE definition_id = ? AND user_id = ?",
+                                    (definition_id, user_id)).rowcount)
+
     def delete_progress_of_user(self, user_id: int) -> int:
         """Delete every progress row of the user, and their object ids; the number deleted."""
         with self.db.transaction():

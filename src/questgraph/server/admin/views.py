@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from questgraph.server.admin.context import AdminContext
-from questgraph.server.clock import MAX_CLOCK_SECONDS, Clock
+from questgraph.server.clock import MAX_CLOCK_SECONDS, Clock, clock_move
 from questgraph.server.errors import Forbidden, InvalidParameter
 from questgraph.server.graph.params import parse_id, parse_json
 from questgraph.server.graph.request import GraphRequest, require_param
@@ -157,18 +157,5 @@ def move_clock(server: AdminContext, request: GraphRequest) -> Any:
             raise InvalidParameter("Param wall=true goes alone: it sets the clock to the wall clock, running")
         server.move_clock(lambda clock: setattr(clock, "offset_us", 0))
         return _clock_view(server.clock)
-    if (advance is not None and target is not None) or (advance is None and target is None and frozen is None):
-        raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false, or wall=true")
-    if advance is not None and server.clock.now() + advance > MAX_CLOCK_SECONDS:
-        raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
-
-    def change(clock: Clock) -> None:
-        if frozen is not None:
-            clock.freeze(frozen)
-        if advance is not None:
-            clock.advance(advance)
-        elif target is not None:
-            clock.set(target)
-
-    server.move_clock(change)
+    server.move_clock(clock_move(server.clock, advance=advance, target=target, frozen=frozen))
     return _clock_view(server.clock)

@@ -42,6 +42,7 @@ PREFIX_CHARS = 4
 SECRET_NAMES = frozenset({"access_token", "secret", "app_secret", "client_secret", "code", "refresh_code",
                           "nonce", "password", "oauth_token", "token", "authorization", "admin_key"})
 _SECRET_PART = re.compile(r"token|secret|password|nonce|refresh_code")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
 _APP_TOKEN = re.compile(r"(OC\|[0-9]{1,19}\|)(.*)", re.S)
 # Whether a JSON text may hold a field that is_secret_name() marks (every name above contains one of these).
 _MAY_NAME_SECRET = re.compile(r"token|secret|password|nonce|code|authorization|admin_key", re.I)
@@ -227,13 +228,15 @@ def _status_matches(status: int, wanted: str) -> bool:
         return status >= 400
     if wanted == "ok":
         return status < 400
-    if len(wanted) == 3 and wanted.endswith("xx") and wanted[0].isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if len(wanted) == 3 and wanted.endswith("xx") and wanted[0] in "0123456789":
         return status // 100 == int(wanted[0])
-    return wanted.isdigit() and status == int(wanted)
+    return _ASCII_DIGITS.fullmatch(wanted) is not None and status == int(wanted)
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.strip().isdigit() and len(value.strip()) <= 19 else None
+    text = (value or "").strip()
+    return int(text) if _ASCII_DIGITS.fullmatch(text) else None
 
 
 def token_source(headers: Any, query_keys: Iterable[str], token: str | None) -> str:

@@ -16,24 +16,29 @@ import datetime as dt
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from questgraph.server.achievements.service import AchievementService
+from questgraph.server.achievements.records import AchievementDefinition
+from questgraph.server.achievements.service import AchievementService, ProgressWrite, ShownProgress
 from questgraph.server.auth.callers import AppCaller
-from questgraph.server.clock import MAX_CLOCK_SECONDS, Clock
+from questgraph.server.auth.secrets import digest
+from questgraph.server.clock import MAX_CLOCK_SECONDS, Clock, clock_move
+from questgraph.server.commerce.records import Purchase
 from questgraph.server.commerce.service import ITEM_TYPES, CommerceService, ItemSpec
 from questgraph.server.commerce.terms import TERMS
 from questgraph.server.dashboard.inspector import InspectedRequest, RequestInspector
+from questgraph.server.dashboard.records import AuditSearch
 from questgraph.server.dashboard.render import histogram, render
 from questgraph.server.dashboard.service import (
     EMULATOR_ACTOR,
@@ -46,13 +51,19 @@ from questgraph.server.dashboard.service import (
 )
 from questgraph.server.db import DATABASE_ERRORS
 from questgraph.server.errors import GraphError, InvalidParameter, MethodNotAllowed, NotFound
-from questgraph.server.graph.params import Params, parse_int, parse_json
+from questgraph.server.graph.params import Params, parse_id, parse_int, parse_json
 from questgraph.server.graph.routing import Router
 from questgraph.server.graph.transport import public_base_url
 from questgraph.server.identity.records import App, Org, User
 from questgraph.server.identity.service import AGE_CATEGORIES, IdentityService, NewApp
 from questgraph.server.leaderboards.records import Leaderboard
-from questgraph.server.leaderboards.service import SORT_ORDERS, WRITE_POLICIES, EntriesQuery, LeaderboardService
+from questgraph.server.leaderboards.service import (
+    SORT_ORDERS,
+    WRITE_POLICIES,
+    EntriesQuery,
+    LeaderboardService,
+    decode_extra_data,
+)
 from questgraph.server.settings import Settings
 from questgraph.server.snapshots import SNAPSHOT_VERSION, check_snapshot_tables
 from questgraph.server.sso.limiter import TooManyAttempts
@@ -65,7 +76,14 @@ log = logging.getLogger("questgraph.dashboard")
 PREFIX = "/dashboard"
 COOKIE = "qg_dash_session"
 PRE_COOKIE = "qg_dash_pre"  # before sign-in: what the sign-in forms' CSRF token is bound to
-PAGE_SIZE = 25
+PAGE_SIZE = 25  # rows of a paged list (users, entries, inspector)
+AUDIT_PAGE_SIZE = 50
+MAX_PAGE = 10**9  # a page number past any list: the page is empty, the offset still fits int64
+SSO_CALLBACK_DEMO = "/sso/callback-demo"  # under PREFIX: the emulator's stand-in for a studio's login URL
+_DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII digits only: str.isdigit() also accepts "²" and "٣"
+# Where a sign-in may send the browser: our own pages, in printable ASCII (a CR, LF or NUL in a Location
+# header makes the server drop the whole answer, the session cookie with it).
+_SAFE_NEXT = re.compile(r"/dashboard/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*")
 CHART_SAMPLE = 200_000  # scores read for the chart; a larger board is charted from its first ones
 AGE_NAMES = {"CH": "Child (under 13)", "TN": "Teen (13-17)", "AD": "Adult"}
 _SECURITY_HEADERS = {
@@ -105,6 +123,11 @@ class DashboardHost(Protocol):
 
     def import_snapshot(self, tables: Tables) -> None: ...
 
+    def known_app_secrets(self) -> list[str]:
+        """App secrets the server was told in the clear (its world file): an app's is shown in emulator mode
+        while the app still has it."""
+        ...
+
 
 @dataclass
 class Ctx:
@@ -122,7 +145,11 @@ class Ctx:
     viewer: Viewer | None = None
 
     def id(self, name: str) -> int:
-        return int(self.path_params[name])
+        """A path id, read by the Graph API's rule (D9): one no object can have (past int64) is no page."""
+        try:
+            return parse_id(name, self.path_params[name])
+        except InvalidParameter:
+            raise NotFound(f"no such {name}") from None
 
     @property
     def me(self) -> Viewer:
@@ -153,6 +180,43 @@ class Outcome:
     download: tuple[bytes, str, str] | None = None  # body, file name, content type
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Paged(Generic[T]):
+    """One page of a list the page filtered in memory."""
+
+    rows: list[T]
+    page_no: int
+    total: int
+    size: int
+
+    @classmethod
+    def of(cls, rows: Sequence[T], page_no: int, size: int = PAGE_SIZE) -> Paged[T]:
+        start = (page_no - 1) * size
+        return cls(list(rows[start:start + size]), page_no, len(rows), size)
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.size - 1) // self.size, 1)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page_no * self.size < self.total
+
+
+@dataclass(frozen=True)
+class AppSummary:
+    """An app as the overview shows it."""
+
+    app: App
+    token: str  # the app access token of its curl lines (the real one only where it may be shown)
+    users: int
+    boards: list[str]  # api_names
+    sample_user: User | None  # for the curl line that submits a score
+
+
 @dataclass(frozen=True)
 class UserRow:
     user: User
@@ -174,6 +238,18 @@ class HistoryRow:
     item_type: str
     granted_at: int
     owned: bool
+    state: str  # owned, consumed, refunded, expired (a subscription: active or ended)
+
+    @property
+    def refundable(self) -> bool:
+        """What a refund accepts (§3.5): an owned durable, or an owned consumable not yet consumed."""
+        return self.owned and self.item_type in ("DURABLE", "CONSUMABLE")
+
+
+@dataclass(frozen=True)
+class AchievementRow:
+    definition: AchievementDefinition
+    progress: ShownProgress | None  # None: the user has no progress on it yet
 
 
 @dataclass(frozen=True)
@@ -207,17 +283,41 @@ def _parse_local(value: str | None, key: str) -> int | None:
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if text.isdigit():
-        return int(text)
+    if text.isascii() and text.isdigit():
+        return parse_int(key, text, minimum=0)
     try:
         return int(dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC).timestamp())
     except ValueError:
         raise InvalidParameter(f"Param {key} must be a date and time (YYYY-MM-DDTHH:MM, UTC)") from None
 
 
-def _small_id(text: str) -> int | None:
-    """A path or form value that may be an object id (D9); None when it cannot be one."""
-    return int(text) if text.isdigit() and len(text) <= 19 else None
+def _object_id(text: str) -> int | None:
+    """A form or recorded value that may be an object id (D9, the Graph API's rule); None when it cannot be."""
+    try:
+        return parse_id("id", text)
+    except InvalidParameter:
+        return None
+
+
+def _purchase_state(purchase: Purchase, now: int) -> str:
+    if purchase.refunded_at is not None:
+        return "refunded"
+    if purchase.consumed_at is not None:
+        return "consumed"
+    return "owned" if purchase.owned_at(now) else "expired"
+
+
+def _page_no(ctx: Ctx) -> int:
+    """The ``page`` asked for (1 when none); anything but a page number is a 400."""
+    return ctx.params.int64("page", minimum=1, maximum=MAX_PAGE) or 1
+
+
+def _safe_next(target: str) -> str:
+    """Where to go after signing in: ``target`` when it is one of our pages, else the overview. Never
+    "//evil.example" or "/dashboard.evil", and never a control character in the Location header."""
+    if _SAFE_NEXT.fullmatch(target) and "//" not in target:
+        return target
+    return f"{PREFIX}/overview"
 
 
 class DashboardPages:
@@ -234,16 +334,17 @@ class DashboardPages:
         self.sso = sso
         self.inspector = inspector
         self.assets = {"dashboard.css": (_asset("dashboard.css"), "text/css"),
-                       "dashboard.js": (_asset("dashboard.js"), "text/javascript")}
+                       "dashboard.js": (_asset("dashboard.js"), "text/javascript"),
+                       "callback.js": (_asset("callback.js"), "text/javascript")}
         self.public = Router()  # pages anyone may open (sign-in)
         self.private = Router()
         for method, path, handler in [
             ("GET", "", self.home), ("GET", "/login", self.login_page), ("POST", "/login", self.login),
-            ("POST", "/login/emulator", self.login_emulator),
+            ("POST", "/login/emulator", self.login_emulator), ("GET", SSO_CALLBACK_DEMO, self.callback_demo),
         ]:
             self.public.add(method, PREFIX + path, handler)
         for method, path, handler in [
-            ("POST", "/logout", self.logout),
+            ("POST", "/logout", self.logout), ("GET", "/overview", self.overview_page),
             ("GET", "/org", self.org_page), ("POST", "/org/members", self.put_member),
             ("POST", "/org/members/{member_id}/delete", self.delete_member),
             ("GET", "/apps/{app_id}", self.app_page), ("POST", "/apps/{app_id}/secret", self.rotate_secret),
@@ -252,13 +353,17 @@ class DashboardPages:
             ("POST", "/users/{user_id}/token", self.mint_token), ("POST", "/users/{user_id}/nonce", self.mint_nonce),
             ("POST", "/users/{user_id}/friends", self.befriend),
             ("POST", "/users/{user_id}/achievements/reset", self.reset_achievements),
+            ("POST", "/users/{user_id}/achievements/unlock", self.unlock_achievement),
+            ("POST", "/users/{user_id}/achievements/reset_one", self.reset_achievement),
             ("POST", "/users/{user_id}/purchases", self.grant_item),
+            ("POST", "/users/{user_id}/purchases/refund", self.refund_item),
             ("POST", "/users/{user_id}/links/{link_id}/revoke", self.revoke_link),
             ("GET", "/apps/{app_id}/iap", self.iap_page), ("POST", "/apps/{app_id}/iap", self.create_item),
             ("GET", "/apps/{app_id}/achievements", self.achievements_page),
             ("GET", "/apps/{app_id}/leaderboards", self.boards_page),
             ("POST", "/apps/{app_id}/leaderboards", self.put_board),
             ("GET", "/apps/{app_id}/leaderboards/{board_id}", self.board_page),
+            ("POST", "/apps/{app_id}/leaderboards/{board_id}/entries", self.submit_entry),
             ("POST", "/apps/{app_id}/leaderboards/{board_id}/entries/{entry_id}/delete", self.delete_entry),
             ("POST", "/apps/{app_id}/leaderboards/{board_id}/remove_all", self.remove_all),
             ("GET", "/apps/{app_id}/inspector", self.inspector_page),
@@ -315,7 +420,7 @@ class DashboardPages:
     async def _form(self, request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
         limit = self.host.settings.max_body_bytes
         declared = request.headers.get("content-length")
-        if declared is None or not declared.isdigit() or int(declared) > limit:
+        if declared is None or not _DIGITS.fullmatch(declared) or int(declared) > limit:
             raise _TooLarge  # browsers always send a length with a form; anything else is refused unread
         form = await request.form(max_files=1, max_fields=200)
         values: dict[str, str] = {}
@@ -433,7 +538,7 @@ class DashboardPages:
 
     # --- sign-in ----------------------------------------------------------------------------------
     def home(self, ctx: Ctx) -> Outcome:
-        return Outcome(303, location=f"{PREFIX}/org" if self.service.viewer(ctx.cookie) else f"{PREFIX}/login")
+        return Outcome(303, location=f"{PREFIX}/overview" if self.service.viewer(ctx.cookie) else f"{PREFIX}/login")
 
     def _one_click(self, ctx: Ctx) -> bool:
         """Emulator mode, and the browser is on this machine (never through a proxy we were told to trust)."""
@@ -451,11 +556,7 @@ class DashboardPages:
     def _signed_in(self, ctx: Ctx, cookie: str) -> Outcome:
         if ctx.cookie:
             self.service.end_session(ctx.cookie)  # a session planted before sign-in is worth nothing after
-        target = ctx.values.get("next", "")
-        # Only our own pages: "//evil.example" or "/dashboard.evil" never leave the dashboard.
-        if not (target.startswith(PREFIX + "/") and not target.startswith("//") and "\\" not in target):
-            target = f"{PREFIX}/org"
-        return Outcome(303, location=target, cookie=cookie)
+        return Outcome(303, location=_safe_next(ctx.values.get("next", "")), cookie=cookie)
 
     def login(self, ctx: Ctx) -> Outcome:
         if not check_login_csrf(ctx.pre_cookie, ctx.values.get("csrf_token")):
@@ -477,7 +578,7 @@ class DashboardPages:
             return self.login_page(ctx, "The sign-in form expired or was sent by another site. Try again.", 403)
         if not self._one_click(ctx):
             return self.login_page(ctx, "One-click sign-in is only for emulator mode on this machine.", 403)
-        org_id = _small_id(ctx.values.get("org_id", ""))
+        org_id = _object_id(ctx.values.get("org_id", ""))
         org: Org | None = None
         if org_id is not None:
             try:
@@ -494,6 +595,35 @@ class DashboardPages:
         assert ctx.cookie is not None
         self.service.end_session(ctx.cookie)
         return Outcome(303, location=f"{PREFIX}/login", clear_cookie=True)
+
+    # --- overview: the landing page --------------------------------------------------------------------
+    def _app_token(self, app: App, may_see_secret: bool) -> str:
+        """The app access token of a page's curl lines: in emulator mode, for whoever may see secrets, with
+        the app's real secret while it is still the world file's (only a hash is kept of any other); else
+        with ``$APP_SECRET`` to fill in."""
+        if may_see_secret and self.host.settings.emulator:
+            for secret in self.host.known_app_secrets():
+                if digest(secret) == app.secret_hash:
+                    return f"OC|{app.id}|{secret}"
+        return f"OC|{app.id}|$APP_SECRET"
+
+    def overview_page(self, ctx: Ctx) -> Outcome:
+        settings = self.host.settings
+        summaries: list[AppSummary] = []
+        for app in self.identity.apps(ctx.me.org_id):
+            users = self.identity.app_users(app.id)
+            boards = [b.api_name for b in self.leaderboards.boards(AppCaller(app), app.id, None)]
+            summaries.append(AppSummary(app, self._app_token(app, ctx.me.is_admin), len(users), boards,
+                                        next((u for u in users if self.identity.is_entitled(u)), None)))
+        database = settings.database
+        backend = "PostgreSQL" if database.startswith(("postgres://", "postgresql")) else (
+            "SQLite in memory" if ":memory:" in database else f"SQLite ({database.removeprefix('sqlite:///')})")
+        ranks = "Redis (shared by every process)" if (settings.rank_index or "").startswith("redis") else \
+            "in this process's memory"
+        return Outcome(200, self._chrome(
+            ctx, "overview.html", "Overview", f"{PREFIX}/overview", summaries=summaries, settings=settings,
+            backend=backend, ranks=ranks, inspector=self.inspector,
+            sso_url=sso_page_url(settings, ctx.base_url), callback_url=ctx.base_url + PREFIX + SSO_CALLBACK_DEMO))
 
     # --- organization -----------------------------------------------------------------------------
     def org_page(self, ctx: Ctx) -> Outcome:
@@ -521,7 +651,7 @@ class DashboardPages:
     # --- apps: the API page -----------------------------------------------------------------------
     def app_page(self, ctx: Ctx, shown: NewApp | None = None) -> Outcome:
         app = self._app(ctx)
-        token = f"OC|{app.id}|{shown.secret if shown else '$APP_SECRET'}"
+        token = f"OC|{app.id}|{shown.secret}" if shown else self._app_token(app, ctx.me.is_admin)
         return Outcome(200, self._chrome(ctx, "app.html", f"{app.name}: API", f"{PREFIX}/apps/{app.id}", app=app,
                                          shown=shown, token=token))
 
@@ -530,16 +660,30 @@ class DashboardPages:
         app = self._app(ctx)
         if ctx.values.get("confirm") != "yes":
             raise InvalidParameter("Tick the box to confirm that the old secret stops working")
+        # The form names the secret it replaces (a prefix of its hash): the answer shows the new secret, so
+        # it cannot be a redirect, and a reload that sends the form again must not rotate a second time.
+        shown_for = ctx.values.get("current")
+        if shown_for is not None and not secrets.compare_digest(shown_for, app.secret_hash[:16]):
+            raise InvalidParameter("This secret was already rotated since the page was shown (a reload sends the "
+                                   "form again): it was not rotated twice. The new secret was shown once, then.")
         made = self.identity.rotate_secret(app.id)
         self._audit(ctx, "app.rotate_secret", f"app {app.id}")
         return self.app_page(ctx, made)  # shown once, in this answer only (no-store)
 
     # --- users --------------------------------------------------------------------------------------
     def users_page(self, ctx: Ctx) -> Outcome:
+        """The app's users, 25 a page; ``q`` finds by alias or display name (any case) or by user id."""
         app = self._app(ctx)
-        rows = [UserRow(u, self.identity.is_entitled(u)) for u in self.identity.app_users(app.id)]
+        query = ctx.values.get("q", "").strip()
+        users = self.identity.app_users(app.id)
+        if query:
+            lowered = query.casefold()
+            users = [u for u in users if lowered in u.alias.casefold() or lowered in u.display_name.casefold()
+                     or query == str(u.id)]
+        paged = Paged.of(users, _page_no(ctx))
+        rows = [UserRow(u, self.identity.is_entitled(u)) for u in paged.rows]
         return Outcome(200, self._chrome(ctx, "users.html", f"{app.name}: users", f"{PREFIX}/apps/{app.id}/users",
-                                         app=app, users=rows, age_names=AGE_NAMES,
+                                         app=app, users=rows, paged=paged, query=query, age_names=AGE_NAMES,
                                          age_choices=[(k, AGE_NAMES[k]) for k in ("AD", "TN", "CH")]))
 
     def create_user(self, ctx: Ctx) -> Outcome:
@@ -566,15 +710,21 @@ class DashboardPages:
             org_scoped_id=self.identity.org_scoped_id(user),
             entitled=self.identity.is_entitled(user),
             friends=[u for u in app_users if u.person_id in friend_people], others=others,
-            progress=self.achievements.all_progress(user.id), history=self._history(user), items=items,
+            achievements=self._achievement_rows(app, user), history=self._history(user), items=items,
             links=links, minted_token=minted_token, minted_nonce=minted_nonce))
+
+    def _achievement_rows(self, app: App, user: User) -> list[AchievementRow]:
+        """Every definition of the app (archived ones too), with the user's progress on it, if any."""
+        progress = {p.progress.definition_id: p for p in self.achievements.all_progress(user.id)}
+        page = self.achievements.definitions(AppCaller(app), app.id, None, True, 1000, None, None)
+        return [AchievementRow(d.definition, progress.get(d.definition.id)) for d in page.rows]
 
     def _history(self, user: User) -> list[HistoryRow]:
         history = self.commerce.history(user.id)
-        rows = [HistoryRow(str(p.id), i.sku, i.item_type, p.granted_at, p.owned_at(history.now))
-                for p, i in history.purchases]
-        rows += [HistoryRow(str(s.sub.id), s.item.sku, s.item.item_type, s.sub.started_at, s.is_active)
-                 for s in history.subscriptions]
+        rows = [HistoryRow(str(p.id), i.sku, i.item_type, p.granted_at, p.owned_at(history.now),
+                           _purchase_state(p, history.now)) for p, i in history.purchases]
+        rows += [HistoryRow(str(s.sub.id), s.item.sku, s.item.item_type, s.sub.started_at, s.is_active,
+                            "active" if s.is_active else "ended") for s in history.subscriptions]
         rows.sort(key=lambda r: (r.granted_at, r.id))
         return rows
 
@@ -592,7 +742,7 @@ class DashboardPages:
 
     def befriend(self, ctx: Ctx) -> Outcome:
         user, app = self._user(ctx)
-        friend_id = _small_id(ctx.values.get("friend_id", ""))
+        friend_id = _object_id(ctx.values.get("friend_id", ""))
         other = None if friend_id is None else self.identity.user_in_app(app.id, friend_id)
         if other is None:
             raise InvalidParameter("Choose a user of the same app")
@@ -606,12 +756,35 @@ class DashboardPages:
         self._audit(ctx, "user.reset_achievements", f"user {user.id}", f"rows={removed}")
         return Outcome(303, location=f"{PREFIX}/users/{user.id}")
 
+    def unlock_achievement(self, ctx: Ctx) -> Outcome:
+        """Unlock one achievement for the user: what ``force_unlock=true`` with the app token does (D24)."""
+        user, app = self._user(ctx)
+        api_name = ctx.required("api_name")
+        unlocked = self.achievements.write(AppCaller(app), user.id, api_name, ProgressWrite(force_unlock=True))
+        self._audit(ctx, "user.unlock_achievement", f"user {user.id}", f"api_name={api_name} unlocked={unlocked}")
+        return Outcome(303, location=f"{PREFIX}/users/{user.id}#achievements")
+
+    def reset_achievement(self, ctx: Ctx) -> Outcome:
+        user, app = self._user(ctx)
+        api_name = ctx.required("api_name")
+        removed = self.achievements.reset_progress(AppCaller(app), user.id, api_name)
+        self._audit(ctx, "user.reset_achievement", f"user {user.id}", f"api_name={api_name} removed={removed}")
+        return Outcome(303, location=f"{PREFIX}/users/{user.id}#achievements")
+
     def grant_item(self, ctx: Ctx) -> Outcome:
         user, _ = self._user(ctx)
         sku = ctx.required("sku")
         self.commerce.grant(user.id, sku)
         self._audit(ctx, "user.grant", f"user {user.id}", f"sku={sku}")
         return Outcome(303, location=f"{PREFIX}/users/{user.id}")
+
+    def refund_item(self, ctx: Ctx) -> Outcome:
+        """Refund the user's owned purchase of ``sku``: the Graph refund with the app token (§3.5)."""
+        user, app = self._user(ctx)
+        sku = ctx.required("sku")
+        self.commerce.refund(AppCaller(app), app.id, str(user.id), sku, ctx.values.get("reason", ""))
+        self._audit(ctx, "user.refund", f"user {user.id}", f"sku={sku}")
+        return Outcome(303, location=f"{PREFIX}/users/{user.id}#purchases")
 
     def revoke_link(self, ctx: Ctx) -> Outcome:
         user, _ = self._user(ctx)
@@ -677,7 +850,7 @@ class DashboardPages:
         app = self._app(ctx)
         board = self._board(ctx, app)
         service = self.leaderboards
-        page_no = max(int(ctx.values["page"]) if ctx.values.get("page", "").isdigit() else 1, 1)
+        page_no = _page_no(ctx)
         search = ctx.values.get("user", "").strip()
         caller = AppCaller(app)
         found = missing = None
@@ -697,7 +870,26 @@ class DashboardPages:
         return self._board_page(ctx, "leaderboard.html", f"Leaderboard {board.api_name}", app, board=board,
                                 chart=histogram(scores, sampled=len(scores) >= CHART_SAMPLE), search=search,
                                 found=found, missing=missing, rows=rows, total=total, has_next=has_next,
-                                page_no=page_no)
+                                page_no=page_no, submitted=ctx.values.get("submitted", ""))
+
+    def submit_entry(self, ctx: Ctx) -> Outcome:
+        """A score for a user, as ``leaderboard_submit_entry`` with the app token: keep-best unless
+        ``force_update`` (D15); then the board's page found at that user, saying whether the entry changed."""
+        app = self._app(ctx)
+        board = self._board(ctx, app)
+        wanted = ctx.required("entry_user")
+        user = self.identity.find_user(app.id, wanted)
+        if user is None:
+            raise InvalidParameter(f"No user {wanted[:64]!r} in this app")
+        score = ctx.params.int64("score", required=True)
+        assert score is not None
+        extra = decode_extra_data(ctx.values.get("extra_data_base64") or None)
+        changed = self.leaderboards.submit(AppCaller(app), board.api_name, score, extra,
+                                           ctx.params.boolean("force_update"), user.id)
+        self._audit(ctx, "leaderboard.submit", f"leaderboard {board.id}",
+                    f"user={user.id} score={score} updated={changed}")
+        query = urlencode({"user": user.alias, "submitted": "updated" if changed else "kept"})
+        return Outcome(303, location=f"{PREFIX}/apps/{app.id}/leaderboards/{board.id}?{query}")
 
     def delete_entry(self, ctx: Ctx) -> Outcome:
         app = self._app(ctx)
@@ -731,10 +923,12 @@ class DashboardPages:
             found = self.identity.find_user(app.id, user_text)
             user_id = found.id if found else -1
         requests = self.inspector.recent(app.id, endpoint=endpoint or None, status=status or None, user_id=user_id)
+        paged = Paged.of(requests, _page_no(ctx))
         base = f"{PREFIX}/apps/{app.id}/inspector"
+        keep = {k: v for k, v in (("endpoint", endpoint), ("status", status), ("user", user_text)) if v}
         return Outcome(200, self._chrome(ctx, "inspector.html", f"{app.name}: request inspector", base, app=app,
-                                         inspector=self.inspector, requests=requests, endpoint=endpoint,
-                                         status=status, user_text=user_text))
+                                         inspector=self.inspector, requests=paged.rows, paged=paged, keep=keep,
+                                         endpoint=endpoint, status=status, user_text=user_text))
 
     def inspected_page(self, ctx: Ctx) -> Outcome:
         app = self._app(ctx)
@@ -758,10 +952,8 @@ class DashboardPages:
         ids: list[int] = []
         if found.user_id is not None:
             ids.append(found.user_id)
-        ids += [int(p) for p in found.path.split("/") if p.isdigit() and len(p) <= 19]
-        for raw in (found.param("user_ids") or "").replace("[", "").replace("]", "").split(","):
-            if raw.strip().isdigit() and len(raw.strip()) <= 19:
-                ids.append(int(raw.strip()))
+        raws = [*found.path.split("/"), *(found.param("user_ids") or "").replace("[", "").replace("]", "").split(",")]
+        ids += [i for i in map(_object_id, raws) if i is not None]
         seen: set[int] = set()
         for object_id in ids:
             if object_id in seen or object_id == app.id:
@@ -789,8 +981,11 @@ class DashboardPages:
             for user in self.identity.app_users(app.id)[:200]:
                 links += [LinkRow(user, app, v.link) for v in self.sso.links(self.sso.person_of(user.id))
                           if v.link.org_id == org_id and v.link.app_id == app.id]
+        redirect_uris = self.sso.redirect_uris(org_id)
+        demo_uri = ctx.base_url + PREFIX + SSO_CALLBACK_DEMO
         return Outcome(200, self._chrome(ctx, "sso.html", "Single sign-on", f"{PREFIX}/sso",
-                                         redirect_uris=self.sso.redirect_uris(org_id), links=links,
+                                         redirect_uris=redirect_uris, links=links, demo_uri=demo_uri,
+                                         demo_registered=demo_uri in redirect_uris,
                                          page_url=sso_page_url(self.host.settings, ctx.base_url)))
 
     def add_redirect_uri(self, ctx: Ctx) -> Outcome:
@@ -802,11 +997,18 @@ class DashboardPages:
 
     # --- audit log ------------------------------------------------------------------------------------
     def audit_page(self, ctx: Ctx) -> Outcome:
-        before = ctx.values.get("before", "")
-        events = self.service.audit_log(ctx.me.org_id, 100, int(before) if before.isdigit() and len(before) < 19
-                                        else None)
-        return Outcome(200, self._chrome(ctx, "audit.html", "Audit log", f"{PREFIX}/audit", events=events,
-                                         older=events[-1].id if len(events) == 100 else None))
+        """Newest first, 50 a page (``before`` an event id: the page after it); narrowed by what the action
+        and the actor contain and by a time range (UTC)."""
+        text = {k: ctx.values.get(k, "").strip()[:200] for k in ("action", "actor", "since", "until")}
+        search = AuditSearch(text["action"], text["actor"], _parse_local(text["since"], "since"),
+                             _parse_local(text["until"], "until"))
+        before = ctx.params.int64("before", minimum=1)
+        events = self.service.audit_log(ctx.me.org_id, AUDIT_PAGE_SIZE + 1, before, search)
+        older = events[AUDIT_PAGE_SIZE - 1].id if len(events) > AUDIT_PAGE_SIZE else None
+        keep = {k: v for k, v in text.items() if v}
+        return Outcome(200, self._chrome(ctx, "audit.html", "Audit log", f"{PREFIX}/audit",
+                                         events=events[:AUDIT_PAGE_SIZE], older=older, keep=keep, newer=before,
+                                         filters=text))
 
     # --- emulator controls ------------------------------------------------------------------------
     def _require_emulator(self, ctx: Ctx) -> None:
@@ -814,28 +1016,26 @@ class DashboardPages:
         if not self.host.settings.emulator:
             raise Denied("The emulator controls exist only in emulator mode.")
 
-    def emulator_page(self, ctx: Ctx, imported: bool = False) -> Outcome:
+    def emulator_page(self, ctx: Ctx) -> Outcome:
         self._require_emulator(ctx)
         clock = self.host.clock
-        return Outcome(200, self._chrome(ctx, "emulator.html", "Emulator", f"{PREFIX}/emulator", imported=imported,
-                                         now=clock.now(), offset_seconds=clock.offset_us / 1_000_000))
+        return Outcome(200, self._chrome(ctx, "emulator.html", "Emulator", f"{PREFIX}/emulator",
+                                         imported=ctx.values.get("imported") == "1", now=clock.now(),
+                                         offset_seconds=clock.offset_us / 1_000_000,
+                                         frozen=clock.frozen_us is not None))
 
     def move_clock(self, ctx: Ctx) -> Outcome:
-        """One of the page's two forms: advance by seconds, or set to a UTC time (the admin API's limits)."""
+        """The page's forms: advance by seconds, set to a UTC time, freeze or let run (the admin API's
+        parameters and limits: a frozen clock stands still between moves, D36)."""
         self._require_emulator(ctx)
         clock = self.host.clock
         target = _parse_local(ctx.values.get("set"), "set")
-        if target is not None:
-            set_to = parse_int("set", target, minimum=0, maximum=MAX_CLOCK_SECONDS)
-            self.host.move_clock(lambda c: c.set(set_to))
-        else:
-            advance = ctx.params.int64("advance_seconds", minimum=0)
-            if advance is None:
-                raise InvalidParameter("Send one of advance_seconds or set, and/or freeze=true|false")
-            if clock.now() + advance > MAX_CLOCK_SECONDS:
-                raise InvalidParameter(f"Param advance_seconds would move the clock past {MAX_CLOCK_SECONDS}")
-            self.host.move_clock(lambda c: c.advance(advance))
-        self._audit(ctx, "emulator.clock", "clock", f"now={clock.now()}", org_id=None)
+        set_to = None if target is None else parse_int("set", target, minimum=0, maximum=MAX_CLOCK_SECONDS)
+        advance = ctx.params.int64("advance_seconds", minimum=0)
+        freeze = ctx.params.boolean("freeze") if ctx.values.get("freeze", "").strip() else None
+        self.host.move_clock(clock_move(clock, advance=advance, target=set_to, frozen=freeze))
+        frozen = "" if freeze is None else f" frozen={'yes' if freeze else 'no'}"
+        self._audit(ctx, "emulator.clock", "clock", f"now={clock.now()}{frozen}", org_id=None)
         return Outcome(303, location=f"{PREFIX}/emulator")
 
     def reset(self, ctx: Ctx) -> Outcome:
@@ -875,4 +1075,21 @@ class DashboardPages:
         self.service.audit(None, actor, "emulator.import", "snapshot")
         if self.service.viewer(ctx.cookie) is None:  # the snapshot's sessions replaced ours
             return Outcome(303, location=f"{PREFIX}/login", clear_cookie=True)
-        return self.emulator_page(ctx, imported=True)
+        return Outcome(303, location=f"{PREFIX}/emulator?imported=1")  # a reload must not import again
+
+    # --- the account-linking demo callback ------------------------------------------------------------
+    def callback_demo(self, ctx: Ctx) -> Outcome:
+        """The page a studio's login URL would be (D31), for trying account linking with no studio site:
+        its script decodes the fragment and fills in the code exchange to run. Public, as a login URL is; the
+        curl lines carry a real app token only for who may see it (an admin's session, or the emulator's
+        one-click conditions)."""
+        viewer = self.service.viewer(ctx.cookie)
+        if viewer is not None:
+            apps, may_see = self.identity.apps(viewer.org_id), viewer.is_admin
+        elif self._one_click(ctx):
+            apps, may_see = [a for org in self.identity.orgs() for a in self.identity.apps(org.id)], True
+        else:
+            apps, may_see = [], False
+        html = render("callback_demo.html", title="Account-linking callback (demo)", base_url=ctx.base_url,
+                      apps=[(app, self._app_token(app, may_see)) for app in apps], signed_in=viewer is not None)
+        return Outcome(200, html)

@@ -45,3 +45,16 @@ class AuditEvent:
     action: str  # e.g. "app.rotate_secret"
     target: str  # the object acted on, e.g. "app 1234"
     detail: str  # never a secret or token: callers pass masked values only
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSearch:
+    """What the audit log page narrows to: text the action and the actor contain, and a time range."""
+
+    action: str = ""
+    actor: str = ""
+    since: int | None = None  # Unix seconds, inclusive
+    until: int | None = None
+
+
+NO_SEARCH = AuditSearch()

@@ -8,6 +8,7 @@ focus rings and 4.5:1 contrast (dashboard.css). JavaScript only adds copy button
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,28 @@ def local_input(seconds: int | None) -> str:
         return ""
 
 
+@dataclass(frozen=True)
+class ExtraData:
+    shown: str  # the text when it is printable UTF-8, else its base64; cut at EXTRA_SHOWN characters
+    base64: str  # all of it, as the Graph API's extra_data_base64
+
+
+EXTRA_SHOWN = 60
+
+
+def extra_data(data: bytes) -> ExtraData | None:
+    """A leaderboard entry's extra_data as the board page shows it; None when there is none."""
+    if not data:
+        return None
+    encoded = base64.b64encode(data).decode()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    shown = text if text and text.isprintable() else f"base64 {encoded}"
+    return ExtraData(shown if len(shown) <= EXTRA_SHOWN else shown[:EXTRA_SHOWN - 1] + "…", encoded)
+
+
 def pairs(values: Iterable[str]) -> list[tuple[str, str]]:
     """Choices of a select whose values are also their labels."""
     return [(v, v) for v in values]
@@ -44,7 +67,7 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("questgraph.server.dashboard", "templates"),
                       autoescape=select_autoescape(default=True), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-    env.filters.update(utc=utc, local_input=local_input)
+    env.filters.update(utc=utc, local_input=local_input, extra_data=extra_data)
     env.globals.update(pairs=pairs)
     return env
 

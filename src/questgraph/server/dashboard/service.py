@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from questgraph.server.auth.secrets import digest
 from questgraph.server.clock import Clock
-from questgraph.server.dashboard.records import ROLES, AuditEvent, DashboardMember, DashboardSession
+from questgraph.server.dashboard.records import (
+    NO_SEARCH,
+    ROLES,
+    AuditEvent,
+    AuditSearch,
+    DashboardMember,
+    DashboardSession,
+)
 from questgraph.server.dashboard.store import DashboardStore
 from questgraph.server.db import Database
 from questgraph.server.errors import InvalidParameter, NotFound
@@ -30,6 +37,7 @@ SESSION_TTL_SECONDS = 8 * 3600  # a working day; then sign in again
 EMULATOR_ACTOR = "localhost admin (emulator)"
 ADMIN_API_ACTOR = "admin API (admin key)"
 _SESSION = re.compile(r"[A-Za-z0-9_-]{43}")
+_ORG_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits (str.isdigit() takes "²") that surely fit int64
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 _CSRF_CONTEXT = b"questgraph-dashboard-csrf-v1"
 _LOGIN_CSRF_CONTEXT = b"questgraph-dashboard-login-csrf-v1"
@@ -200,8 +208,9 @@ class DashboardService:
         self.store.insert_audit_event(self.clock.now(), org_id, actor[:200], action[:100], target[:200],
                                       detail[:1000])
 
-    def audit_log(self, org_id: int | None, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:
-        return self.store.list_audit_events(org_id, min(max(limit, 1), 500), before_id)
+    def audit_log(self, org_id: int | None, limit: int = 100, before_id: int | None = None,
+                  search: AuditSearch = NO_SEARCH) -> list[AuditEvent]:
+        return self.store.list_audit_events(org_id, min(max(limit, 1), 500), before_id, search)
 
     def audit_admin_call(self, method: str, path: str, params: list[tuple[str, str]]) -> None:
         """An admin API call that changed something: its route, and the names (never the values) of its
@@ -211,8 +220,7 @@ class DashboardService:
         parts = path.strip("/").split("/")
         if parts[1:] in (["reset"], ["snapshot"]):
             return
-        org_id = int(parts[2]) if len(parts) > 2 and parts[1] == "orgs" and parts[2].isdigit() and \
-            len(parts[2]) <= 18 else None
-        action = method + " /" + "/".join("{id}" if p.isdigit() else p for p in parts)
+        org_id = int(parts[2]) if len(parts) > 2 and parts[1] == "orgs" and _ORG_ID.fullmatch(parts[2]) else None
+        action = method + " /" + "/".join("{id}" if p.isascii() and p.isdigit() else p for p in parts)
         names = sorted({k for k, _ in params if k != "access_token"})
         self.audit(org_id, ADMIN_API_ACTOR, action, path, "params: " + ", ".join(names) if names else "")

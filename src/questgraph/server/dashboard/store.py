@@ -3,7 +3,7 @@ and PostgreSQL run the same text (``db/core.py``)."""
 
 from __future__ import annotations
 
-from questgraph.server.dashboard.records import AuditEvent, DashboardMember, DashboardSession
+from questgraph.server.dashboard.records import NO_SEARCH, AuditEvent, AuditSearch, DashboardMember, DashboardSession
 from questgraph.server.db.core import Database
 
 _MEMBER = "SELECT id, org_id, email, name, role, password_hash, created_at FROM dashboard_members"
@@ -67,14 +67,33 @@ class DashboardStore:
         return self.db.insert_id("INSERT INTO dashboard_audit (at, org_id, actor, action, target, detail) "
                                  "VALUES (?, ?, ?, ?, ?, ?)", (at, org_id, actor, action, target, detail))
 
-    def list_audit_events(self, org_id: int | None, limit: int, before_id: int | None = None) -> list[AuditEvent]:
-        """Newest first; ``org_id`` None lists every organization's events (emulator-wide actions included)."""
-        where, params = [], []
+    def list_audit_events(self, org_id: int | None, limit: int, before_id: int | None = None,
+                          search: AuditSearch = NO_SEARCH) -> list[AuditEvent]:
+        """Newest first; ``org_id`` None lists every organization's events (emulator-wide actions included).
+        ``search`` narrows them: action and actor contain the text (any case), at within since..until."""
+        where: list[str] = []
+        params: list[int | str] = []
         if org_id is not None:
             where.append("(org_id = ? OR org_id IS NULL)")  # emulator-wide actions concern every organization
             params.append(org_id)
         if before_id is not None:
             where.append("id < ?")
             params.append(before_id)
+        for column, text in (("action", search.action), ("actor", search.actor)):
+            if text:
+                # LOWER on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+                where.append(f"LOWER({column}) LIKE ? ESCAPE '!'")
+                params.append("%" + _like_escape(text.lower()) + "%")
+        if search.since is not None:
+            where.append("at >= ?")
+            params.append(search.since)
+        if search.until is not None:
+            where.append("at <= ?")
+            params.append(search.until)
         sql = _AUDIT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
         return [AuditEvent(*r) for r in self.db.all(sql, [*params, limit])]
+
+
+def _like_escape(text: str) -> str:
+    """The text as a LIKE pattern matching itself (with ESCAPE '!')."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")

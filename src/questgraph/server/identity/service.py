@@ -10,6 +10,7 @@ from questgraph.server.auth.secrets import digest, new_app_secret, new_object_id
 from questgraph.server.clock import Clock
 from questgraph.server.db import Database, ObjectIds
 from questgraph.server.errors import InvalidParameter, NotFound
+from questgraph.server.graph.params import parse_id
 from questgraph.server.identity.records import App, Org, User, UserToken
 from questgraph.server.identity.store import IdentityStore
 
@@ -201,8 +202,12 @@ class IdentityService:
 
     def find_user(self, app_id: int, id_or_alias: str) -> User | None:
         """The app's user with that app-scoped id, or else with that alias."""
-        if id_or_alias.isdigit() and len(id_or_alias) <= 19:
-            user = self.user_in_app(app_id, int(id_or_alias))
+        try:  # the Graph API's id rule: "²" or a number past int64 is no id (an alias, maybe)
+            user_id: int | None = parse_id("user_id", id_or_alias)
+        except InvalidParameter:
+            user_id = None
+        if user_id is not None:
+            user = self.user_in_app(app_id, user_id)
             if user is not None:
                 return user
         person = self.store.find_person_by_alias(id_or_alias)
