@@ -227,9 +227,12 @@ class Server:
     @contextlib.contextmanager
     def _trip_scope(self) -> Iterator[None]:
         """Around each trip of Graph calls: one database connection for its lone reads, and each token
-        looked up once."""
-        with self.db.session(), self.auth.remembering():
-            yield
+        looked up once. Afterwards, pending rows of applied index updates that no write has deleted for a
+        while are deleted (leaderboards/service.py)."""
+        with self.db.session():
+            with self.auth.remembering():
+                yield
+            self.leaderboards.settle_waiting()
 
     def move_clock(self, change: Callable[[Clock], None]) -> None:
         change(self.clock)
@@ -384,6 +387,8 @@ class Server:
         finally:
             with contextlib.suppress(Exception):
                 await task
+            with contextlib.suppress(Exception):  # else another process's sweep repairs them, harmlessly
+                self.leaderboards.settle_waiting(0)
             self.db.close()
 
     def asgi(self) -> GraphAsgiApp:

@@ -13,7 +13,8 @@ start-up a process rebuilds only when the two differ, so restarting one replica 
 A shared index also outlives the processes that write it, and each write commits to the database before
 it updates the index: a process killed between the two (kill -9, OOM) would leave the index stale under a
 matching epoch. So every leaderboard write records an ``index_pending`` row in its own transaction and
-deletes it after the index update (leaderboards/service.py); a row left behind is repaired here, at
+deletes it after the index update (leaderboards/service.py: under the executor, within a second, with a
+later write); a row left behind is repaired here, at
 start-up (after the rebuild check) and by any live process that sees a row survive two sweeps
 ``SWEEP_SECONDS`` apart. Repair sets the index to the database's current truth for what the row names
 (the entry's key, or its absence; the whole board for a board-wide write), which is idempotent and
