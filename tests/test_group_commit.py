@@ -96,6 +96,33 @@ def test_a_failed_statement_rolls_back_only_its_own_call(db: Database) -> None:
     assert logged(db) == [(1, "w"), (2, "w"), (4, "w")]
 
 
+def test_calls_failing_before_their_first_statement_or_at_it_leave_the_rest_whole(db: Database) -> None:
+    """On PostgreSQL a transaction's BEGIN and a call's SAVEPOINT go out with the statement after them: a
+    call that fails before running any statement has nothing to undo, one whose first statement fails (sent
+    with the BEGIN and its SAVEPOINT) rolls back to its own savepoint, and a lone transaction whose first
+    statement fails is rolled back whole; every other write commits."""
+    db.run("INSERT INTO t_parent VALUES (1)")
+    with db.group():
+        with pytest.raises(Boom), db.transaction():
+            raise Boom
+        with pytest.raises(DATABASE_ERRORS), db.transaction():
+            db.run("INSERT INTO t_parent VALUES (1)")
+        assert not db.group_failed()
+        with db.transaction():
+            log_write(db, 1)
+        with pytest.raises(Boom), db.transaction():
+            raise Boom
+    with pytest.raises(DATABASE_ERRORS), db.transaction():
+        db.run("INSERT INTO t_parent VALUES (1)")
+        log_write(db, 2)
+    with db.transaction():  # nothing runs: nothing is sent, nothing is left open
+        pass
+    with db.transaction():
+        log_write(db, 3)
+    assert logged(db) == [(1, "w"), (3, "w")]
+    assert [tuple(r) for r in db.all("SELECT id FROM t_parent")] == [(1,)]
+
+
 def test_after_commit_runs_after_a_lone_commit_and_never_after_a_rollback(db: Database) -> None:
     ran: list[str] = []
     db.after_commit(lambda: ran.append("now"))  # no transaction: at once
