@@ -431,3 +431,31 @@ def test_a_keep_best_write_that_loses_still_deletes_the_settled_rows(tmp_path: P
         assert pending_entries(world) == []
     finally:
         world.db.close()
+
+
+def test_the_shared_index_is_checked_once_per_trip(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One Redis round trip answers for a trip's calls (server/executor.py); the next trip asks again, and
+    a trip that finds the index gone answers 503 for each of its calls (none trusts a failed check)."""
+    index = FakeRedisIndex()
+    keeper = RedisKeeper(index, "redis://unused")  # type: ignore[arg-type]
+    keeper.bind(world.store, world.whole_state, world.service.build_index)
+    monkeypatch.setattr(keeper_module, "READY_MEMO_S", 0.0)  # no trust in time: only the trip's
+    asked: list[str] = []
+    states = iter(["ready", "ready", "rebuilding", "rebuilding"])
+
+    def state() -> str:
+        asked.append("state")
+        return next(states)
+
+    monkeypatch.setattr(index, "state", state)
+    with keeper.trip():
+        for _ in range(3):
+            keeper.check()
+    assert asked == ["state"]
+    keeper.check()  # outside a trip: every call asks
+    assert asked == ["state"] * 2
+    with keeper.trip():
+        for _ in range(2):
+            with pytest.raises(Unavailable):
+                keeper.check()
+    assert asked == ["state"] * 4

@@ -227,10 +227,10 @@ class Server:
     @contextlib.contextmanager
     def _trip_scope(self) -> Iterator[None]:
         """Around each trip of Graph calls: one database connection for its lone reads, and each token
-        looked up once. Afterwards, pending rows of applied index updates that no write has deleted for a
-        while are deleted (leaderboards/service.py)."""
+        looked up once, the shared rank index checked once. Afterwards, pending rows of applied index
+        updates that no write has deleted for a while are deleted (leaderboards/service.py)."""
         with self.db.session():
-            with self.auth.remembering():
+            with self.auth.remembering(), self.index_keeper.trip():
                 yield
             self.leaderboards.settle_waiting()
 

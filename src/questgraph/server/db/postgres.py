@@ -53,24 +53,14 @@ class Done:
     rowcount: int
 
 
-BEGIN, SAVEPOINT = "BEGIN", "SAVEPOINT grouped_call"
-
-
 class _PgTransactionState(TransactionState):
     def __init__(self) -> None:
         super().__init__()
         self.conn: psycopg.Connection[Any] | None = None  # the connection of this thread's open transaction
         self.reader: psycopg.Connection[Any] | None = None  # the connection of this thread's session()
-        # BEGIN and SAVEPOINT not sent yet: they go in one pipeline with the next statement (``_execute``),
-        # and never if no statement follows.
-        self.queued: list[str] = []
 
 
 class PostgresDatabase(Database):
-    """Transactions are driven by hand on the pool's autocommit connections, so that their BEGIN and a
-    grouped call's SAVEPOINT cost no round trip of their own: each waits for the statement after it and
-    goes with it in one pipeline. A transaction that runs no statement sends nothing at all."""
-
     _tx: _PgTransactionState
     writable_ctes = True
 
@@ -95,21 +85,13 @@ class PostgresDatabase(Database):
 
     @contextlib.contextmanager
     def _real_transaction(self) -> Iterator[None]:
-        tx = self._tx
         with self._pool.connection() as conn:
-            tx.conn, tx.queued = conn, [BEGIN]
+            self._tx.conn = conn
             try:
-                yield
-            except BaseException:
-                if BEGIN not in tx.queued:  # begun: end it (if the connection broke, the pool drops it)
-                    with contextlib.suppress(psycopg.Error):
-                        conn.execute("ROLLBACK", prepare=False)
-                raise
-            else:
-                if BEGIN not in tx.queued:
-                    conn.execute("COMMIT", prepare=False)  # a failed COMMIT ends the transaction too (rolled back)
+                with conn.transaction():
+                    yield
             finally:
-                tx.conn, tx.queued = None, []
+                self._tx.conn = None
 
     @contextlib.contextmanager
     def _savepoint(self) -> Iterator[None]:
@@ -117,37 +99,14 @@ class PostgresDatabase(Database):
         # group's COMMIT ends every savepoint at once. Each call's SAVEPOINT of the same name hides the one
         # before it, so ROLLBACK TO undoes exactly this call's statements. (A subtransaction that wrote
         # keeps its id until the commit whether released or not: no cost there either.)
-        tx = self._tx
         conn = self._conn()
-        tx.queued.append(SAVEPOINT)
+        conn.execute("SAVEPOINT grouped_call")
         try:
             yield
         except BaseException:
-            if SAVEPOINT in tx.queued:  # the call ran no statement: nothing to undo
-                tx.queued.remove(SAVEPOINT)
-            else:
-                with contextlib.suppress(psycopg.Error):  # the connection broke: group_failed() tells
-                    conn.execute("ROLLBACK TO SAVEPOINT grouped_call", prepare=False)
+            with contextlib.suppress(psycopg.Error):  # the connection broke: group_failed() tells the executor
+                conn.execute("ROLLBACK TO SAVEPOINT grouped_call")
             raise
-        if SAVEPOINT in tx.queued:
-            tx.queued.remove(SAVEPOINT)
-
-    def _execute(self, conn: psycopg.Connection[Any], sql: str, params: Sequence[Any],
-                 read: bool = False) -> psycopg.Cursor[Any]:
-        """Run one statement, with the open transaction's queued BEGIN / SAVEPOINT in front of it (one
-        round trip for them all: a pipeline, its results read at its end). A read before the transaction's
-        first write needs no BEGIN: it runs alone, in autocommit, and sees what it would have seen inside
-        (READ COMMITTED: each statement its own snapshot; nothing of the transaction is written yet), so a
-        group of calls that only read (keep-best submits that lose) costs no BEGIN and COMMIT at all."""
-        tx = self._tx
-        if not tx.queued or conn is not tx.conn or (read and BEGIN in tx.queued):
-            return conn.execute(to_pg(sql), params)
-        queued, tx.queued = tx.queued, []
-        with conn.pipeline():
-            for command in queued:
-                conn.execute(command, prepare=False)  # transaction control: never a prepared statement
-            cursor = conn.execute(to_pg(sql), params)
-        return cursor
 
     def _conn(self) -> psycopg.Connection[Any]:
         conn: psycopg.Connection[Any] | None = self._tx.conn
@@ -166,10 +125,8 @@ class PostgresDatabase(Database):
                 self._tx.reader = None
 
     def group_failed(self) -> bool:
-        tx = self._tx
-        conn = tx.conn
-        return (tx.grouped and conn is not None and BEGIN not in tx.queued
-                and conn.info.transaction_status != TransactionStatus.INTRANS)
+        conn = self._tx.conn
+        return self._tx.grouped and conn is not None and conn.info.transaction_status != TransactionStatus.INTRANS
 
     @contextlib.contextmanager
     def _reader(self) -> Iterator[psycopg.Connection[Any]]:
@@ -190,31 +147,26 @@ class PostgresDatabase(Database):
             with self._reader() as conn:
                 return Done(conn.execute(to_pg(sql), params).rowcount)
         with self.transaction():
-            return Done(self._execute(self._conn(), sql, params).rowcount)
+            return Done(self._conn().execute(to_pg(sql), params).rowcount)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._reader() as conn:
-            return self._execute(conn, sql, params, read=True).fetchone()
+            return conn.execute(to_pg(sql), params).fetchone()
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._reader() as conn:
-            return self._execute(conn, sql, params, read=True).fetchall()
+            return conn.execute(to_pg(sql), params).fetchall()
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self.transaction():
-            conn = self._conn()
-            queued, self._tx.queued = self._tx.queued, []
-            for command in queued:  # bulk loads: their own round trips are nothing beside the rows'
-                conn.execute(command, prepare=False)
-            with conn.cursor() as cursor:
-                cursor.executemany(to_pg(sql), rows)
+        with self.transaction(), self._conn().cursor() as cursor:
+            cursor.executemany(to_pg(sql), rows)
 
     def returning(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self._tx.depth == 0:  # as run(): in autocommit
             with self._reader() as conn:
                 return conn.execute(to_pg(sql), params).fetchone()
         with self.transaction():
-            return self._execute(self._conn(), sql, params).fetchone()
+            return self._conn().execute(to_pg(sql), params).fetchone()
 
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         # A named (server-side) cursor on a connection of its own: the start-up scan of millions of
