@@ -97,10 +97,10 @@ def test_a_failed_statement_rolls_back_only_its_own_call(db: Database) -> None:
 
 
 def test_calls_failing_before_their_first_statement_or_at_it_leave_the_rest_whole(db: Database) -> None:
-    """On PostgreSQL a transaction's BEGIN and a call's SAVEPOINT go out with the statement after them: a
-    call that fails before running any statement has nothing to undo, one whose first statement fails (sent
-    with the BEGIN and its SAVEPOINT) rolls back to its own savepoint, and a lone transaction whose first
-    statement fails is rolled back whole; every other write commits."""
+    """A call that fails before running any statement, and one whose first statement fails, roll back to
+    their own savepoints (never released on PostgreSQL: each hides the one before it); a lone transaction
+    whose first statement fails is rolled back whole, an empty one leaves nothing open; every other write
+    commits."""
     db.run("INSERT INTO t_parent VALUES (1)")
     with db.group():
         with pytest.raises(Boom), db.transaction():
