@@ -221,6 +221,16 @@ class Result:
     errors: int
     load: float = 0.0  # the machine's 1-minute load average when the case ended
     updated: int = 0  # submits answered did_update true (a write), for RandomSubmits cases
+    connections: int = 0  # wrk's keep-alive connections
+    # CPU time per request served during the measured rounds (ms): the server's processes, the PostgreSQL
+    # processes of this run (CpuMeter), redis-server.
+    cpu_server_ms: float = 0.0
+    cpu_pg_ms: float = 0.0
+    cpu_redis_ms: float = 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu_server_ms + self.cpu_pg_ms + self.cpu_redis_ms
 
 
 def lua_string(text: str) -> str:
@@ -280,12 +290,94 @@ def wrk_script(requests: list[Request], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PG_APPLICATION = "qgbench"  # the application_name of every connection this run makes to PostgreSQL
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, utime + stime in seconds) of a live process, from /proc/<pid>/stat."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, … utime (12th), stime
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+class CpuMeter:
+    """CPU seconds (utime + stime from /proc) of three parts of the system under test, read before and after
+    each measured round: the server (its process and every descendant: uvicorn's workers), PostgreSQL (every
+    ``postgres`` process: postmaster, WAL writer, checkpointer, …, except client backends of other
+    programs, told apart by ``application_name`` in pg_stat_activity, so that other people's test suites on
+    a shared database server do not count) and ``redis-server`` (the whole server: it may be shared). A
+    process that ends during a round loses its share; the server's pooled connections do not end."""
+
+    def __init__(self, postgres: str | None) -> None:
+        self.postgres = postgres
+
+    def _foreign_backends(self) -> set[int]:
+        if not self.postgres:
+            return set()
+        try:
+            import psycopg  # the postgres extra of questgraph
+
+            with psycopg.connect(self.postgres, autocommit=True, application_name="qgbench-meter") as conn:
+                rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                                    "AND application_name IS DISTINCT FROM %s", (PG_APPLICATION,)).fetchall()
+            return {int(r[0]) for r in rows}
+        except Exception:
+            return set()
+
+    def sample(self, root: int) -> dict[str, dict[int, float]]:
+        foreign = self._foreign_backends()
+        stats: dict[int, tuple[int, float]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                found = _stat(int(entry))
+                if found is not None:
+                    stats[int(entry)] = found
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _) in stats.items():
+            children.setdefault(ppid, []).append(pid)
+        tree, todo = set(), [root]
+        while todo:
+            pid = todo.pop()
+            if pid in stats and pid not in tree:
+                tree.add(pid)
+                todo += children.get(pid, [])
+        out: dict[str, dict[int, float]] = {"server": {}, "pg": {}, "redis": {}}
+        for pid, (_, cpu) in stats.items():
+            if pid in tree:
+                out["server"][pid] = cpu
+                continue
+            comm = _comm(pid)
+            if comm == "postgres" and pid not in foreign:
+                out["pg"][pid] = cpu
+            elif comm == "redis-server":
+                out["redis"][pid] = cpu
+        return out
+
+    @staticmethod
+    def used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+        """CPU seconds of each part between two samples (a process new since ``before`` counts whole)."""
+        return {part: sum(cpu - before[part].get(pid, 0.0) for pid, cpu in pids.items())
+                for part, pids in after.items()}
+
+
 class Driver:
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         self.args, self.workdir = args, workdir
         self.results: list[Result] = []
         self.profiles: dict[str, tuple[str, dict[str, float]]] = {}
         self.page_buffers: dict[str, dict[int, PageBuffers]] = {}  # by group, PostgreSQL only
+        self.cpu = CpuMeter(args.postgres if "postgres" in args.backends or args.peer_python else None)
         self._n = 0
 
     def check(self, url: str, request: Request) -> None:
@@ -319,6 +411,7 @@ class Driver:
                 self._wrk(proc, script, self.args.warmup)
         seconds = max(1, round(self.args.duration / rounds))
         data: list[list[dict[str, int]]] = [[] for _ in cases]
+        cpu: list[dict[str, float]] = [{"server": 0.0, "pg": 0.0, "redis": 0.0} for _ in cases]
         for round_ in range(rounds):
             for k, (case, size, _, profile) in enumerate(cases):
                 spy = None
@@ -329,24 +422,31 @@ class Driver:
                                             "--nonblocking", "-d", str(seconds), "-o", str(out),
                                             "--pid", str(proc.process.pid), "--subprocesses"],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                before = self.cpu.sample(proc.process.pid)
                 data[k].append(self._wrk(proc, scripts[k], seconds))
+                for part, used in self.cpu.used(before, self.cpu.sample(proc.process.pid)).items():
+                    cpu[k][part] += used
                 if spy is not None:
                     spy.wait(timeout=seconds + 60)
                     self.profiles[f"{group}: {case}" + (f" ({human(size)})" if size else "")] = \
                         summarize_profile(out)
         results = []
-        for (case, size, _, _), runs in zip(cases, data, strict=True):
+        for (case, size, _, _), runs, used in zip(cases, data, cpu, strict=True):
             total = sum(d["requests"] for d in runs)
+            per = 1000 / max(total, 1)
             result = Result(group, case, size, proc.workers, total / (sum(d["duration_us"] for d in runs) / 1e6),
                             statistics.median(d["p50_us"] for d in runs) / 1000,
                             statistics.median(d["p99_us"] for d in runs) / 1000, total,
                             sum(d["errors"] + d["non2xx"] for d in runs), os.getloadavg()[0],
-                            sum(d["updated"] for d in runs))
+                            sum(d["updated"] for d in runs), self.args.connections,
+                            used["server"] * per, used["pg"] * per, used["redis"] * per)
             self.results.append(result)
             results.append(result)
             log(f"  {group:<18} {case:<28} {human(size) if size else '':>4}  {result.rps:>8,.0f} req/s  "
+                f"cpu {result.cpu_ms:.3f} ms/req (server {result.cpu_server_ms:.3f} pg {result.cpu_pg_ms:.3f} "
+                f"redis {result.cpu_redis_ms:.3f})  "
                 f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}  "
-                f"load {result.load:.1f}")
+                f"load {result.load:.1f}  c={result.connections}")
         return results
 
     def _wrk(self, proc: Proc, script: Path, seconds: int) -> dict[str, int]:
@@ -513,6 +613,7 @@ class Ratio:
     target: str
     met: bool | None
     detail: str = ""
+    unit: str = "×"
 
 
 def ratios(results: list[Result], sizes: list[int], groups: list[str]) -> list[Ratio]:
@@ -538,6 +639,23 @@ def ratios(results: list[Result], sizes: list[int], groups: list[str]) -> list[R
                              f"{submit.rps:,.0f} / {ceiling.rps:,.0f} req/s"
                              + (": not a valid comparison, both sides are bounded by the uvicorn multi-worker "
                                 "stall (Notes)" if stalled else "")))
+    for group in groups:  # the PostgreSQL + Redis targets: against the 1-worker ceiling, and CPU per request
+        if not group.startswith("postgres"):
+            continue
+        submit = find(results, group, "keep-best submit")
+        centered = find(results, group, "CENTERED_ON_VIEWER", large)
+        ceiling = find(results, "ceiling", "fixed JSON", workers=1)
+        for what, case, share in (("keep-best submit", submit, 0.156), ("CENTERED_ON_VIEWER", centered, 0.059)):
+            if case and ceiling:
+                value = case.rps / ceiling.rps
+                out.append(Ratio(f"{group}: {what} throughput / ceiling (1 worker)", value, f"≥ {share}",
+                                 value >= share, f"{case.rps:,.0f} / {ceiling.rps:,.0f} req/s"))
+        for what, case, most in (("keep-best submit", submit, 0.33), ("CENTERED_ON_VIEWER", centered, 0.74)):
+            if case and case.cpu_ms:
+                out.append(Ratio(f"{group}: CPU per {what} (server + PostgreSQL + Redis)", case.cpu_ms,
+                                 f"≤ {most} ms", case.cpu_ms <= most,
+                                 f"{case.cpu_server_ms:.3f} + {case.cpu_pg_ms:.3f} + {case.cpu_redis_ms:.3f} ms",
+                                 "ms"))
     for group in groups:
         ours = find(results, group, "CENTERED_ON_VIEWER", SUBMIT_BOARD if SUBMIT_BOARD in sizes else large)
         peer = find(results, "naive peer", "CENTERED_ON_VIEWER", workers=ours.workers) if ours else None
@@ -682,17 +800,28 @@ def report(args: argparse.Namespace, results: list[Result], table: list[Ratio],
         "",
         "## Results",
         "",
-        "| server | case | board | workers | req/s | p50 ms | p99 ms | requests | errors | load avg |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"Every case ran with {args.connections} wrk connections. CPU ms/request: the CPU time (user + system, "
+        "from /proc/<pid>/stat, read before and after each measured round) used during the measured rounds, "
+        "divided by the requests served: `server` is the server's processes (uvicorn's workers included), `pg` "
+        "the PostgreSQL processes (backends of this run's connections, told apart by application_name, and "
+        "PostgreSQL's own: WAL writer, checkpointer, …), `redis` the redis-server process; `total` is their "
+        "sum, the figure to compare between runs on a shared machine (throughput falls when other processes "
+        "take the cores; CPU per request barely moves).",
+        "",
+        "| server | case | board | workers | connections | req/s | CPU ms/req total | server | pg | redis "
+        "| p50 ms | p99 ms | requests | errors | load avg |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        lines.append(f"| {r.group} | {r.case} | {human(r.size) if r.size else ''} | {r.workers} | {r.rps:,.0f} | "
-                     f"{r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests:,} | {r.errors} | {r.load:.1f} |")
+        lines.append(f"| {r.group} | {r.case} | {human(r.size) if r.size else ''} | {r.workers} | {r.connections} | "
+                     f"{r.rps:,.0f} | {r.cpu_ms:.3f} | {r.cpu_server_ms:.3f} | {r.cpu_pg_ms:.3f} | "
+                     f"{r.cpu_redis_ms:.3f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests:,} | {r.errors} | "
+                     f"{r.load:.1f} |")
     lines += ["", "## Ratios against the targets", "",
               "| ratio | value | target | met | numbers |", "|---|---:|---|---|---|"]
     for t in table:
         met = "—" if t.met is None else ("✅ yes" if t.met else "❌ **no**")
-        value = "n/a" if t.value is None else f"{t.value:.2f}×"
+        value = "n/a" if t.value is None else (f"{t.value:.2f}×" if t.unit == "×" else f"{t.value:.3f} {t.unit}")
         lines.append(f"| {t.what} | {value} | {t.target} | {met} | {t.detail} |")
     lines += ["", "(p99 latency ratios are shown for information; the target is read on the medians.)", ""]
     lines += why_centered(results, table, buffers)
@@ -708,7 +837,7 @@ def report(args: argparse.Namespace, results: list[Result], table: list[Ratio],
             lines += [f"| {group} | {human(size)} | {b.hit + b.read:.1f} | {b.read:.1f} | {b.relations_mib:,.0f} MiB |"
                       for size, b in pages.items()]
         lines.append("")
-    missed_submit = [t for t in table if t.met is False and "submit" in t.what]
+    missed_submit = [t for t in table if t.met is False and "submit throughput" in t.what]
     if missed_submit:
         worst = min(missed_submit, key=lambda t: t.value or 0)
         group = worst.what.split(":")[0]
@@ -756,7 +885,8 @@ def report(args: argparse.Namespace, results: list[Result], table: list[Ratio],
 
 # --- PostgreSQL and Redis housekeeping ------------------------------------------------------------------
 def pg_url(base: str, schema: str) -> str:
-    return f"{base}?options={quote(f'-c search_path={schema}')}"
+    # application_name: CpuMeter counts the backends of this run's connections only.
+    return f"{base}?options={quote(f'-c search_path={schema}')}&application_name={PG_APPLICATION}"
 
 
 def psql(base: str, sql: str) -> None:
@@ -980,7 +1110,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(text + "\n")
         log(f"wrote {args.out}")
         for t in table:
-            log(f"  {t.what}: {'n/a' if t.value is None else f'{t.value:.2f}'} (target {t.target}) {t.detail}")
+            log(f"  {t.what}: {'n/a' if t.value is None else f'{t.value:.3f}'} (target {t.target}) {t.detail}")
         return 0
     finally:
         for proc in list(procs):

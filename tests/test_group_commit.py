@@ -78,6 +78,51 @@ def test_a_failing_call_rolls_back_alone_and_actions_wait_for_the_commit(db: Dat
     assert logged(db) == [(1, "w"), (3, "w")]
 
 
+def test_a_failed_statement_rolls_back_only_its_own_call(db: Database) -> None:
+    """A statement the database refuses (here a duplicate key) fails its call alone: the savepoint of that
+    call, the latest of the group, is rolled back to, and the calls before and after it commit."""
+    db.run("INSERT INTO t_parent VALUES (1)")
+    with db.group():
+        with db.transaction():
+            log_write(db, 1)
+        with db.transaction():
+            log_write(db, 2)
+        with pytest.raises(DATABASE_ERRORS), db.transaction():
+            log_write(db, 3)
+            db.run("INSERT INTO t_parent VALUES (1)")
+        assert not db.group_failed()
+        with db.transaction():
+            log_write(db, 4)
+    assert logged(db) == [(1, "w"), (2, "w"), (4, "w")]
+
+
+def test_calls_failing_before_their_first_statement_or_at_it_leave_the_rest_whole(db: Database) -> None:
+    """A call that fails before running any statement, and one whose first statement fails, roll back to
+    their own savepoints (never released on PostgreSQL: each hides the one before it); a lone transaction
+    whose first statement fails is rolled back whole, an empty one leaves nothing open; every other write
+    commits."""
+    db.run("INSERT INTO t_parent VALUES (1)")
+    with db.group():
+        with pytest.raises(Boom), db.transaction():
+            raise Boom
+        with pytest.raises(DATABASE_ERRORS), db.transaction():
+            db.run("INSERT INTO t_parent VALUES (1)")
+        assert not db.group_failed()
+        with db.transaction():
+            log_write(db, 1)
+        with pytest.raises(Boom), db.transaction():
+            raise Boom
+    with pytest.raises(DATABASE_ERRORS), db.transaction():
+        db.run("INSERT INTO t_parent VALUES (1)")
+        log_write(db, 2)
+    with db.transaction():  # nothing runs: nothing is sent, nothing is left open
+        pass
+    with db.transaction():
+        log_write(db, 3)
+    assert logged(db) == [(1, "w"), (3, "w")]
+    assert [tuple(r) for r in db.all("SELECT id FROM t_parent")] == [(1,)]
+
+
 def test_after_commit_runs_after_a_lone_commit_and_never_after_a_rollback(db: Database) -> None:
     ran: list[str] = []
     db.after_commit(lambda: ran.append("now"))  # no transaction: at once

@@ -9,6 +9,7 @@ index whose next write raises, as a kill between the commit and the index update
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from questgraph.server.ranking import keeper as keeper_module
 from questgraph.server.ranking.index import InMemoryRankIndex, Page
 from questgraph.server.ranking.keeper import RedisKeeper, repair_pending
 from questgraph.server.ranking.keys import sort_key
+from tests.conftest import postgres_database
 
 
 class Crash(Exception):
@@ -64,8 +66,8 @@ class CrashingIndex(InMemoryRankIndex):
 
 
 class World:
-    def __init__(self, tmp_path: Path, track_pending: bool = True) -> None:
-        self.db: Database = open_database(str(tmp_path / f"qg-{secrets.token_hex(4)}.sqlite"))
+    def __init__(self, tmp_path: Path, track_pending: bool = True, database: str | None = None) -> None:
+        self.db: Database = open_database(database or str(tmp_path / f"qg-{secrets.token_hex(4)}.sqlite"))
         self.store = LeaderboardStore(self.db)
         self.identity_store = IdentityStore(self.db)
         self.whole_state = WholeState(self.db)
@@ -363,3 +365,124 @@ def test_a_live_process_repairs_rows_that_survive_two_sweeps(world: World, monke
     keeper.check()  # still there: repaired
     assert world.store.list_index_pending() == []
     assert world.served() == world.truth() and keeper.repaired == 1
+
+
+# --- settled rows under the executor: deleted by a later write, and only once their update was applied ------
+def pending_entries(world: World) -> list[int | None]:
+    return [row.entry_id for row in world.store.list_index_pending()]
+
+
+class PipelinedIndex(CrashingIndex):
+    """As the Redis index does inside ``batched()``: puts are held back and sent together at its end, which
+    is where they fail (a lost connection, a kill) when ``crash`` is set."""
+
+    _held: list[tuple[int, int, int, int]] | None = None
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+        self._maybe_crash()
+        for update in held:
+            InMemoryRankIndex.put(self, *update)
+
+    def put(self, board_id: int, entry_id: int, key: int, version: int = 0) -> None:
+        if self._held is not None:
+            self._held.append((board_id, entry_id, key, version))
+        else:
+            super().put(board_id, entry_id, key, version)
+
+
+def test_a_pending_row_goes_only_after_its_index_update_applied_and_then_with_a_later_write(
+        tmp_path: Path, backend: str) -> None:
+    """D22, as the executor runs writes (inside ``index_updates_together``): the row of an applied index
+    update is deleted by the next submit's own statement (on PostgreSQL one statement with the upsert),
+    never the row of an update that did not apply, which stays for the repair."""
+    path = str(tmp_path / "settle.sqlite3")
+    world = World(tmp_path, database=postgres_database(path) if backend == "postgres" else path)
+    world.index = world.service.index = PipelinedIndex()
+    world.service.build_index()
+    try:
+        def trip(user: int, score: int) -> None:
+            with world.service.index_updates_together():
+                assert world.submit(user, score)
+
+        def entry_of(user: int) -> int:
+            entry = world.store.find_entry(world.board.id, user)
+            assert entry is not None
+            return entry.id
+
+        trip(world.users[0], 10)  # applied: its row waits for the next write
+        assert pending_entries(world) == [entry_of(world.users[0])]
+        world.index.crash = True
+        with pytest.raises(Crash):
+            trip(world.users[1], 20)  # committed (and it deleted the first row); its held-back update failed
+        world.index.crash = False
+        assert pending_entries(world) == [entry_of(world.users[1])]
+        trip(world.users[2], 5)
+        trip(world.users[3], 7)  # deletes users[2]'s row; its own waits
+        assert pending_entries(world) == [entry_of(world.users[1]), entry_of(world.users[3])]
+        world.service.settle_waiting(older_than=60)  # too young to be deleted on its own yet
+        assert len(pending_entries(world)) == 2
+        world.service.settle_waiting(older_than=0)  # no write came: deleted on their own (a trip's end)
+        assert pending_entries(world) == [entry_of(world.users[1])]  # only the update that never applied
+        assert world.served() != world.truth()
+        assert world.repair() == 1
+        assert world.served() == world.truth() and pending_entries(world) == []
+    finally:
+        world.db.close()
+
+
+def test_a_keep_best_write_that_loses_still_deletes_the_settled_rows(tmp_path: Path, backend: str) -> None:
+    """The settled rows' delete is part of the submit's statement even when the stored score wins (another
+    process wrote a better one since this process read it): nothing is left waiting."""
+    path = str(tmp_path / "settle-lost.sqlite3")
+    world = World(tmp_path, database=postgres_database(path) if backend == "postgres" else path)
+    try:
+        with world.service.index_updates_together():
+            assert world.submit(world.users[0], 10)
+        assert len(pending_entries(world)) == 1
+        entry = world.store.find_entry(world.board.id, world.users[0])
+        assert entry is not None
+        # As another process would: a better score, written after this process's read of the entry.
+        stored = world.service.store.submit_entry
+        def racing(*args: Any, **kwargs: Any) -> Any:
+            world.db.run("UPDATE entries SET score = 100 WHERE id = ?", (entry.id,))
+            return stored(*args, **kwargs)
+        world.service.store.submit_entry = racing  # type: ignore[method-assign]
+        with world.service.index_updates_together():
+            assert not world.submit(world.users[0], 50)
+        assert pending_entries(world) == []
+    finally:
+        world.db.close()
+
+
+def test_the_shared_index_is_checked_once_per_trip(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One Redis round trip answers for a trip's calls (server/executor.py); the next trip asks again, and
+    a trip that finds the index gone answers 503 for each of its calls (none trusts a failed check)."""
+    index = FakeRedisIndex()
+    keeper = RedisKeeper(index, "redis://unused")  # type: ignore[arg-type]
+    keeper.bind(world.store, world.whole_state, world.service.build_index)
+    monkeypatch.setattr(keeper_module, "READY_MEMO_S", 0.0)  # no trust in time: only the trip's
+    asked: list[str] = []
+    states = iter(["ready", "ready", "rebuilding", "rebuilding"])
+
+    def state() -> str:
+        asked.append("state")
+        return next(states)
+
+    monkeypatch.setattr(index, "state", state)
+    with keeper.trip():
+        for _ in range(3):
+            keeper.check()
+    assert asked == ["state"]
+    keeper.check()  # outside a trip: every call asks
+    assert asked == ["state"] * 2
+    with keeper.trip():
+        for _ in range(2):
+            with pytest.raises(Unavailable):
+                keeper.check()
+    assert asked == ["state"] * 4

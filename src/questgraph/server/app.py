@@ -229,9 +229,12 @@ class Server:
     @contextlib.contextmanager
     def _trip_scope(self) -> Iterator[None]:
         """Around each trip of Graph calls: one database connection for its lone reads, and each token
-        looked up once."""
-        with self.db.session(), self.auth.remembering():
-            yield
+        looked up once, the shared rank index checked once. Afterwards, pending rows of applied index
+        updates that no write has deleted for a while are deleted (leaderboards/service.py)."""
+        with self.db.session():
+            with self.auth.remembering(), self.index_keeper.trip():
+                yield
+            self.leaderboards.settle_waiting()
 
     def known_app_secrets(self) -> list[str]:
         return self.world.app_secrets() if self.world is not None else []
@@ -419,6 +422,8 @@ class Server:
         finally:
             with contextlib.suppress(Exception):
                 await task
+            with contextlib.suppress(Exception):  # else another process's sweep repairs them, harmlessly
+                self.leaderboards.settle_waiting(0)
             self.db.close()
 
     def asgi(self) -> GraphAsgiApp:

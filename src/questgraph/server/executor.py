@@ -162,10 +162,22 @@ class DomainExecutor:
                     stop += 1
             if stop - start > 1:
                 grouped += self._run_group(trip[start:stop])
+            elif trip[start].groupable:
+                self._run_lone_write(trip[start])
             else:
                 _run_alone(trip[start])
             start = stop
         return grouped
+
+    def _run_lone_write(self, call: _Call) -> None:
+        """A write with no other beside it: its own transaction, its after-commit actions (run at its
+        commit) inside the actions scope, as a group's are (the index updates' pending rows settle alike)."""
+        try:
+            with self.actions_scope():
+                _run_alone(call)
+        except Exception as exc:  # the updates held back to the scope's end failed: the write is durable (D7 503)
+            if call.outcome[0]:
+                call.outcome = (False, exc)
 
     def _run_group(self, calls: list[_Call]) -> int:
         """Run ``calls`` in one transaction; how many committed together (0 if they ran alone)."""

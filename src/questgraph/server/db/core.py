@@ -43,6 +43,9 @@ class Database:
     methods, ``stream``, ``tables``, ``blob_columns`` and ``export_order``."""
 
     _tx: TransactionState  # set by the backend's __init__
+    # Whether a statement may write in its WITH clause (PostgreSQL; not SQLite): a store may then fold
+    # several writes into one statement, one round trip.
+    writable_ctes = False
 
     # --- transactions, after-commit actions and group commit (shared) ---------------------------
     @contextlib.contextmanager

@@ -62,6 +62,7 @@ class _PgTransactionState(TransactionState):
 
 class PostgresDatabase(Database):
     _tx: _PgTransactionState
+    writable_ctes = True
 
     def __init__(self, url: str, lanes: int = 4) -> None:
         self.url = url
@@ -94,8 +95,18 @@ class PostgresDatabase(Database):
 
     @contextlib.contextmanager
     def _savepoint(self) -> Iterator[None]:
-        with self._conn().transaction():  # nested: psycopg makes it a savepoint
+        # Never released: RELEASE would cost a round trip per grouped call and buys nothing, since the
+        # group's COMMIT ends every savepoint at once. Each call's SAVEPOINT of the same name hides the one
+        # before it, so ROLLBACK TO undoes exactly this call's statements. (A subtransaction that wrote
+        # keeps its id until the commit whether released or not: no cost there either.)
+        conn = self._conn()
+        conn.execute("SAVEPOINT grouped_call")
+        try:
             yield
+        except BaseException:
+            with contextlib.suppress(psycopg.Error):  # the connection broke: group_failed() tells the executor
+                conn.execute("ROLLBACK TO SAVEPOINT grouped_call")
+            raise
 
     def _conn(self) -> psycopg.Connection[Any]:
         conn: psycopg.Connection[Any] | None = self._tx.conn
@@ -132,6 +143,9 @@ class PostgresDatabase(Database):
 
     # --- execution --------------------------------------------------------------------------------
     def run(self, sql: str, params: Sequence[Any] = ()) -> Done:
+        if self._tx.depth == 0:  # one statement alone is atomic by itself: no BEGIN and COMMIT round trips
+            with self._reader() as conn:
+                return Done(conn.execute(to_pg(sql), params).rowcount)
         with self.transaction():
             return Done(self._conn().execute(to_pg(sql), params).rowcount)
 
@@ -148,6 +162,9 @@ class PostgresDatabase(Database):
             cursor.executemany(to_pg(sql), rows)
 
     def returning(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self._tx.depth == 0:  # as run(): in autocommit
+            with self._reader() as conn:
+                return conn.execute(to_pg(sql), params).fetchone()
         with self.transaction():
             return self._conn().execute(to_pg(sql), params).fetchone()
 

@@ -5,7 +5,9 @@ index never shows a write that is not durable. Between a commit and its index up
 row newer than its key: it reads the page again (``_rows``). With a shared (Redis) index a process may
 die between the two: each write then also records, in its own transaction, an ``index_pending`` row
 naming what the index must follow, deleted once the index is updated; ranking/keeper.py repairs any row
-left behind (D22).
+left behind (D22). Under the executor (group commit) that delete rides on a later write: a row whose
+index update has been applied is deleted by the next submit's statement, in its transaction (or, when no
+write comes within ``SETTLE_AFTER_S``, at the end of a trip), instead of costing a transaction of its own.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ class EntriesQuery:
 
 
 PAGE_TRIES = 4  # reads of a page that raced a write (LeaderboardService._rows) before a 503
+# How long the pending rows of applied index updates may wait for a write to delete them with its own
+# statement; well under the keeper's SWEEP_SECONDS, so that no sweep takes them for rows left behind.
+SETTLE_AFTER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,10 @@ class LeaderboardService:
         # Only a shared index outlives this process; the in-memory one is rebuilt at every start (D22).
         self.track_pending = track_pending
         self._local = threading.local()  # .settle_later: this thread's list inside index_updates_together()
+        # Pending rows whose index updates were applied (every lane's), waiting to be deleted by a write.
+        self._settled_rows: list[int] = []
+        self._settled_since = 0.0  # monotonic time of the oldest of them
+        self._settled_lock = threading.Lock()
 
     # --- pending index updates (D22) -------------------------------------------------------------
     def _pending(self, board_id: int, entry_id: int | None = None) -> int | None:
@@ -178,10 +187,10 @@ class LeaderboardService:
 
     @contextlib.contextmanager
     def index_updates_together(self) -> Iterator[None]:
-        """The executor runs a group's after-commit actions inside this (group commit, server/executor.py):
+        """The executor runs a trip's after-commit actions inside this (group commit, server/executor.py):
         their index updates go out together (one round trip to a shared index), and only once they have
-        succeeded are their pending rows settled, in one delete. If they fail, the block raises and the
-        rows stay for the repair sweep."""
+        succeeded are their pending rows settled: handed to the next write to delete (``_take_settled``).
+        If they fail, the block raises and the rows stay for the repair sweep."""
         pending_ids: list[int] = []
         self._local.settle_later = pending_ids
         try:
@@ -190,7 +199,33 @@ class LeaderboardService:
         finally:
             self._local.settle_later = None
         if pending_ids:
-            self._delete_pending(pending_ids)
+            with self._settled_lock:
+                if not self._settled_rows:
+                    self._settled_since = time.monotonic()
+                self._settled_rows.extend(pending_ids)
+
+    def _take_settled(self) -> list[int]:
+        """The settled rows, for the caller's write to delete in its transaction (``_give_back`` them if
+        that write fails before it commits)."""
+        with self._settled_lock:
+            taken, self._settled_rows = self._settled_rows, []
+        return taken
+
+    def _give_back(self, pending_ids: list[int]) -> None:
+        if pending_ids:
+            with self._settled_lock:
+                if not self._settled_rows:
+                    self._settled_since = time.monotonic()
+                self._settled_rows.extend(pending_ids)
+
+    def settle_waiting(self, older_than: float = SETTLE_AFTER_S) -> None:
+        """Delete the settled rows that no write took within ``older_than`` seconds (the executor calls
+        this after each trip; the server at shutdown, with 0)."""
+        with self._settled_lock:
+            if not self._settled_rows or time.monotonic() - self._settled_since < older_than:
+                return
+            taken, self._settled_rows = self._settled_rows, []
+        self._delete_pending(taken)
 
     # --- the rank index ---------------------------------------------------------------------------
     def build_index(self) -> int:
@@ -358,19 +393,30 @@ class LeaderboardService:
             raise InvalidParameter("This leaderboard entry is too late for the leaderboard's allowed time window.")
         if existing is not None and not force_update and not _better(board.sort_order, score, existing.score):
             return False  # not better than the entry as read: no write at all
-        with self.db.transaction():
-            claimed = self.identity.claim_id("entry") if existing is None else None
-            wanted = Entry(existing.id if existing is not None else claimed or 0, board.id, user.id, score,
-                           extra_data, self.clock.now_us())
-            # The database decides keep-best atomically: another process may have written since the read.
-            entry = self.store.submit_entry(wanted, board.sort_order == HIGHER_IS_BETTER, force_update)
-            if claimed is not None and (entry is None or entry.id != claimed):
-                self.identity.release_id(claimed)  # another process created the entry first
-            if entry is None:
-                return False
-            entry_id, key = entry.id, self._key(board, entry)
-            pending_id = self._pending(board.id, entry_id)
-            self._then_index(pending_id, lambda: self.index.put(board.id, entry_id, key, pending_id or 0))
+        settled = self._take_settled() if self.track_pending else []
+        try:
+            with self.db.transaction():
+                claimed = self.identity.claim_id("entry") if existing is None else None
+                wanted = Entry(existing.id if existing is not None else claimed or 0, board.id, user.id, score,
+                               extra_data, self.clock.now_us())
+                # The database decides keep-best atomically: another process may have written since the read.
+                # With a shared index the same statement records this write's pending row and deletes the
+                # rows of updates already applied (D22).
+                stored = self.store.submit_entry(wanted, board.sort_order == HIGHER_IS_BETTER, force_update,
+                                                 self.track_pending, settled)
+                entry = None if stored is None else stored[0]
+                if claimed is not None and (entry is None or entry.id != claimed):
+                    self.identity.release_id(claimed)  # another process created the entry first
+                if stored is None:
+                    return False
+                entry, pending_id = stored
+                entry_id, key = entry.id, self._key(board, entry)
+                self._then_index(pending_id, lambda: self.index.put(board.id, entry_id, key, pending_id or 0))
+        except BaseException:
+            # Rolled back, most likely, and the settled rows with it: the next write deletes them (a delete
+            # that did commit, before an index update failed, makes that a no-op).
+            self._give_back(settled)
+            raise
         return True
 
     def entry(self, caller: Caller, entry_id: int) -> tuple[Leaderboard, RankedEntry]:

@@ -104,24 +104,46 @@ class LeaderboardStore:
         return SubmitTarget(Leaderboard(*board), None if user[0] is None else User(*user), entitled is not None,
                             None if entry[0] is None else _entry(entry))
 
-    def submit_entry(self, entry: Entry, higher_is_better: bool, force: bool) -> Entry | None:
+    def submit_entry(self, entry: Entry, higher_is_better: bool, force: bool, pending: bool = False,
+                     settled: Sequence[int] = ()) -> tuple[Entry, int | None] | None:
         """Keep-best write in one atomic statement (D15): insert ``entry`` when the user has none
         on the board, else replace the stored score, extra data and time when ``force`` or when
         ``entry.score`` is strictly better (the stored id stays). Returns the stored entry when it
-        changed, None when the old one was kept. Atomic across processes sharing the database."""
+        changed, None when the old one was kept. Atomic across processes sharing the database.
+
+        ``pending``: a write also records its pending index update (D22), whose id comes back beside the
+        entry. ``settled``: pending rows whose index updates are known to have been applied, deleted in
+        the same transaction. On PostgreSQL the three are one statement (data-modifying CTEs), one round
+        trip; elsewhere, three statements."""
         # One upsert decides, in the database, whether the new score wins: two processes submitting
         # for one user cannot both read the old entry and overwrite each other. Upsert with a
         # WHERE and RETURNING: SQLite 3.35+ and PostgreSQL run the same text.
         better = ">" if higher_is_better else "<"
-        row = self.db.returning(
-            f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (leaderboard_id, user_id) DO UPDATE SET score = excluded.score, "
-            "extra_data = excluded.extra_data, written_us = excluded.written_us "
-            f"WHERE ? = 1 OR excluded.score {better} entries.score RETURNING {ENTRY_COLUMNS}",
-            (entry.id, entry.leaderboard_id, entry.user_id, entry.score, entry.extra_data, entry.written_us,
-             int(force)),
-        )
-        return None if row is None else _entry(row)
+        upsert = (f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT (leaderboard_id, user_id) DO UPDATE SET score = excluded.score, "
+                  "extra_data = excluded.extra_data, written_us = excluded.written_us "
+                  f"WHERE ? = 1 OR excluded.score {better} entries.score RETURNING {ENTRY_COLUMNS}")
+        params: list[Any] = [entry.id, entry.leaderboard_id, entry.user_id, entry.score, entry.extra_data,
+                             entry.written_us, int(force)]
+        if pending and self.db.writable_ctes:
+            # Every data-modifying CTE runs exactly once, to completion, whether or not the query reads it.
+            # The pending row's id (the update's version, D22) is drawn as the row reads ``up``: after the
+            # upsert took the entry's row lock, as with two statements.
+            settle = ""
+            if settled:
+                settle, params = "settled AS (DELETE FROM index_pending WHERE id = ANY(?)), ", [list(settled), *params]
+            row = self.db.returning(
+                f"WITH {settle}up AS ({upsert}), pending AS (INSERT INTO index_pending (leaderboard_id, entry_id) "
+                f"SELECT leaderboard_id, id FROM up RETURNING id) SELECT {qualified('up', ENTRY_COLUMNS)}, "
+                "pending.id FROM up, pending", params)
+            return None if row is None else (_entry(row), int(row[6]))
+        if settled:
+            self.delete_index_pending(list(settled))
+        row = self.db.returning(upsert, params)
+        if row is None:
+            return None
+        stored = _entry(row)
+        return stored, self.add_index_pending(stored.leaderboard_id, stored.id) if pending else None
 
     def update_entry(self, entry: Entry) -> None:
         self.db.run("UPDATE entries SET score = ?, extra_data = ?, written_us = ? WHERE id = ?",

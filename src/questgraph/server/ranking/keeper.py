@@ -13,7 +13,8 @@ start-up a process rebuilds only when the two differ, so restarting one replica 
 A shared index also outlives the processes that write it, and each write commits to the database before
 it updates the index: a process killed between the two (kill -9, OOM) would leave the index stale under a
 matching epoch. So every leaderboard write records an ``index_pending`` row in its own transaction and
-deletes it after the index update (leaderboards/service.py); a row left behind is repaired here, at
+deletes it after the index update (leaderboards/service.py: under the executor, within a second, with a
+later write); a row left behind is repaired here, at
 start-up (after the rebuild check) and by any live process that sees a row survive two sweeps
 ``SWEEP_SECONDS`` apart. Repair sets the index to the database's current truth for what the row names
 (the entry's key, or its absence; the whole board for a board-wide write), which is idempotent and
@@ -92,6 +93,11 @@ class IndexKeeper(Protocol):
         """Per Graph request: return when the index can be read, else raise ``IndexUnavailable``."""
         ...
 
+    def trip(self) -> AbstractContextManager[None]:
+        """Around a trip of calls (server/executor.py): inside, once ``check`` has passed, it passes for
+        the trip's later calls at once."""
+        ...
+
     def rebuild(self, force: bool = True) -> None: ...
     def exclusive(self) -> AbstractContextManager[None]: ...
     def detached(self) -> AbstractContextManager[None]:
@@ -158,6 +164,9 @@ class MemoryKeeper:
 
     def check(self) -> None:
         return None
+
+    def trip(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def rebuild(self, force: bool = True) -> None:
         self.index.reset()
@@ -249,6 +258,7 @@ class RedisKeeper:
         self._next_sweep = time.monotonic() + SWEEP_SECONDS
         self._seen: set[int] = set()  # pending row ids seen by the previous sweep
         self._ready_until = 0.0  # check() found the index ready; trusted until then
+        self._local = threading.local()  # .in_trip, .checked: check() passed in this thread's current trip
         self.repaired = 0
 
     def bind(self, store: LeaderboardStore, whole_state: WholeState, build: Callable[[], object]) -> None:
@@ -257,10 +267,20 @@ class RedisKeeper:
     def state(self) -> State:
         return self.index.state()
 
+    @contextlib.contextmanager
+    def trip(self) -> Iterator[None]:
+        self._local.in_trip, self._local.checked = True, False
+        try:
+            yield
+        finally:
+            self._local.in_trip, self._local.checked = False, False
+
     def check(self) -> None:
+        if getattr(self._local, "checked", False):
+            return  # the trip's calls started together (server/executor.py): one round trip answers for all
         now = time.monotonic()
-        # Calls in one trip come microseconds apart (server/executor.py): one round trip answers for them
-        # all. A flush or stop of Redis is seen within READY_MEMO_S (docs/fidelity.md).
+        # Trips that start within READY_MEMO_S share one round trip too. A flush or stop of Redis is seen
+        # by the next trip, and within READY_MEMO_S (docs/fidelity.md).
         if now >= self._ready_until:
             state = self.index.state()
             if state == "down":
@@ -272,6 +292,8 @@ class RedisKeeper:
             self._ready_until = now + READY_MEMO_S
         if now >= self._next_sweep:
             self._sweep()
+        if getattr(self._local, "in_trip", False):
+            self._local.checked = True
 
     def repair(self) -> int:
         """Repair every pending row (start-up and after a rebuild): a rebuild's scan may have missed a
