@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Connection
 
 from questgraph.server.db import Database, WholeState, migrate, open_database
-from questgraph.server.db.schema import METADATA, table_order
+from questgraph.server.db.schema import METADATA, identity_columns, table_order
 from tests import conftest as harness  # not start_server itself: only tests naming `backend` run on both
 from tests.conftest import APP_TOKEN, postgres_database, require_postgres
 
@@ -134,13 +134,13 @@ def insert_rows(db: str, tables: dict[str, list[dict[str, Any]]]) -> None:
                 conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(mark for _ in row)})",
                              values)
         if postgres:  # as in a database the server wrote: identity sequences past the ids written
-            for table in ("persons", "dashboard_members", "dashboard_audit", "index_pending"):
-                conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                             f"COALESCE(MAX(id), 0) + 1, false) FROM {table}")
+            for table, column in identity_columns():
+                conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                             f"COALESCE(MAX({column}), 0) + 1, false) FROM {table}")
 
 
 def dump(db: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of questgraph's state, read with plain SQL, in key order."""
+    """Every row of every table of questgraph's state, read with plain SQL, each table's rows in one order."""
     postgres = db.startswith("postgresql://")
     with driver(db) as conn:
         if postgres:

@@ -36,7 +36,8 @@ IDENTITY: RouteTable[IdentityService] = (
     Route("GET", "/_admin/users/{user_id}", views.get_user, answer="AdminUser"),
     Route("POST", "/_admin/users/{user_id}/tokens", views.mint_token,
           (Param("ttl_seconds", "integer", minimum=1, maximum=MAX_TOKEN_TTL_SECONDS), Param("token")), "UserToken"),
-    Route("POST", "/_admin/users/{user_id}/entitlements", views.grant_entitlement),
+    Route("POST", "/_admin/users/{user_id}/entitlements", views.grant_entitlement,
+          (Param("granted_at", "integer", minimum=0),)),
     Route("POST", "/_admin/users/{user_id}/friends", views.befriend, (Param("friend_id", "id", required=True),)),
 )
 STATE: RouteTable[AdminContext] = (  # whole-state actions, and the one read across features
@@ -48,12 +49,12 @@ STATE: RouteTable[AdminContext] = (  # whole-state actions, and the one read acr
     Route("GET", "/_admin/clock", views.get_clock, answer="Clock"),
     Route("POST", "/_admin/clock", views.move_clock, (
         Param("advance_seconds", "integer", minimum=0), Param("set", "integer", minimum=0, maximum=MAX_CLOCK_SECONDS),
-        Param("freeze", "boolean"),
+        Param("freeze", "boolean"), Param("wall", "boolean"),
     ), "Clock"),
 )
 USERS: RouteTable[UserService] = (
     Route("POST", "/_admin/users/{user_id}/nonces", user_admin.mint_nonce,
-          (Param("ttl_seconds", "integer", minimum=1, maximum=MAX_NONCE_TTL_SECONDS),), "Nonce"),
+          (Param("ttl_seconds", "integer", minimum=1, maximum=MAX_NONCE_TTL_SECONDS), Param("nonce")), "Nonce"),
 )
 ACHIEVEMENTS: RouteTable[AchievementService] = (
     Route("GET", "/_admin/users/{user_id}/achievements", user_admin.user_achievements, answer="AdminProgressList"),
@@ -69,6 +70,7 @@ COMMERCE: RouteTable[CommerceService] = (
     Route("GET", "/_admin/users/{user_id}/purchases", commerce_admin.history, answer="PurchaseHistory"),
     Route("POST", "/_admin/users/{user_id}/purchases", commerce_admin.grant, (
         Param("sku", required=True), Param("expires_at", "integer", minimum=0), Param("trial", "boolean"),
+        Param("granted_at", "integer", minimum=0),
     ), "HistoryRow"),
 )
 DASHBOARD: RouteTable[DashboardService] = (  # members and the audit log of the web dashboard

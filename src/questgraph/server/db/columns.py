@@ -1,5 +1,6 @@
 """The column types and shapes every ``tables.py`` declares its tables with, so that one declaration gives
-both dialects' schema (exactly schema 7 of the SQL scripts the first releases shipped):
+both dialects' schema (schema 7 of the SQL scripts the first releases shipped, but for the one difference
+below):
 
 - an int64 is ``INTEGER`` on SQLite (so that a single-column ``INTEGER`` key is the rowid) and ``BIGINT``
   on PostgreSQL;
