@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -325,3 +326,19 @@ def test_the_callback_page_shows_the_exchange(qg: RunningServer) -> None:
     assert f'-H "Authorization: Bearer {APP_TOKEN}"' in exchange and f"{qg.url}/sso_authorize_code" in exchange
     assert 'src="/dashboard/static/callback.js"' in page.text
     assert script.headers["content-type"].startswith("text/javascript") and "atob" in script.text
+
+
+@pytest.mark.parametrize("field", ["email", "password"])
+def test_a_nul_in_a_form_is_a_400_page_on_every_backend(field: str, qg: RunningServer,
+                                                       browser_client: httpx.Client) -> None:
+    """The Graph layer's text rule (D2) on the dashboard's forms: PostgreSQL cannot store a NUL and used to
+    answer it as an outage (503 "The database is unavailable"); SQLite stored it. Now both refuse it."""
+    page = browser_client.get("/dashboard/login").text
+    values = {"csrf_token": csrf(page), "email": "boss@studio.example", "password": "a long passphrase",
+              "next": "/dashboard/overview"}
+    body = "&".join(f"{key}={'a%00b' if key == field else quote(value, safe='')}" for key, value in values.items())
+    answer = browser_client.post("/dashboard/login", content=body.encode(),
+                                 headers={"content-type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 400, answer.text
+    assert "Not done" in answer.text and field in answer.text
+    assert "qg_dash_session=" not in answer.headers.get("set-cookie", "")

@@ -26,7 +26,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import anyio
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from questgraph.server.achievements.records import AchievementDefinition
@@ -50,10 +50,11 @@ from questgraph.server.dashboard.service import (
     login_csrf,
 )
 from questgraph.server.db import DATABASE_ERRORS
+from questgraph.server.db.open import DATA_ERRORS
 from questgraph.server.errors import GraphError, InvalidParameter, MethodNotAllowed, NotFound
 from questgraph.server.graph.params import Params, parse_id, parse_int, parse_json
 from questgraph.server.graph.routing import Router
-from questgraph.server.graph.transport import public_base_url
+from questgraph.server.graph.transport import CLIENT_CLOSED, public_base_url
 from questgraph.server.identity.records import App, Org, User
 from questgraph.server.identity.service import AGE_CATEGORIES, IdentityService, NewApp
 from questgraph.server.leaderboards.records import Leaderboard
@@ -400,6 +401,10 @@ class DashboardPages:
             if method == "POST":
                 form, files = await self._form(request)
                 values.update(form)
+            # The Graph layer's text rule (D2): a NUL or a lone surrogate no backend can store never reaches
+            # the database, where PostgreSQL would refuse it as if the database had failed. ``next`` is never
+            # stored: a bad one falls back to the overview instead (_safe_next).
+            Params([(key, value) for key, value in values.items() if key != "next"]).check_text()
             ctx = Ctx(method, path, values, files, request.cookies.get(COOKIE), request.cookies.get(PRE_COOKIE),
                       request.client.host if request.client else "",
                       public_base_url(request, settings.public_url, settings.trust_forwarded))
@@ -408,6 +413,14 @@ class DashboardPages:
         except _TooLarge:
             return self._page(request, Outcome(413, self._problem("Too large", "The form sent is too large.")),
                               trace_id)
+        except InvalidParameter as exc:
+            return self._page(request, Outcome(400, self._problem("Not done", exc.message)), trace_id)
+        except ClientDisconnect:  # the browser left before its form arrived: no page can reach it
+            log.info("client left mid-body on the dashboard (trace %s)", trace_id)
+            return Response(status_code=CLIENT_CLOSED)
+        except DATA_ERRORS as exc:  # a value the database refused: the same for every retry, not an outage
+            return self._page(request, Outcome(400, self._problem("Not done", f"A value was refused: "
+                                                                  f"{type(exc).__name__}")), trace_id)
         except DATABASE_ERRORS as exc:
             log.error("database error on the dashboard (trace %s): %s", trace_id, type(exc).__name__)
             return self._page(request, Outcome(503, self._problem("Unavailable", "The database is unavailable. "
