@@ -28,6 +28,7 @@ from tests.conftest import (
     assert_graph_error,
     start_server,
 )
+from tests.dash_support import csrf, sign_in_emulator
 
 STUDIO = """
 [[orgs]]
@@ -181,6 +182,43 @@ def test_a_snapshot_larger_than_the_graph_limit_imports_and_the_limit_names_its_
             refused = admin.post("/_admin/snapshot", content=body, headers={"Content-Type": "application/json"})
             assert_graph_error(refused, 400, 100)
             assert "--max-admin-body-bytes" in refused.json()["error"]["message"]
+    finally:
+        running.stop()
+
+
+def test_the_dashboard_imports_a_snapshot_larger_than_the_graph_limit(tmp_path: Path) -> None:
+    """The dashboard's snapshot upload is the admin import in a form: it takes --max-admin-body-bytes, not
+    the Graph limit, and a form over its limit is a 413 page naming the flag; other forms keep the Graph
+    limit (and name no flag, since none raises it)."""
+    running = start_server(tmp_path, max_body_bytes=4096, max_admin_body_bytes=10 * 1024 * 1024)
+    try:
+        with running.admin() as admin:
+            snapshot = admin.get("/_admin/snapshot").json()
+        body = json.dumps(snapshot).encode()
+        assert len(body) > 4096
+        with httpx.Client(base_url=running.url) as browser:
+            sign_in_emulator(browser)
+            token = csrf(browser.get("/dashboard/emulator").text)
+            done = browser.post("/dashboard/emulator/snapshot", data={"csrf_token": token},
+                                files={"snapshot": ("s.json", body, "application/json")})
+            assert done.status_code == 303 and done.headers["location"] in (
+                "/dashboard/emulator?imported=1", "/dashboard/login"), done.text
+            with running.admin() as admin:
+                after = admin.get("/_admin/snapshot").json()["tables"]
+            # Every table is the snapshot's, but the dashboard's own (the import is audited; a session).
+            assert {k: v for k, v in after.items() if not k.startswith("dashboard_")} == {
+                k: v for k, v in snapshot["tables"].items() if not k.startswith("dashboard_")}
+            assert [row["action"] for row in after["dashboard_audit"]] == ["emulator.import"]
+            sign_in_emulator(browser)
+            token = csrf(browser.get("/dashboard/emulator").text)
+            running.server.settings.max_admin_body_bytes = 2000
+            refused = browser.post("/dashboard/emulator/snapshot", data={"csrf_token": token},
+                                   files={"snapshot": ("s.json", body, "application/json")})
+            assert refused.status_code == 413
+            assert "2,000 bytes" in refused.text and "--max-admin-body-bytes" in refused.text
+            other = browser.post("/dashboard/emulator/clock", data={"csrf_token": token, "advance_seconds": "1",
+                                                                    "pad": "x" * 5000})
+            assert other.status_code == 413 and "4,096 bytes" in other.text and "--max" not in other.text
     finally:
         running.stop()
 

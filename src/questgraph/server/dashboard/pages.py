@@ -265,7 +265,17 @@ class Denied(Exception):
 
 
 class _TooLarge(Exception):
-    pass
+    """A form over its limit; ``flag`` names the serve option that raises that limit, if one does."""
+
+    def __init__(self, limit: int, flag: str | None) -> None:
+        super().__init__(limit)
+        self.limit = limit
+        self.flag = flag
+
+
+# The snapshot upload is the admin API's snapshot import in a form: it takes the admin body limit
+# (--max-admin-body-bytes), not the Graph one, so a snapshot the dashboard exported can be brought back.
+SNAPSHOT_UPLOAD = f"{PREFIX}/emulator/snapshot"
 
 
 def _asset(name: str) -> bytes:
@@ -399,7 +409,7 @@ class DashboardPages:
             values = dict(parse_qsl(request.url.query, keep_blank_values=True))
             files: dict[str, bytes] = {}
             if method == "POST":
-                form, files = await self._form(request)
+                form, files = await self._form(request, path)
                 values.update(form)
             # The Graph layer's text rule (D2): a NUL or a lone surrogate no backend can store never reaches
             # the database, where PostgreSQL would refuse it as if the database had failed. ``next`` is never
@@ -410,9 +420,10 @@ class DashboardPages:
                       public_base_url(request, settings.public_url, settings.trust_forwarded))
             outcome = await anyio.to_thread.run_sync(self._dispatch, ctx, limiter=self.host.limiter)
             return self._page(request, outcome, trace_id)
-        except _TooLarge:
-            return self._page(request, Outcome(413, self._problem("Too large", "The form sent is too large.")),
-                              trace_id)
+        except _TooLarge as exc:
+            raise_it = f"; start the server with a larger {exc.flag} to allow it" if exc.flag else ""
+            return self._page(request, Outcome(413, self._problem(
+                "Too large", f"The form sent is larger than {exc.limit:,} bytes{raise_it}.")), trace_id)
         except InvalidParameter as exc:
             return self._page(request, Outcome(400, self._problem("Not done", exc.message)), trace_id)
         except ClientDisconnect:  # the browser left before its form arrived: no page can reach it
@@ -430,11 +441,13 @@ class DashboardPages:
             return self._page(request, Outcome(500, self._problem("Something went wrong", "An unexpected error "
                                                                   f"happened (trace {trace_id}).")), trace_id)
 
-    async def _form(self, request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
-        limit = self.host.settings.max_body_bytes
+    async def _form(self, request: Request, path: str) -> tuple[dict[str, str], dict[str, bytes]]:
+        settings = self.host.settings
+        limit, flag = ((settings.max_admin_body_bytes, "--max-admin-body-bytes") if path == SNAPSHOT_UPLOAD
+                       else (settings.max_body_bytes, None))
         declared = request.headers.get("content-length")
         if declared is None or not _DIGITS.fullmatch(declared) or int(declared) > limit:
-            raise _TooLarge  # browsers always send a length with a form; anything else is refused unread
+            raise _TooLarge(limit, flag)  # browsers always send a length with a form; others are refused unread
         form = await request.form(max_files=1, max_fields=200)
         values: dict[str, str] = {}
         files: dict[str, bytes] = {}
