@@ -184,3 +184,25 @@ def test_production_mode_refuses_one_click_and_keeps_no_requests(tmp_path: Path,
         assert server.server.inspector.recent(int(APP_ID)) == []
     finally:
         server.stop()
+
+
+def test_the_overview_of_a_production_server_shows_no_secret_and_no_emulator(tmp_path: Path, backend: str) -> None:
+    """Issue 17: in production mode the overview never prints a real secret, even to an organization admin
+    (only a hash is kept of any secret a deployment did not print itself), says it is production, and offers
+    neither the emulator controls nor the demo callback."""
+    server = start_server(tmp_path, emulator=False)
+    try:
+        with server.admin() as admin:
+            add_member(admin, "boss@studio.example", "admin", "correct horse battery")
+        with server.client(follow_redirects=False) as boss:
+            assert sign_in_password(boss, "boss@studio.example", "correct horse battery").status_code == 303
+            page = boss.get("/dashboard/overview")
+            assert page.status_code == 200
+            text = page.text
+            assert "<dt>Mode</dt><dd>Production</dd>" in text
+            assert APP_SECRET not in text and f"OC|{APP_ID}|$APP_SECRET" in text
+            assert "rotate it on the" in text  # an admin is told where a new secret comes from
+            assert 'href="/dashboard/emulator"' not in text and "demo callback" not in text
+            assert boss.get("/dashboard/emulator").status_code in (403, 404)
+    finally:
+        server.stop()
