@@ -65,6 +65,9 @@ from questgraph.server.graph.transport import (
 from questgraph.server.health import DatabaseProbe
 from questgraph.server.identity import IdentityService
 from questgraph.server.identity.store import IdentityStore
+from questgraph.server.integrity import IntegrityService
+from questgraph.server.integrity import routes as integrity_routes
+from questgraph.server.integrity.store import IntegrityStore
 from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.leaderboards.store import LeaderboardStore
@@ -113,6 +116,7 @@ class Server:
         self.commerce_store = CommerceStore(self.db)
         self.sso_store = SsoStore(self.db)
         self.dashboard_store = DashboardStore(self.db)
+        self.integrity_store = IntegrityStore(self.db)
         self.database_probe = DatabaseProbe(lambda: self.whole_state.get_setting(CLOCK_SETTING))  # /_health/ready
         self.clock = Clock()
         if self.settings.emulator:
@@ -135,6 +139,7 @@ class Server:
         self.commerce = CommerceService(db, self.commerce_store, identity_store, self.clock, self.identity)
         self.dashboard = DashboardService(db, self.dashboard_store, identity_store, self.sso_store, self.clock,
                                           self.identity)  # dashboard accounts, audit log
+        self.integrity = IntegrityService(db, self.integrity_store, self.clock, self.identity)
         sample = self.settings.inspector_sample_rate
         self.inspector = RequestInspector(self.settings.inspector_size,
                                           (1.0 if self.settings.emulator else 0.0) if sample is None else sample)
@@ -156,6 +161,7 @@ class Server:
         self.graph.add_table(achievement_routes.ROUTES, self.achievements, self.objects)
         self.graph.add_table(user_routes.ROUTES, self.users, self.objects)
         self.graph.add_table(commerce_routes.ROUTES, self.commerce, self.objects)
+        self.graph.add_table(integrity_routes.ROUTES, self.integrity, self.objects)
         self.graph.add_table(object_routes.ROUTES, self.objects)  # GET/DELETE /{id}, by the kinds above
         self.admin = Router()
         admin_routes.register(self.admin, self)

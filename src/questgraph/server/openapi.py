@@ -150,6 +150,16 @@ GRAPH_SCHEMAS: dict[str, Schema] = {
         "is_active": BOOL, "current_price_term": ref("PriceTerm"), "next_price_term": ref("PriceTerm"),
     }),
     "Subscriptions": page("Subscription"),
+    # platform integrity (A.4)
+    "AttestationVerdict": listing(obj({"message": {"enum": ["success", "invalid signature", "token expired"]},
+                                       "claims": STR}, ["message"])),
+    "DeviceBan": exact({"message": {"const": "Success"}, "ban_id": STR}),
+    "DeviceBanIds": obj({"data": {"type": "array", "items": exact({
+        "message": {"const": "Success"},
+        "all_ban_ids": {"type": "array", "items": exact({"ban_id": STR, "creation_date": STR})},
+    })}, "paging": ref("Paging")}, ["data"]),
+    "DeviceBanStatus": listing(exact({"message": {"const": "Success"}, "is_banned": BOOL,
+                                      "remaining_time_in_minute": INT})),
 }
 _APP = {"id": ID, "org_id": ID, "name": STR}
 _LINK = {"id": ID, "org_id": ID, "org_scoped_id": ID, "app_id": ID, "created_at": INT,
@@ -196,6 +206,9 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
     "Members": listing(ref("Member")),
     "AuditLog": listing(exact({"id": ID, "at": INT, "org_id": nullable(ID), "actor": STR, "action": STR,
                                "target": STR, "detail": STR})),
+    # platform integrity (A.4)
+    "AttestationToken": exact({"token": STR, "unique_id": STR, "expires_at": INT, "claims": {"type": "object"}}),
+    "AdminDeviceBans": listing(exact({"ban_id": STR, "unique_id": STR, "created_at": INT, "expires_at": INT})),
 }
 
 

@@ -16,6 +16,13 @@ from questgraph.server.dashboard.records import ROLES
 from questgraph.server.dashboard.service import DashboardService
 from questgraph.server.graph.routing import Param, Route, Router, RouteTable
 from questgraph.server.identity.service import AGE_CATEGORIES, MAX_TOKEN_TTL_SECONDS, IdentityService
+from questgraph.server.integrity import admin as integrity_admin
+from questgraph.server.integrity.service import (
+    APP_STATES,
+    DEVICE_STATES,
+    MAX_ATTESTATION_TTL_SECONDS,
+    IntegrityService,
+)
 from questgraph.server.sso import admin as sso_admin
 from questgraph.server.sso.service import SsoService
 from questgraph.server.users import admin as user_admin
@@ -92,6 +99,16 @@ SSO: RouteTable[SsoService] = (  # redirect URIs, account links and SSO password
     Route("POST", "/_admin/links/{link_id}/revoke", sso_admin.revoke_link, answer="RevokedLink"),
     Route("POST", "/_admin/users/{user_id}/password", sso_admin.set_password, (Param("password", required=True),)),
 )
+INTEGRITY: RouteTable[IntegrityService] = (  # attestation tokens with chosen claims; device bans (A.4)
+    Route("POST", "/_admin/apps/{app_id}/attestation_tokens", integrity_admin.mint_attestation_token, (
+        Param("unique_id"), Param("nonce"), Param("app_integrity_state", enum=APP_STATES),
+        Param("device_integrity_state", enum=DEVICE_STATES), Param("package_id"), Param("version"),
+        Param("package_cert_sha256_digest", "list"),
+        Param("ttl_seconds", "integer", minimum=1, maximum=MAX_ATTESTATION_TTL_SECONDS),
+    ), "AttestationToken"),
+    Route("GET", "/_admin/apps/{app_id}/device_bans", integrity_admin.list_device_bans, answer="AdminDeviceBans"),
+)
+
 
 def register(router: Router, server: AdminContext) -> None:
     router.add_table(IDENTITY, server.identity)
@@ -101,3 +118,4 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(COMMERCE, server.commerce)
     router.add_table(DASHBOARD, server.dashboard)
     router.add_table(SSO, server.sso)
+    router.add_table(INTEGRITY, server.integrity)

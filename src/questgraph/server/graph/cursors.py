@@ -125,3 +125,16 @@ def json_cursor_decoder(shape: CursorKey) -> Callable[[str], CursorKey | None]:
         return tuple(value[1:])
 
     return decode
+
+
+# --- device_ban_ids (platform integrity) ----------------------------------------------------------------
+def encode_ban_cursor(row_id: int) -> str:
+    return _encode(f"b1:{row_id}".encode())
+
+
+def decode_ban_cursor(cursor: str) -> int | None:
+    raw = _decode(cursor)
+    if raw is None or not raw.startswith(b"b1:") or not raw[3:].isdigit() or len(raw) > 22:
+        return None
+    value = int(raw[3:])
+    return value if value < 2**63 else None
