@@ -23,7 +23,9 @@ from questgraph.server.graph.cursors import (
     encode_rank_cursor,
     json_cursor_decoder,
 )
+from questgraph.server.graph.cursors import decode_ban_cursor, encode_ban_cursor
 from questgraph.server.graph.routing import ObjectRoute, Route, Router
+from questgraph.server.integrity import routes as integrity_routes
 from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.ranking.keys import sort_key
 from questgraph.server.sso import routes as sso_routes
@@ -35,11 +37,13 @@ GRAPH_TABLES: list[tuple[str, Any]] = [
     ("leaderboards", leaderboard_routes.ROUTES), ("sso", sso_routes.ROUTES),
     ("achievements", achievement_routes.ROUTES), ("users", user_routes.ROUTES),
     ("commerce", commerce_routes.ROUTES),
+    ("integrity", integrity_routes.ROUTES),
 ]
 ADMIN_TABLES: list[tuple[str, Any]] = [
     ("identity", admin_routes.IDENTITY), ("state", admin_routes.STATE), ("users", admin_routes.USERS),
     ("achievements", admin_routes.ACHIEVEMENTS), ("commerce", admin_routes.COMMERCE),
     ("dashboard", admin_routes.DASHBOARD), ("sso", admin_routes.SSO),
+    ("integrity", admin_routes.INTEGRITY),
 ]
 # A method (or methods, `POST\|GET`) and a path, in backquotes.
 _DOCUMENTED = re.compile(r"`((?:GET|POST|DELETE)(?:\\\|(?:GET|POST|DELETE))*) (/[^`\s?]*)[^`]*`")
@@ -157,6 +161,7 @@ PINNED_CURSORS: list[tuple[str, Any, Any, Any]] = [
      json_cursor_decoder((0, 0))),
     ("WyJxZ2MxIiwiZ29sZF9wYWNrIl0", ("gold_pack",), encode_json_cursor, json_cursor_decoder(("",))),
     ("WyJxZ2MxIiwiw6lww6llIl0", ("épée",), encode_json_cursor, json_cursor_decoder(("",))),
+    ("YjE6NDI", 42, encode_ban_cursor, decode_ban_cursor),  # device_ban_ids
 ]
 
 

@@ -24,6 +24,14 @@ from questgraph.client._errors import (
     ServerError,
     TransportError,
 )
+from questgraph.client._integrity import (
+    AsyncIntegrity,
+    AttestationVerdict,
+    BanRecord,
+    BanStatus,
+    Integrity,
+    MintedAttestation,
+)
 from questgraph.client._leaderboards import AsyncLeaderboards, Leaderboards
 from questgraph.client._linking import AccountLinking, AsyncAccountLinking, decode_fragment, sso_url
 from questgraph.client._models import (
@@ -78,9 +86,13 @@ __all__ = [
     "AsyncAdminClient",
     "AsyncClient",
     "AsyncEntitlements",
+    "AsyncIntegrity",
     "AsyncLeaderboards",
     "AsyncSubscriptions",
+    "AttestationVerdict",
     "AuthError",
+    "BanRecord",
+    "BanStatus",
     "BillingPlan",
     "Call",
     "CatalogueItem",
@@ -92,12 +104,14 @@ __all__ = [
     "EntriesPage",
     "GraphError",
     "IapItem",
+    "Integrity",
     "InvalidParameter",
     "Leaderboard",
     "LeaderboardEntry",
     "Leaderboards",
     "LinkFragment",
     "LinkTokens",
+    "MintedAttestation",
     "MintedNonce",
     "NotEntitled",
     "NotFound",

@@ -19,6 +19,7 @@ from questgraph.client._async_client import AsyncClient
 from questgraph.client._base import DEFAULT_TIMEOUT, Call, params, success
 from questgraph.client._client import Client
 from questgraph.client._group import C, Group, endpoint
+from questgraph.client._integrity import MintedAttestation
 from questgraph.client._models import (
     AccountLink,
     AdminApp,
@@ -143,6 +144,25 @@ class _Admin(Group[C]):
         # Each call mints a new nonce, and a chosen one minted twice is a 400: not repeated.
         return Call("POST", _user(user_id, "/nonces"), params(ttl_seconds=ttl_seconds, nonce=nonce),
                     MintedNonce.from_json)
+
+    @endpoint
+    def mint_attestation_token(self, app_id: Id, *, unique_id: str | None = None, nonce: str | None = None,
+                               app_integrity_state: str | None = None, device_integrity_state: str | None = None,
+                               package_id: str | None = None, version: str | None = None,
+                               package_cert_sha256_digest: list[str] | None = None,
+                               ttl_seconds: int | None = None) -> Call[MintedAttestation]:
+        """An attestation token with the chosen claims (the headset's part of Meta's flow), for
+        ``client.integrity.verify``. Each call mints a new token: not repeated."""
+        return Call("POST", _app(app_id, "/attestation_tokens"), params(
+            unique_id=unique_id, nonce=nonce, app_integrity_state=app_integrity_state,
+            device_integrity_state=device_integrity_state, package_id=package_id, version=version,
+            package_cert_sha256_digest=package_cert_sha256_digest, ttl_seconds=ttl_seconds,
+        ), MintedAttestation.from_json)
+
+    @endpoint
+    def device_bans(self, app_id: Id) -> Call[list[dict[str, Any]]]:
+        """The app's active device bans: ``ban_id``, ``unique_id``, ``created_at``, ``expires_at``."""
+        return Call("GET", _app(app_id, "/device_bans"), {}, lambda b: [dict(r) for r in b["data"]], safe=True)
 
     @endpoint
     def grant_entitlement(self, user_id: Id, *, granted_at: int | None = None) -> Call[None]:
