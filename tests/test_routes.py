@@ -16,14 +16,15 @@ from questgraph.server.admin import routes as admin_routes
 from questgraph.server.commerce import routes as commerce_routes
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.cursors import (
+    decode_ban_cursor,
     decode_pair_cursor,
     decode_rank_cursor,
+    encode_ban_cursor,
     encode_json_cursor,
     encode_pair_cursor,
     encode_rank_cursor,
     json_cursor_decoder,
 )
-from questgraph.server.graph.cursors import decode_ban_cursor, encode_ban_cursor
 from questgraph.server.graph.routing import ObjectRoute, Route, Router
 from questgraph.server.integrity import routes as integrity_routes
 from questgraph.server.leaderboards import routes as leaderboard_routes
