@@ -16,7 +16,7 @@ from typing import Any
 from questgraph.cli import USER_HELP, CommandError, decimal_id, positive_int, unix_time, user_id_of, user_ref
 
 GRAPH_COMMANDS = ("achievements", "purchases", "subscriptions")
-ADMIN_COMMANDS = ("catalogue", "links", "nonces", "reset", "clock", "snapshot")
+ADMIN_COMMANDS = ("catalogue", "links", "nonces", "reset", "clock", "snapshot", "attestation")
 COMMANDS = GRAPH_COMMANDS + ADMIN_COMMANDS + ("wait-ready",)
 
 
@@ -89,6 +89,23 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     mint.add_argument("--ttl", type=positive_int, help="expire after this many seconds (default 300)")
     mint.add_argument("--nonce", help="its text, so a test can name it (16-1024 letters, digits or . _ ~ + / = -; "
                       "default: 64 random letters and digits)")
+
+    attestation = group("attestation", "attestation tokens and device bans (admin API)")
+    token = add(attestation, "mint", "mint an attestation token with chosen claims (what the headset's attestation "
+                "API gives), for GET /platform_integrity/verify")
+    token.add_argument("app_id", type=decimal_id, help="the app's id")
+    token.add_argument("--unique-id", help="the device (8-128 of A-Z a-z 0-9 _ = -; default: a new random one)")
+    token.add_argument("--nonce", help="request_details.nonce (Base64URL, 22-172 characters; default: random)")
+    token.add_argument("--app-state", choices=["StoreRecognized", "NotRecognized", "NotEvaluated"],
+                       help="app_integrity_state (default StoreRecognized)")
+    token.add_argument("--device-state", choices=["Advanced", "Basic", "NotTrusted"],
+                       help="device_integrity_state (default Advanced)")
+    token.add_argument("--package-id", help="app_state.package_id")
+    token.add_argument("--version", help="app_state.version")
+    token.add_argument("--cert-digest", action="append", help="a package_cert_sha256_digest, hex (repeatable)")
+    token.add_argument("--ttl", type=positive_int, help="expire after this many seconds (default 86400)")
+    add(attestation, "bans", "list an app's active device bans").add_argument("app_id", type=decimal_id,
+                                                                              help="the app's id")
 
     reset = sub.add_parser("reset", help="empty the server's state and apply its world again (admin API)",
                            description="Empty the server's database, set the clock back to the wall clock, apply "
@@ -191,6 +208,16 @@ def dispatch(args: argparse.Namespace) -> str:
         if command == "links":
             return cli._out(args, [admin.revoke_link(args.link_id)], link_columns,
                             note="Revoked: the link's oauth_tokens and refresh code no longer work.")
+        if command == "attestation" and action == "mint":
+            minted = admin.mint_attestation_token(
+                args.app_id, unique_id=args.unique_id, nonce=args.nonce, app_integrity_state=args.app_state,
+                device_integrity_state=args.device_state, package_id=args.package_id, version=args.version,
+                package_cert_sha256_digest=args.cert_digest, ttl_seconds=args.ttl)
+            return cli._json({"token": minted.token, "unique_id": minted.unique_id, "expires_at": minted.expires_at,
+                              "claims": minted.claims}) if args.json else minted.token
+        if command == "attestation":
+            return cli._out(args, admin.device_bans(args.app_id), ["ban_id", "unique_id", "created_at", "expires_at"],
+                            many=True)
         nonce = admin.mint_nonce(args.user_id, ttl_seconds=args.ttl, nonce=args.nonce)
         return cli._json({"nonce": nonce.nonce, "expires_at": nonce.expires_at}) if args.json else nonce.nonce
 

@@ -12,6 +12,9 @@ Fixtures:
 * ``questgraph``: a fresh server for the test (in-memory SQLite, uvicorn in a thread on a free port),
   a ``QuestgraphServer`` with ``url``, ``client()``, ``user_client(alias)``, ``admin`` and ``token(alias)``.
 * ``questgraph_client``: ``questgraph.client()``, a ``Client`` with the first app's token.
+* ``questgraph_attestation``: ``mint(**claims)``, an attestation token of the first app with the chosen
+  claims (``device_integrity_state="Basic"``, ``unique_id=…``, ``ttl_seconds=…``), signed by the server so
+  that ``GET /platform_integrity/verify`` accepts it: a game's anti-cheat path can run in CI.
 * ``questgraph_factory``: a function ``make(world) -> QuestgraphServer`` for tests that need several
   servers or build their world on the fly. Every server it starts stops at the end of the test.
 
@@ -60,7 +63,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from questgraph.client import AdminClient, Client
+from questgraph.client import AdminClient, Client, MintedAttestation
 
 if TYPE_CHECKING:
     import uvicorn
@@ -210,6 +213,13 @@ class QuestgraphServer:
         return self._keep(Client(app_id=app, access_token=self.token(alias, app_id), base_url=self.url,
                                  **options))
 
+    def attestation_token(self, app_id: str | None = None, **claims: Any) -> MintedAttestation:
+        """An attestation token of the app (default: the first) with the chosen claims (``unique_id``,
+        ``nonce``, ``app_integrity_state``, ``device_integrity_state``, ``package_id``, ``version``,
+        ``package_cert_sha256_digest``, ``ttl_seconds``), for ``GET /platform_integrity/verify``."""
+        app = str(app_id or next(iter(self._apps()), {}).get("id"))
+        return self.admin.mint_attestation_token(app, **claims)
+
     def stop(self) -> None:
         for client in self._clients:
             client.close()
@@ -257,3 +267,11 @@ def questgraph(questgraph_factory: Callable[[dict[str, Any]], QuestgraphServer],
 def questgraph_client(questgraph: QuestgraphServer) -> Client:
     """A ``Client`` of the test's questgraph server with the first app's token."""
     return questgraph.client()
+
+
+@pytest.fixture
+def questgraph_attestation(questgraph: QuestgraphServer) -> Callable[..., MintedAttestation]:
+    """``mint(**claims)``: an attestation token of the first app with the chosen claims, as the headset would
+    hand the game (``mint(device_integrity_state="Basic").token``); verify it with
+    ``questgraph_client.integrity.verify``."""
+    return questgraph.attestation_token
