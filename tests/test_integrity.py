@@ -406,3 +406,14 @@ def test_admin_ban_list(http: httpx.Client, admin: httpx.Client) -> None:
     assert [(r["ban_id"], r["unique_id"], r["expires_at"] - r["created_at"]) for r in rows] == [
         (ban_id, unique_id, 120)]
     assert_graph_error(admin.get("/_admin/apps/1999999999999999/device_bans"), 404, 100)
+
+
+def test_admin_endpoints_need_the_admin_key(http: httpx.Client, admin: httpx.Client) -> None:
+    """No key: 401/104; an app token or a wrong key: 403/200; nothing minted."""
+    before = admin.get("/_admin/snapshot").json()["tables"]
+    for method, path in (("POST", f"/_admin/apps/{APP_ID}/attestation_tokens"),
+                         ("GET", f"/_admin/apps/{APP_ID}/device_bans")):
+        assert_graph_error(http.request(method, path), 401, 104, "OAuthException")
+        for key in (APP_TOKEN, "test-admin-keyx"):
+            assert_graph_error(http.request(method, path, headers=bearer(key)), 403, 200, "OAuthException")
+    assert admin.get("/_admin/snapshot").json()["tables"] == before
