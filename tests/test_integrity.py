@@ -417,3 +417,24 @@ def test_admin_endpoints_need_the_admin_key(http: httpx.Client, admin: httpx.Cli
         for key in (APP_TOKEN, "test-admin-keyx"):
             assert_graph_error(http.request(method, path, headers=bearer(key)), 403, 200, "OAuthException")
     assert admin.get("/_admin/snapshot").json()["tables"] == before
+
+
+def test_dashboard_lists_the_apps_bans_only(http: httpx.Client, admin: httpx.Client, qg: RunningServer) -> None:
+    """The dashboard's read-only ban list: this app's bans with their time left, not another app's, and no
+    page for another organization's app."""
+    from tests.dash_support import sign_in_emulator
+
+    ours = mint(admin, unique_id="dashboard-device-1")["unique_id"]
+    our_ban = banned(http, ours, minutes=45)
+    theirs = mint(admin, RIVAL_APP_ID, unique_id="rival-dash-device")["unique_id"]
+    ban(http, RIVAL_APP_TOKEN, unique_id=theirs, is_banned="true", remaining_time_in_minute="9")
+    with qg.client() as browser:
+        sign_in_emulator(browser)
+        page = browser.get(f"/dashboard/apps/{APP_ID}/integrity")
+        assert page.status_code == 200, page.text
+        assert our_ban in page.text and "dashboard-device-1" in page.text and "<td>45</td>" in page.text
+        assert "rival-dash-device" not in page.text
+        assert f'href="/dashboard/apps/{APP_ID}/integrity"' in browser.get(f"/dashboard/apps/{APP_ID}").text
+        assert browser.get(f"/dashboard/apps/{RIVAL_APP_ID}/integrity").status_code == 404
+        ban(http, ban_id=our_ban, is_banned="false")
+        assert "No device is banned." in browser.get(f"/dashboard/apps/{APP_ID}/integrity").text

@@ -57,6 +57,7 @@ from questgraph.server.graph.routing import Router
 from questgraph.server.graph.transport import CLIENT_CLOSED, public_base_url
 from questgraph.server.identity.records import App, Org, User
 from questgraph.server.identity.service import AGE_CATEGORIES, IdentityService, NewApp
+from questgraph.server.integrity.service import IntegrityService, minutes_left
 from questgraph.server.leaderboards.records import Leaderboard
 from questgraph.server.leaderboards.service import (
     SORT_ORDERS,
@@ -334,7 +335,8 @@ def _safe_next(target: str) -> str:
 class DashboardPages:
     def __init__(self, host: DashboardHost, *, dashboard: DashboardService, identity: IdentityService,
                  leaderboards: LeaderboardService, achievements: AchievementService, commerce: CommerceService,
-                 users: UserService, sso: SsoService, inspector: RequestInspector) -> None:
+                 users: UserService, sso: SsoService, inspector: RequestInspector,
+                 integrity: IntegrityService | None = None) -> None:
         self.host = host
         self.service = dashboard
         self.identity = identity
@@ -344,6 +346,7 @@ class DashboardPages:
         self.users = users
         self.sso = sso
         self.inspector = inspector
+        self.integrity = integrity
         self.assets = {"dashboard.css": (_asset("dashboard.css"), "text/css"),
                        "dashboard.js": (_asset("dashboard.js"), "text/javascript"),
                        "callback.js": (_asset("callback.js"), "text/javascript")}
@@ -384,6 +387,7 @@ class DashboardPages:
             ("GET", "/emulator", self.emulator_page), ("POST", "/emulator/clock", self.move_clock),
             ("POST", "/emulator/reset", self.reset), ("GET", "/emulator/snapshot", self.export_snapshot),
             ("POST", "/emulator/snapshot", self.import_snapshot),
+            ("GET", "/apps/{app_id}/integrity", self.integrity_page),
         ]:
             self.private.add(method, PREFIX + path, handler)
 
@@ -840,6 +844,15 @@ class DashboardPages:
         made = self.commerce.create_item(app.id, spec)
         self._audit(ctx, "iap.create_item", f"app {app.id}", f"sku={made.sku}")
         return Outcome(303, location=f"{PREFIX}/apps/{app.id}/iap")
+
+    def integrity_page(self, ctx: Ctx) -> Outcome:
+        """The app's active device bans (platform integrity, read-only)."""
+        app = self._app(ctx)
+        now = self.host.clock.now()
+        bans = [(ban, minutes_left(ban.expires_at, now))
+                for ban in ([] if self.integrity is None else self.integrity.bans(app.id))]
+        return Outcome(200, self._chrome(ctx, "integrity.html", f"{app.name}: device bans",
+                                         f"{PREFIX}/apps/{app.id}/integrity", app=app, bans=bans))
 
     def achievements_page(self, ctx: Ctx) -> Outcome:
         app = self._app(ctx)
