@@ -40,6 +40,8 @@ from questgraph.server.identity.service import (
     valid_secret,
     valid_user_token,
 )
+from questgraph.server.integrity.service import IntegrityService
+from questgraph.server.integrity.world import DeviceSpec, world_devices
 from questgraph.server.leaderboards.service import (
     API_NAME,
     SORT_ORDERS,
@@ -55,7 +57,7 @@ from questgraph.server.users.world_nonces import NonceSpec, plant_nonce, world_n
 # Every key a world file may hold, per table; anything else is a typo and an error.
 TOP_KEYS = ("admin_key", "orgs", "users")
 ORG_KEYS = ("id", "name", "sso_redirect_uris", "apps", "members")
-APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items")
+APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items", "devices")
 BOARD_KEYS = ("api_name", "sort_order", "entry_write_policy", "earliest_allowed_entry_time",
               "latest_allowed_entry_time", "title_locale_map", "entries")
 ENTRY_KEYS = ("user", "score", "extra_data_base64")
@@ -99,6 +101,7 @@ class _App:
     boards: list[_Board]
     achievements: list[AchievementSpec] = field(default_factory=list)
     items: list[ItemSpec] = field(default_factory=list)
+    devices: list[DeviceSpec] = field(default_factory=list)  # platform integrity: known and banned devices
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,8 @@ class World:
         return str(key) if key else None
 
     def apply(self, identity: IdentityService, leaderboards: LeaderboardService, *, achievements: AchievementService,
-              commerce: CommerceService, sso: SsoService, dashboard: DashboardService, users: UserService) -> None:
+              commerce: CommerceService, sso: SsoService, dashboard: DashboardService, users: UserService,
+              integrity: IntegrityService | None = None) -> None:
         """Create everything the world declares, in one transaction (the database should be empty)."""
         where = "top level"
         plan = self._plan
@@ -274,6 +278,13 @@ class World:
                             commerce.grant(members[(grantee.app, user_spec.alias)], grant.sku,
                                            expires_at=grant.expires_at, trial=grant.trial,
                                            granted_at=grant.granted_at)
+                # Platform integrity: the devices each app knows, and their bans.
+                devices = [(app_spec, d) for org_spec in plan.orgs for app_spec in org_spec.apps
+                           for d in app_spec.devices]
+                if integrity is not None:
+                    for app_spec, device in devices:
+                        where = device.where
+                        integrity.plant_device(callers[id(app_spec)].app.id, device.unique_id, device.banned_minutes)
         except GraphError as exc:
             raise WorldError(f"{self.source}: {where}: {exc.message}") from None
         except AchievementWorldError as exc:
@@ -289,6 +300,7 @@ def _check(data: Any) -> _Plan:
     plan = _Plan()
     declared_apps: dict[int, str] = {}
     fixed_ids: dict[int, str] = {}
+    device_ids: dict[str, str] = {}  # platform integrity: a unique id is one device of one app
 
     def claim(object_id: int | None, where: str) -> None:
         if object_id is None:
@@ -343,7 +355,12 @@ def _check(data: Any) -> _Plan:
                 items = world_items(app.get("items", []), f"{app_where}.items")
             except ValueError as exc:
                 raise WorldError(str(exc)) from None
-            apps.append(_App(app_where, app_id, app_name, secret, boards, achievements, items=items))
+            try:
+                devices = world_devices(app.get("devices", []), f"{app_where}.devices", device_ids)
+            except ValueError as exc:
+                raise WorldError(str(exc)) from None
+            apps.append(_App(app_where, app_id, app_name, secret, boards, achievements, items=items,
+                             devices=devices))
         try:
             org_members = world_members(org.get("members", []), f"{where}.members")
         except ValueError as exc:

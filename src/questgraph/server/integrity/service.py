@@ -195,6 +195,17 @@ class IntegrityService:
         signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
         return MintedToken(f"{signing_input}.{b64url(signature)}", claims, unique_id, now + ttl)
 
+    def plant_device(self, app_id: int, unique_id: str, banned_minutes: int | None) -> None:
+        """A device the app knows (the world file's ``devices``), banned for ``banned_minutes`` if given."""
+        now = self.clock.now()
+        with self.db.transaction():
+            owner = self.store.device_app(unique_id)
+            if owner is not None and owner != app_id:
+                raise InvalidParameter(f"unique_id {unique_id!r} is a device of another app")
+            self.store.add_device(unique_id, app_id, now)
+            if banned_minutes is not None:
+                self.store.put_ban(_new_ban_id(), app_id, unique_id, now, now + banned_minutes * 60)
+
     def verify(self, caller: Caller, token: str) -> Verdict:
         """``GET /platform_integrity/verify``: a refused token is a 200 with its message (A.4, D8)."""
         app_id = _app_caller(caller)
@@ -259,8 +270,7 @@ class IntegrityService:
                     self.store.delete_ban(current.ban_id)
                 return ""
             assert minutes is not None
-            new_id = base64.b64encode(str(secrets.randbelow(9 * 10**15) + 10**15).encode()).decode().rstrip("=")
-            return self.store.put_ban(new_id, app_id, device, now, now + minutes * 60)
+            return self.store.put_ban(_new_ban_id(), app_id, device, now, now + minutes * 60)
 
     def ban_status(self, caller: Caller, unique_id: str | None, ban_id: str | None) -> BanStatus:
         app_id = _app_caller(caller)
@@ -290,6 +300,11 @@ class IntegrityService:
             return BanPage([], False, False)
         return BanPage(bans, self.store.has_ban_before(app_id, now, bans[0].id),
                        self.store.has_ban_after(app_id, now, bans[-1].id))
+
+
+def _new_ban_id() -> str:
+    """Like Meta's ``NjIxMzI3MTc0MTgzMzkzNw``: unpadded base64 of a random 16-digit number."""
+    return base64.b64encode(str(secrets.randbelow(9 * 10**15) + 10**15).encode()).decode().rstrip("=")
 
 
 def _app_caller(caller: Caller) -> int:
