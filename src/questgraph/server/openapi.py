@@ -24,6 +24,7 @@ from questgraph.server.commerce import routes as commerce_routes
 from questgraph.server.errors import GraphError
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.routing import ObjectRoute, Param, Route, RouteTable
+from questgraph.server.integrity import routes as integrity_routes
 from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.sso import routes as sso_routes
 from questgraph.server.users import routes as user_routes
@@ -36,11 +37,14 @@ Table = RouteTable[Any]
 GRAPH_TABLES: tuple[tuple[str, Table], ...] = (
     ("leaderboards", leaderboard_routes.ROUTES), ("account linking", sso_routes.ROUTES),
     ("achievements", achievement_routes.ROUTES), ("users", user_routes.ROUTES),
-    ("entitlements, IAP and subscriptions", commerce_routes.ROUTES), ("objects", object_routes.ROUTES),
+    ("entitlements, IAP and subscriptions", commerce_routes.ROUTES),
+    ("platform integrity", integrity_routes.ROUTES),
+    ("objects", object_routes.ROUTES),
 )
 ADMIN_TABLES: tuple[Table, ...] = (
     admin_routes.IDENTITY, admin_routes.STATE, admin_routes.USERS, admin_routes.ACHIEVEMENTS,
     admin_routes.COMMERCE, admin_routes.DASHBOARD, admin_routes.SSO,
+    admin_routes.INTEGRITY,
 )
 
 
