@@ -43,7 +43,5 @@ def mint_attestation_token(integrity: IntegrityService, request: GraphRequest) -
 
 
 def list_device_bans(integrity: IntegrityService, request: GraphRequest) -> Any:
-    app_id = request.path_id("app_id")
-    integrity.identity.app(app_id)  # 404 for an unknown app
     return {"data": [{"ban_id": b.ban_id, "unique_id": b.unique_id, "created_at": b.created_at,
-                      "expires_at": b.expires_at} for b in integrity.bans(app_id)]}
+                      "expires_at": b.expires_at} for b in integrity.bans(request.path_id("app_id"))]}

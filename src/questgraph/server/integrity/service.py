@@ -290,7 +290,8 @@ class IntegrityService:
         return self.bans_of_app(_app_caller(caller), limit, after, before)
 
     def bans(self, app_id: int) -> list[DeviceBan]:
-        """Every active ban of the app (the admin API and the dashboard)."""
+        """Every active ban of the app (the admin API and the dashboard); 404 for an unknown app."""
+        self.identity.app(app_id)
         return self.store.active_bans(app_id, self.clock.now())
 
     def bans_of_app(self, app_id: int, limit: int, after: int | None, before: int | None) -> BanPage:
