@@ -438,3 +438,19 @@ def test_dashboard_lists_the_apps_bans_only(http: httpx.Client, admin: httpx.Cli
         assert browser.get(f"/dashboard/apps/{RIVAL_APP_ID}/integrity").status_code == 404
         ban(http, ban_id=our_ban, is_banned="false")
         assert "No device is banned." in browser.get(f"/dashboard/apps/{APP_ID}/integrity").text
+
+
+def test_tokens_and_bans_survive_a_snapshot_round_trip(http: httpx.Client, admin: httpx.Client) -> None:
+    """A snapshot carries the signing key and the bans: restored, a token minted before still verifies and
+    the device is still banned; after an empty reset the same token is no token of ours."""
+    minted = mint(admin)
+    ban_id = banned(http, minted["unique_id"], minutes=20)
+    snapshot = admin.get("/_admin/snapshot").json()
+    assert admin.post("/_admin/reset", data={"empty": "true"}).status_code == 200
+    assert admin.get("/_admin/snapshot").json()["tables"]["attestation_keys"] == []
+    restored = admin.post("/_admin/snapshot", json=snapshot)
+    assert restored.status_code == 200, restored.text
+    assert claims_of(verify(http, minted["token"]))["device_ban"]["is_banned"] is True
+    assert ban_ids(http) == [ban_id]
+    admin.post("/_admin/reset").raise_for_status()
+    assert verify(http, minted["token"]) == {"data": [{"message": "invalid signature"}]}

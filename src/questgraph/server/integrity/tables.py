@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+from sqlalchemy import Index, Table
 
 from questgraph.server.db.columns import blob, generated_key, integer, key, ref, text
 from questgraph.server.db.tables import metadata
@@ -27,4 +27,5 @@ device_bans = Table(  # one active ban per device; a row is deleted when lifted 
     text("unique_id", unique=True),
     integer("created_at"),
     integer("expires_at"),
+    Index("device_bans_by_app", "app_id", "id"),  # device_ban_ids: an app's bans in order
 )

@@ -45,9 +45,11 @@ def upgrade() -> None:
         sa.Column("created_at", INT, nullable=False),
         sa.Column("expires_at", INT, nullable=False),
     )
+    op.create_index("device_bans_by_app", "device_bans", ["app_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("device_bans_by_app", "device_bans")
     op.drop_table("device_bans")
     op.drop_table("integrity_devices")
     op.drop_table("attestation_keys")
