@@ -186,7 +186,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Paged(Generic[T]):
-    """One page of a list the page filtered in memory."""
+    """One page of a list: ``of`` cuts it from a list the page filtered in memory; the users page asks the
+    database for one page and its total."""
 
     rows: list[T]
     page_no: int
@@ -701,12 +702,9 @@ class DashboardPages:
         """The app's users, 25 a page; ``q`` finds by alias or display name (any case) or by user id."""
         app = self._app(ctx)
         query = ctx.values.get("q", "").strip()
-        users = self.identity.app_users(app.id)
-        if query:
-            lowered = query.casefold()
-            users = [u for u in users if lowered in u.alias.casefold() or lowered in u.display_name.casefold()
-                     or query == str(u.id)]
-        paged = Paged.of(users, _page_no(ctx))
+        page_no = _page_no(ctx)
+        users, total = self.identity.search_app_users(app.id, query, (page_no - 1) * PAGE_SIZE, PAGE_SIZE)
+        paged = Paged(users, page_no, total, PAGE_SIZE)
         rows = [UserRow(u, self.identity.is_entitled(u)) for u in paged.rows]
         return Outcome(200, self._chrome(ctx, "users.html", f"{app.name}: users", f"{PREFIX}/apps/{app.id}/users",
                                          app=app, users=rows, paged=paged, query=query, age_names=AGE_NAMES,

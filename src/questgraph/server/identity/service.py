@@ -172,6 +172,10 @@ class IdentityService:
     def app_users(self, app_id: int) -> list[User]:
         return self.store.list_app_users(self.app(app_id).id)
 
+    def search_app_users(self, app_id: int, query: str, offset: int, limit: int) -> tuple[list[User], int]:
+        """A page of the app's users found by alias or display name (any ASCII case) or id, and the count."""
+        return self.store.search_app_users(self.app(app_id).id, query, offset, limit)
+
     def org_scoped_id(self, user: User) -> int | None:
         """The user's id in their app's organization."""
         return self.store.get_org_scoped_id(self.app(user.app_id).org_id, user.person_id)
