@@ -157,6 +157,7 @@ _LINK = {"id": ID, "org_id": ID, "org_scoped_id": ID, "app_id": ID, "created_at"
 _HISTORY = {"id": ID, "sku": STR, "type": STR, "granted_at": INT}
 ADMIN_SCHEMAS: dict[str, Schema] = {
     "Org": obj({"id": ID, "name": STR}, ["id", "name"]),
+    "OrgScopedId": exact({"org_id": ID, "org_scoped_id": ID}),
     "App": obj({**_APP, "secret": STR, "app_access_token": STR}, _APP),  # the secret only when made (D12)
     "Orgs": listing(obj({"id": ID, "name": STR, "apps": {"type": "array", "items": ref("App")},
                          "sso_redirect_uris": {"type": "array", "items": STR}},

@@ -59,7 +59,8 @@ APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items")
 BOARD_KEYS = ("api_name", "sort_order", "entry_write_policy", "earliest_allowed_entry_time",
               "latest_allowed_entry_time", "title_locale_map", "entries")
 ENTRY_KEYS = ("user", "score", "extra_data_base64")
-USER_KEYS = ("alias", "display_name", "profile_url", "age_category", "friends", "apps", "password")
+USER_KEYS = ("alias", "display_name", "profile_url", "age_category", "friends", "apps", "password", "orgs")
+PERSON_ORG_KEYS = ("org", "org_scoped_id")
 MEMBER_KEYS = ("app", "id", "org_scoped_id", "entitled", "entitled_at", "tokens", "purchases", "nonces")
 _OBJECT_ID = re.compile(r"[0-9]{15,17}")
 PROGRESS_EVERY = 5_000  # users applied between progress lines on the log: a world of 30,000 takes seconds
@@ -134,6 +135,7 @@ class _User:
     friends: list[str]
     members: list[_Member]
     password: str | None = None  # for the SSO page's production sign-in; stored only as a scrypt hash
+    orgs: list[tuple[int, int | None]] = field(default_factory=list)  # (org id, org-scoped id) with no app
 
 
 @dataclass
@@ -217,6 +219,9 @@ class World:
                     persons[user_spec.alias] = person
                     if user_spec.password is not None:
                         sso.set_password(person, user_spec.password)
+                    for org_id, org_scoped_id in user_spec.orgs:  # before the apps: an app may then agree
+                        where = f"{user_spec.where}.orgs"
+                        identity.join_org(person, org_id, org_scoped_id)
                     for member in user_spec.members:
                         where = member.where
                         user = identity.join_app(person, member.app, member.id, member.org_scoped_id)
@@ -288,6 +293,7 @@ def _check(data: Any) -> _Plan:
         raise WorldError("admin_key must be a string")
     plan = _Plan()
     declared_apps: dict[int, str] = {}
+    declared_orgs: set[int] = set()
     fixed_ids: dict[int, str] = {}
 
     def claim(object_id: int | None, where: str) -> None:
@@ -305,6 +311,8 @@ def _check(data: Any) -> _Plan:
         where = f"{where} ({name})"
         org_id = _object_id(org.get("id"), where, "id")
         claim(org_id, where)
+        if org_id is not None:
+            declared_orgs.add(org_id)
         uris = [_string(u, f"{where}.sso_redirect_uris[{i}]")
                 for i, u in enumerate(_list(org.get("sso_redirect_uris", []), f"{where}.sso_redirect_uris"))]
         for i, uri in enumerate(uris):
@@ -416,6 +424,18 @@ def _check(data: Any) -> _Plan:
                 raise WorldError(str(exc)) from None
             members.append(_Member(member_where, app_id, user_id, org_scoped_id, entitled, member_tokens,
                                    purchases=purchases, nonces=nonces, entitled_at=entitled_at))
+        person_orgs: list[tuple[int, int | None]] = []
+        for n, raw_org in enumerate(_list(user.get("orgs", []), f"{where}.orgs")):
+            org_where = f"{where}.orgs[{n}]"
+            person_org = _table(raw_org, org_where, PERSON_ORG_KEYS)
+            org_id = _object_id(person_org.get("org"), org_where, "org")
+            if org_id is None or org_id not in declared_orgs:
+                raise WorldError(f"{org_where}: org must be the id of an org declared under [[orgs]] with that id")
+            if any(known == org_id for known, _ in person_orgs):
+                raise WorldError(f"{org_where}: {alias} already has an org-scoped id in org {org_id}")
+            org_scoped_id = _object_id(person_org.get("org_scoped_id"), org_where, "org_scoped_id")
+            claim(org_scoped_id, org_where)
+            person_orgs.append((org_id, org_scoped_id))
         password = user.get("password")
         if password is not None and (not isinstance(password, str)
                                      or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH):
@@ -423,7 +443,8 @@ def _check(data: Any) -> _Plan:
             raise WorldError(f"{where}: password must be a string of {MIN_PASSWORD_LENGTH} to "
                              f"{MAX_PASSWORD_LENGTH} characters")
         plan.users.append(_User(where, alias, _optional_string(user, "display_name", where),
-                                _optional_string(user, "profile_url", where), age, friends, members, password))
+                                _optional_string(user, "profile_url", where), age, friends, members, password,
+                                person_orgs))
 
     for user_spec in plan.users:
         for i, friend in enumerate(user_spec.friends):

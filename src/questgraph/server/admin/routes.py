@@ -39,6 +39,8 @@ IDENTITY: RouteTable[IdentityService] = (
     Route("POST", "/_admin/users/{user_id}/entitlements", views.grant_entitlement,
           (Param("granted_at", "integer", minimum=0),)),
     Route("POST", "/_admin/users/{user_id}/friends", views.befriend, (Param("friend_id", "id", required=True),)),
+    Route("POST", "/_admin/users/{user_id}/orgs", views.join_org,
+          (Param("org_id", "id", required=True), Param("org_scoped_id", "id")), "OrgScopedId"),
 )
 STATE: RouteTable[AdminContext] = (  # whole-state actions, and the one read across features
     Route("GET", "/_admin/orgs", views.list_orgs, answer="Orgs"),
