@@ -55,6 +55,13 @@ alias = "bob"
   [[users.apps]]
   app = "3000000000000002"
 """
+STUDIO_MORE = """
+[[users]]
+alias = "cy"
+
+[[users]]
+alias = "di"
+"""
 STUDIO_TOKEN = "OC|3000000000000002|abcdef0123456789abcdef0123456789"
 
 
@@ -139,8 +146,12 @@ def test_applying_a_big_world_logs_its_progress(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(world_module, "PROGRESS_EVERY", 2)
     caplog.set_level(logging.INFO)
-    Server(Settings(database=":memory:"), world(STUDIO, "big.toml"))  # two users: one progress line
-    assert any(r.getMessage().startswith("big.toml: users applied: 2 so far") for r in caplog.records)
+    Server(Settings(database=":memory:"), world(STUDIO + STUDIO_MORE, "big.toml"))  # 4 users: 2 lines
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("big.toml: users applied")]
+    assert [line.split(",")[0] for line in lines] == [
+        "big.toml: users applied: [##########----------] 2 of 4 (50%)",
+        "big.toml: users applied: [####################] 4 of 4 (100%)"]
+    assert lines[-1].endswith("about 0 s left")
 
 
 # --- the root URL -----------------------------------------------------------------------------------------

@@ -219,7 +219,9 @@ class Server:
 
     def import_snapshot(self, tables: Tables) -> None:
         try:
-            self.whole_state.import_tables(tables, ProgressLog("snapshot import: rows", every=50_000).step)
+            rows = sum(len(v) for v in tables.values() if isinstance(v, list))
+            progress = ProgressLog("snapshot import: rows", every=50_000, total=rows)
+            self.whole_state.import_tables(tables, progress.step)
         except Exception as exc:  # a foreign or edited snapshot: reject it whole, keep the state
             raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
         # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).

@@ -210,7 +210,8 @@ class World:
                         callers[id(app_spec)] = AppCaller(made.app)
                 persons: dict[str, int] = {}
                 members: dict[tuple[int, str], int] = {}  # (app id, alias or user id) -> user id
-                progress = ProgressLog(f"{self.source}: users applied", every=PROGRESS_EVERY)
+                progress = ProgressLog(f"{self.source}: users applied", every=PROGRESS_EVERY,
+                                       total=len(plan.users))
                 for user_spec in plan.users:
                     where = user_spec.where
                     progress.step()
