@@ -184,3 +184,155 @@ def test_an_injected_difference_is_found_exactly(pair: tuple[RunningServer, Runn
     finally:
         undo()
     assert {(d.step, d.kind, d.detail) for d in result.differences} == expected
+
+
+# --- the writing steps ----------------------------------------------------------------------------------------
+def _boards(server: RunningServer) -> list[str]:
+    with server.client(headers={"Authorization": f"Bearer OC|{APP_ID}|{APP_SECRET}"}) as http:
+        return [b["api_name"] for b in http.get(f"/{APP_ID}/leaderboards", params={"fields": "api_name"}).json()["data"]]
+
+
+def _unlocked(server: RunningServer) -> list[str]:
+    with server.client(headers={"Authorization": f"Bearer OC|{APP_ID}|{APP_SECRET}"}) as http:
+        rows = http.get(f"/{ADA_ID}/achievements", params={"fields": "api_name,is_unlocked"}).json()["data"]
+        return [r["api_name"] for r in rows if r["is_unlocked"]]
+
+
+def test_the_writing_steps_run_only_when_asked_and_clean_up(pair: tuple[RunningServer, RunningServer]) -> None:
+    target, local = pair
+    before = [_boards(s) for s in pair]
+    with pytest.raises(ValueError, match="--test-app"):
+        run(_side(target), _side(local), write=True)  # no test app named
+    with pytest.raises(ValueError, match="--test-app"):
+        run(_side(target), _side(local), write=True, test_app="999")  # not the target's app
+
+    result = run(_side(target, achievement="FIRST_WIN"), _side(local, achievement="FIRST_WIN"), write=True,
+                 test_app=APP_ID)
+    assert result.differences == [] and result.cleanup_problems == []
+    writes = {r.step.name: r for r in result.results if r.step.name.startswith("write.")}
+    assert len(writes) == 7 and all(r.skipped is None for r in writes.values())
+    assert all(r.local.status == 200 for r in writes.values()), {  # type: ignore[union-attr]
+        n: r.local.body for n, r in writes.items()}  # type: ignore[union-attr]
+    read = writes["write.read_entries"].local.body  # type: ignore[union-attr]
+    assert [(e["score"], e["user"]["id"]) for e in read["data"]] == [(42, ADA_ID)]
+    assert writes["write.achievement_read"].local.body["data"][0]["is_unlocked"] is True  # type: ignore[union-attr]
+    # Cleaned up: the scratch board is gone and the achievement is locked again, on both.
+    assert [_boards(s) for s in pair] == before
+    assert _unlocked(target) == _unlocked(local) == []
+
+
+def _refusing(app: App, applies: Callable[[Scope], bool], times: int) -> App:
+    """``app`` answering the first ``times`` requests ``applies`` picks with a 500 itself: they never arrive."""
+    left = [times]
+
+    async def wrapped(scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]],
+                      ) -> None:
+        if scope["type"] == "http" and applies(scope) and left[0] > 0:
+            left[0] -= 1
+            raw = b'{"error":{"message":"injected","type":"OAuthException","code":1}}'
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]})
+            await send({"type": "http.response.body", "body": raw})
+            return
+        await app(scope, receive, send)
+    return wrapped
+
+
+def test_a_failed_delete_is_cleaned_up_in_finally(pair: tuple[RunningServer, RunningServer]) -> None:
+    target, local = pair
+    before = _boards(local)
+    config = local._uvicorn.config
+    original = config.loaded_app
+    config.loaded_app = _refusing(original, lambda scope: scope["method"] == "DELETE", times=1)
+    try:
+        result = run(_side(target), _side(local), write=True, test_app=APP_ID)
+    finally:
+        config.loaded_app = original
+    # The injected 500's envelope is a thin one, so its shape differs too; only that step differs.
+    assert {(d.step, d.kind) for d in result.differences} == {("write.leaderboard_delete", "status"),
+                                                             ("write.leaderboard_delete", "error"),
+                                                             ("write.leaderboard_delete", "shape")}
+    skipped = {r.step.name for r in result.results if r.skipped}
+    assert skipped == {"write.achievement_unlock", "write.achievement_read"}  # no achievement named
+    assert result.cleanup_problems == [] and _boards(local) == before
+
+
+# --- the report and the command ------------------------------------------------------------------------------
+def _argv(target: RunningServer, local: RunningServer, *extra: str) -> list[str]:
+    argv = ["conformance", "--target", target.url, "--against", local.url]
+    for side in ("target", "local"):
+        argv += [f"--{side}-app-id", APP_ID, f"--{side}-app-secret", APP_SECRET, f"--{side}-user-token", ADA_TOKEN,
+                 f"--{side}-leaderboard", "best_leaderboard"]
+    return argv + list(extra)
+
+
+def test_the_command_json_report_and_exit_codes(pair: tuple[RunningServer, RunningServer], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    target, local = pair
+    out = tmp_path / "report.json"
+    assert main(_argv(target, local, "--json", "--out", str(out))) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(printed)
+    assert json.loads(out.read_text()) == report
+    summary = report["summary"]
+    assert set(summary) == {"date", "target", "questgraph", "questgraph_version", "writing_steps", "steps",
+                            "compared", "skipped", "steps_differing", "differences", "cleanup_problems"}
+    assert (summary["target"], summary["questgraph"], summary["writing_steps"]) == (target.url, local.url, False)
+    assert summary["steps"] == summary["compared"] == len(read_steps()) and summary["differences"] == 0
+    assert summary["date"].endswith("Z") and len(summary["date"]) == 20
+    step = report["steps"][0]
+    assert set(step) == {"name", "method", "path", "outcome", "skipped", "target_status", "questgraph_status",
+                         "differences"}
+    assert {s["outcome"] for s in report["steps"]} == {"same"}
+
+    undo = INJECTIONS[0][1](local)
+    try:
+        assert main(_argv(target, local)) == 1  # differences: exit 1, and the table says where
+    finally:
+        undo()
+    table = capsys.readouterr().out
+    assert "1 difference(s) in 1 step(s)" in table
+    assert [line.split()[:3] for line in table.splitlines() if " shape " in line] == [["user.node", "shape", "$.alias"]]
+
+    assert main(["conformance", "--target", target.url, "--against", local.url]) == 2  # no credentials
+    assert "missing --target-app-id, --target-app-secret, --target-user-token" in capsys.readouterr().err
+    assert main(_argv(target, local, "--write")) == 2
+    assert "--test-app" in capsys.readouterr().err
+
+
+def test_no_secret_is_ever_in_the_report(pair: tuple[RunningServer, RunningServer], tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Even a server that puts the caller's token and secret in its keys (so in the paths the report names)
+    does not get them printed or written: the table and the JSON name them [redacted]."""
+    target, local = pair
+
+    def leak(status: int, body: Any) -> tuple[int, Any]:
+        body[ADA_TOKEN] = APP_SECRET
+        body[f"OC|{APP_ID}|{APP_SECRET}"] = 1
+        return status, body
+
+    undo = _inject(local, _route("/me"), leak)
+    try:
+        for flag in ("--json", "--no-json"):
+            out = tmp_path / f"report{flag}"
+            argv = _argv(target, local, "--out", str(out)) + (["--json"] if flag == "--json" else [])
+            assert main(argv) == 1
+            printed = capsys.readouterr().out
+            for text in (printed, out.read_text()):
+                assert "[redacted]" in text
+                assert APP_SECRET not in text and ADA_TOKEN not in text and "OC|" not in text
+    finally:
+        undo()
+    result = run(_side(target), _side(local))  # paging links hold the token (D21): never reported either
+    for text in (render_table(result, []), render_json(result, [])):
+        assert APP_SECRET not in text and ADA_TOKEN not in text
+
+
+def test_a_target_that_does_not_answer_is_a_transport_difference(pair: tuple[RunningServer, RunningServer]) -> None:
+    from tests.conftest import free_port
+
+    _, local = pair
+    result = run(Side(f"http://127.0.0.1:{free_port()}", APP_ID, APP_SECRET, ADA_TOKEN,
+                      leaderboard="best_leaderboard", user_id=ADA_ID), _side(local), timeout=2)
+    assert {d.kind for d in result.differences} == {"transport"}
+    assert {d.target for d in result.differences} == {"ConnectError"}
