@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from questgraph.cli import main
@@ -64,10 +63,10 @@ def test_identical_servers_differ_nowhere_and_nothing_changes(pair: tuple[Runnin
     target, local = pair
     before = (_snapshot(target), _snapshot(local))
     result = run(_side(target), _side(local))
-    assert result.differences == [], [(r.step.name, r.target and r.target.body, r.local and r.local.body) for r in result.results if r.differences]
+    assert result.differences == [], [(r.step.name, r.differences) for r in result.results if r.differences]
     # Every default step ran, with real answers: successes where the call is fine, Graph errors where not.
     assert [r.step.name for r in result.results] == [s.name for s in read_steps()]
-    assert all(r.skipped is None for r in result.results), [(r.step.name, r.skipped, r.local and r.local.body) for r in result.results]
+    assert all(r.skipped is None for r in result.results), [(r.step.name, r.skipped) for r in result.results]
     by_name = {r.step.name: r for r in result.results}
     assert by_name["leaderboards.list"].local.body["data"][0]["api_name"]  # type: ignore[union-attr]
     first = by_name["leaderboard_entries.first_page"].local
@@ -76,7 +75,7 @@ def test_identical_servers_differ_nowhere_and_nothing_changes(pair: tuple[Runnin
     assert by_name["me"].target.body["id"] == ADA_ID  # type: ignore[union-attr]
     for name, code in (("error.bad_token", 190), ("error.unknown_field", 100), ("error.bad_param", 100)):
         assert by_name[name].target.error()[1] == code, name  # type: ignore[union-attr, index]
-    assert by_name["error.no_token"].target.status in (400, 401)  # type: ignore[union-attr]
+    assert by_name["error.no_token"].target.status in (400, 401)  # type: ignore[union-attr, operator]
     assert by_name["error.unknown_leaderboard"].target.error() is not None  # type: ignore[union-attr]
     # Read-only: neither server's state changed.
     assert (_snapshot(target), _snapshot(local)) == before
@@ -189,7 +188,8 @@ def test_an_injected_difference_is_found_exactly(pair: tuple[RunningServer, Runn
 # --- the writing steps ----------------------------------------------------------------------------------------
 def _boards(server: RunningServer) -> list[str]:
     with server.client(headers={"Authorization": f"Bearer OC|{APP_ID}|{APP_SECRET}"}) as http:
-        return [b["api_name"] for b in http.get(f"/{APP_ID}/leaderboards", params={"fields": "api_name"}).json()["data"]]
+        boards = http.get(f"/{APP_ID}/leaderboards", params={"fields": "api_name"}).json()["data"]
+        return [b["api_name"] for b in boards]
 
 
 def _unlocked(server: RunningServer) -> list[str]:
@@ -231,7 +231,8 @@ def _refusing(app: App, applies: Callable[[Scope], bool], times: int) -> App:
             left[0] -= 1
             raw = b'{"error":{"message":"injected","type":"OAuthException","code":1}}'
             await send({"type": "http.response.start", "status": 500,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]})
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(raw)).encode())]})
             await send({"type": "http.response.body", "body": raw})
             return
         await app(scope, receive, send)

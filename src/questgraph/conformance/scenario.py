@@ -9,10 +9,10 @@ and reset on a test user) run only when asked for with a named test app, and cle
 from __future__ import annotations
 
 import secrets
-from string import Template
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from string import Template
 from typing import Any
 
 import httpx
