@@ -299,6 +299,8 @@ def test_the_command_json_report_and_exit_codes(pair: tuple[RunningServer, Runni
     assert "missing --target-app-id, --target-app-secret, --target-user-token" in capsys.readouterr().err
     assert main(_argv(target, local, "--write")) == 2
     assert "--test-app" in capsys.readouterr().err
+    assert main(_argv(target, local, "--against", "127.0.0.1:8080")) == 2
+    assert "'127.0.0.1:8080' is not a base URL" in capsys.readouterr().err
 
 
 def test_no_secret_is_ever_in_the_report(pair: tuple[RunningServer, RunningServer], tmp_path: Path,

@@ -50,6 +50,9 @@ def _side(args: argparse.Namespace, side: str, url: str) -> Side:
                if not values[flag.replace("-", "_")]]
     if missing:
         raise ValueError(f"missing {', '.join(missing)} (or their QUESTGRAPH_CONFORMANCE_* variables)")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{url!r} is not a base URL: give one like https://graph.oculus.com or "
+                         "http://127.0.0.1:8080")
     return Side(url, **values)
 
 
