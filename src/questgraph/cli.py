@@ -94,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "conformance":  # conformance/cli.py: its own exit codes (1: the servers differ)
+        from questgraph.conformance import cli as conformance
+
+        return conformance.main(args)
     return run_client_command(args)
 
 
@@ -107,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _client_parsers(sub)
+    from questgraph.conformance.cli import add_parser as add_conformance_parser
+
+    add_conformance_parser(sub)
     return parser
 
 
