@@ -49,7 +49,7 @@ GRAPH = "https://graph.oculus.com"
 # against graph.oculus.com exactly as it would against Meta's; every other host is left alone.
 NODE_PRELOAD = """
 const tls = require('node:tls');
-const META = new Set(%s);
+const META = new Set(META_HOSTS);
 const target = Number(process.env.QG_PORT);
 const connect = tls.connect;
 tls.connect = function (options, ...rest) {
@@ -58,7 +58,7 @@ tls.connect = function (options, ...rest) {
   }
   return connect.call(this, options, ...rest);
 };
-""" % json.dumps(list(META))
+""".replace("META_HOSTS", json.dumps(list(META)))
 
 # A studio back-end as it is written for Meta: plain Node, Meta's URL hard-coded, no questgraph in sight.
 NODE_BACKEND = """

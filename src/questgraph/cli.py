@@ -238,6 +238,10 @@ def port_in_use(host: str, port: int) -> str | None:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as exc:
+        if isinstance(exc, PermissionError) and port < 1024:  # --tls on 443 (docs/drop-in.md)
+            return (f"questgraph: cannot listen on {host}:{port} ({exc.strerror or exc}): ports below 1024 need "
+                    "root or CAP_NET_BIND_SERVICE.\n  See docs/drop-in.md for port 443 without root, or pick a "
+                    "port of 1024 or more with --port N.")
         return (f"questgraph: cannot listen on {host}:{port} ({exc.strerror or exc}): another server may be "
                 f"using it.\n  Pick another port with --port N (or another address with --host).")
     return None
