@@ -15,6 +15,7 @@ it depends on the database.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -372,3 +373,87 @@ def test_the_sso_page_in_chromium_at_auth_oculus_com(tls_server: TlsServer, tmp_
             assert page.url.startswith("https://auth.oculus.com/sso/")
         finally:
             browser.close()
+
+
+# --- `questgraph proxy`: HTTPS_PROXY for Meta's hosts only -------------------------------------------------
+@pytest.fixture(scope="module")
+def proxy(tls_server: TlsServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("proxy") / "proxy.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "questgraph", "proxy", "--port", str(port), "--to",
+                                 f"127.0.0.1:{tls_server.port}"], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"the proxy exited with {proc.returncode}:\n{log.read_text()}")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=15)
+
+
+def test_curl_and_httpx_through_https_proxy_reach_questgraph_with_no_mapping(tls_server: TlsServer,
+                                                                              proxy: str) -> None:
+    """No hosts entry, no port, no --connect-to: only HTTPS_PROXY and the authority."""
+    env = {"PATH": os.environ.get("PATH", ""), "HTTPS_PROXY": proxy}
+    done = subprocess.run(["curl", "-sS", "--cacert", str(tls_server.ca), "-H", f"Authorization: Bearer {APP_TOKEN}",
+                           f"{GRAPH}/{ADA_ID}?fields=id,alias"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"id": ADA_ID, "alias": "ada"}
+    context = ssl.create_default_context(cafile=str(tls_server.ca))
+    with httpx.Client(proxy=proxy, verify=context, timeout=30) as client:
+        assert client.get(f"{GRAPH}/_health/live").json() == {"status": "live"}
+        page = client.get("https://auth.oculus.com/sso/", params={"redirect_uri": REDIRECT_URI,
+                                                                  "organization_id": ORG_ID})
+        assert page.status_code == 200 and "<h1>Sign in</h1>" in page.text.replace("\n", "")
+
+
+def test_the_proxy_refuses_every_other_host(proxy: str) -> None:
+    """Not an open proxy: another host, another port or a plain-HTTP request gets a 403 that says why, and the
+    proxy connects nowhere."""
+    port = int(proxy.rsplit(":", 1)[1])
+
+    def ask(request: bytes) -> str:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(request)
+            answer = b""
+            while chunk := conn.recv(4096):
+                answer += chunk
+        return answer.decode()
+
+    for request in (b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+                    b"CONNECT graph.oculus.com:22 HTTP/1.1\r\n\r\n",
+                    b"GET http://graph.oculus.com/ HTTP/1.1\r\nHost: graph.oculus.com\r\n\r\n"):
+        answer = ask(request)
+        assert answer.startswith("HTTP/1.1 403 Forbidden\r\n"), answer
+        assert "graph.oculus.com:443 and auth.oculus.com:443" in answer
+    refused = subprocess.run(["curl", "-sS", "--proxy", proxy, "https://example.com/"], capture_output=True,
+                             text=True, timeout=60)
+    assert refused.returncode == 56 and "403" in refused.stderr, refused
+
+
+def test_the_proxy_says_when_questgraph_is_not_there(tmp_path: Path) -> None:
+    port, dead = free_port(), free_port()
+    with open(tmp_path / "proxy.log", "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "questgraph", "proxy", "--port", str(port), "--to",
+                                 f"127.0.0.1:{dead}"], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, (tmp_path / "proxy.log").read_text()
+                time.sleep(0.05)
+        with conn:
+            conn.sendall(b"CONNECT graph.oculus.com:443 HTTP/1.1\r\n\r\n")
+            answer = conn.recv(4096).decode()
+        assert answer.startswith("HTTP/1.1 502 Bad Gateway\r\n") and f"127.0.0.1:{dead}" in answer
+        assert "questgraph serve --tls" in answer
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         return conformance.main(args)
     if args.command == "ca":
         return ca_command(args)
+    if args.command == "proxy":
+        return proxy_command(args)
     return run_client_command(args)
 
 
@@ -122,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _ca_parser(sub)
+    _proxy_parser(sub)
     _client_parsers(sub)
     from questgraph.conformance.cli import add_parser as add_conformance_parser
 
@@ -319,6 +322,40 @@ def ca_command(args: argparse.Namespace) -> int:
         print(pem, end="")
         return 0
     print(tls.trust_instructions(args.out or files.ca_cert))
+    return 0
+
+
+def _proxy_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    proxy = sub.add_parser("proxy", help="an HTTPS_PROXY that sends graph.oculus.com and auth.oculus.com to "
+                           "`serve --tls` (and refuses every other host)",
+                           description="A forward proxy for clients that honour HTTPS_PROXY: CONNECT to "
+                           "graph.oculus.com:443 or auth.oculus.com:443 is tunnelled to questgraph's TLS port; any "
+                           "other host is refused (403). See docs/drop-in.md.")
+    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    proxy.add_argument("--port", type=int, default=3128, help="port to listen on (default 3128)")
+    proxy.add_argument("--to", default="127.0.0.1:8443", type=_host_port,
+                       help="where `questgraph serve --tls` listens (default 127.0.0.1:8443)")
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT, like 127.0.0.1:8443")
+    return host.strip("[]"), int(port)
+
+
+def proxy_command(args: argparse.Namespace) -> int:
+    from questgraph.server import meta_proxy
+
+    busy = port_in_use(args.host, args.port)
+    if busy is not None:
+        print(busy, file=sys.stderr)
+        return 2
+    print(f"questgraph proxy on http://{args.host}:{args.port}: sends {' and '.join(meta_proxy.META_HOSTS)} "
+          f"to {args.to[0]}:{args.to[1]}; every other host is refused.\n"
+          f"  Use it: HTTPS_PROXY=http://{args.host}:{args.port} (and trust the authority: questgraph ca)",
+          flush=True)
+    meta_proxy.run(args.host, args.port, args.to)
     return 0
 
 
