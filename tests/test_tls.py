@@ -403,9 +403,13 @@ def test_curl_and_httpx_through_https_proxy_reach_questgraph_with_no_mapping(tls
                            f"{GRAPH}/{ADA_ID}?fields=id,alias"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"id": ADA_ID, "alias": "ada"}
+    # httpx code written for Meta, configured by the environment alone (SSL_CERT_FILE, HTTPS_PROXY).
+    script = f"import httpx; print(httpx.get('{GRAPH}/_health/live').text)"
+    plain = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                           env={**env, "SSL_CERT_FILE": str(tls_server.ca)})
+    assert plain.returncode == 0 and json.loads(plain.stdout) == {"status": "live"}, plain.stderr
     context = ssl.create_default_context(cafile=str(tls_server.ca))
     with httpx.Client(proxy=proxy, verify=context, timeout=30) as client:
-        assert client.get(f"{GRAPH}/_health/live").json() == {"status": "live"}
         page = client.get("https://auth.oculus.com/sso/", params={"redirect_uri": REDIRECT_URI,
                                                                   "organization_id": ORG_ID})
         assert page.status_code == 200 and "<h1>Sign in</h1>" in page.text.replace("\n", "")
