@@ -8,9 +8,9 @@ page; and curl and httpx through ``questgraph proxy`` (``HTTPS_PROXY``), which a
 Every URL is the unmodified ``https://graph.oculus.com/…`` (no port): only where the connection goes is
 changed, as a hosts entry and a port-443 listener would change it without root.
 
-The server is a real ``python -m questgraph serve --tls`` process, on SQLite only: TLS is uvicorn's
-transport in front of the same application, which the rest of the suite runs on both backends; nothing in
-it depends on the database.
+The server is a real ``python -m questgraph serve --tls`` process, on SQLite: TLS is uvicorn's transport in
+front of the same application, which the rest of the suite runs on both backends; nothing in it depends on
+the database. One test runs ``--workers 2`` on PostgreSQL + Redis, as every worker loads the files itself.
 """
 
 from __future__ import annotations
@@ -39,7 +39,19 @@ import httpx
 import pytest
 
 from questgraph.cli import main
-from tests.conftest import ADA_ID, ADMIN_KEY, APP_TOKEN, GRACE_ID, WORLD_FILE, free_port, import_or_skip, skip_or_fail
+from tests.conftest import (
+    ADA_ID,
+    ADMIN_KEY,
+    APP_TOKEN,
+    GRACE_ID,
+    WORLD_FILE,
+    free_port,
+    import_or_skip,
+    postgres_database,
+    require_postgres,
+    skip_or_fail,
+)
+from tests.redis_support import drop_prefix, redis_url, require_redis
 from tests.sso_support import ORG_ID, REDIRECT_URI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,12 +119,12 @@ class TlsServer:
         return self.tls_dir / "ca.pem"
 
 
-def _start(tmp: Path, tls_dir: Path, name: str) -> TlsServer:
+def _start(tmp: Path, tls_dir: Path, name: str, *extra: str, db: str | None = None) -> TlsServer:
     port = free_port()
     log = tmp / f"{name}.log"
     command = [sys.executable, "-m", "questgraph", "serve", "--config", str(WORLD_FILE), "--db",
-               str(tmp / f"{name}.sqlite3"), "--port", str(port), "--admin-key", ADMIN_KEY, "--tls",
-               "--tls-dir", str(tls_dir)]
+               db or str(tmp / f"{name}.sqlite3"), "--port", str(port), "--admin-key", ADMIN_KEY, "--tls",
+               "--tls-dir", str(tls_dir), *extra]
     with open(log, "ab") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     server = TlsServer(port, tls_dir, log, proc)
@@ -324,6 +336,30 @@ def test_a_restart_keeps_the_authority_and_a_lost_certificate_is_made_again(tmp_
             assert client.get(f"{GRAPH}/_health/live").json() == {"status": "live"}
     finally:
         _stop(second)
+
+
+def test_workers_serve_tls_too(tmp_path: Path) -> None:
+    """--tls with --workers 2 (PostgreSQL + Redis): every worker loads the same files, TLS 1.2 or later."""
+    require_postgres()
+    require_redis()
+    prefix = f"qgtls{os.getpid()}"
+    server = _start(tmp_path, tmp_path / "tls", "workers", "--workers", "2", "--rank-index",
+                    redis_url(prefix=prefix), db=postgres_database(str(tmp_path / "workers")))
+    try:
+        versions = set()
+        deadline = time.monotonic() + 60
+        for _ in range(6):  # new connections, spread over the workers by the kernel
+            with _client(server, Authorization=f"Bearer {APP_TOKEN}") as client:
+                me = client.get(f"{GRAPH}/{ADA_ID}", params={"fields": "id,alias"})
+                while me.status_code == 503 and time.monotonic() < deadline:  # that worker still starting
+                    time.sleep(0.2)
+                    me = client.get(f"{GRAPH}/{ADA_ID}", params={"fields": "id,alias"})
+                assert me.json() == {"id": ADA_ID, "alias": "ada"}
+                versions.add(me.extensions["network_stream"].get_extra_info("ssl_object").version())
+        assert versions <= {"TLSv1.2", "TLSv1.3"} and versions
+    finally:
+        _stop(server)
+        drop_prefix(prefix)
 
 
 def test_server_certificate_is_renewed_near_expiry_but_the_authority_is_kept(tmp_path: Path) -> None:
