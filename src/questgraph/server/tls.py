@@ -13,8 +13,8 @@ certificate it signs, so an unmodified client that calls ``https://graph.oculus.
 - The server certificate names graph.oculus.com, auth.oculus.com, localhost, 127.0.0.1 and ::1. It is made
   again when it is missing, is not signed by the current authority, lacks one of those names, or expires
   within ``RENEW_BEFORE``.
-- RSA 2048 keys and SHA-256 signatures: what every TLS stack a game back-end may use accepts (older
-  Unity/Mono and .NET Framework builds among them), where ECDSA is not everywhere.
+- RSA 2048 keys and SHA-256 signatures: what every TLS stack accepts, old ones included (ECDSA would be
+  smaller and faster, but this is a development server, and compatibility matters more).
 - The server accepts TLS 1.2 and 1.3 only: Python (3.10 and later) makes 1.2 the least a server context
   accepts, and ``CIPHERS`` (given to uvicorn) holds only ciphers that TLS 1.2 introduced, so a TLS 1.0 or
   1.1 client finds nothing to agree on either way. HTTP/1.1 with keep-alive, as without TLS.
