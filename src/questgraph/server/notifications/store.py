@@ -31,7 +31,7 @@ class NotificationStore:
 
     def requests_of_app(self, app_id: int) -> list[NotifRequest]:
         rows = self.db.all("SELECT id, app_id, category, name, created_at FROM notif_requests WHERE app_id = ? "
-                           "ORDER BY created_at, id", (app_id,))
+                           "ORDER BY id", (app_id,))
         return [NotifRequest(*row) for row in rows]
 
     def insert_sent(self, app_id: int, request_id: int, recipient_ids: list[int], sender_id: int | None,
