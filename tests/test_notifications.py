@@ -4,11 +4,14 @@ recorded), the admin API of templates and of what was sent, and isolation betwee
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from questgraph.server.world import World, WorldError
 from tests.conftest import (
     ADA_ID,
     ADA_TOKEN,
@@ -20,6 +23,7 @@ from tests.conftest import (
     RIVAL_ID,
     RIVAL_TOKEN,
     assert_graph_error,
+    start_server,
 )
 
 EVENTS_REQUEST, SOCIAL_REQUEST, RIVAL_REQUEST = "7000000000000001", "7000000000000002", "7000000000000003"
@@ -201,3 +205,46 @@ def test_register_bad_input(admin: httpx.Client, data: dict[str, str], status: i
 def test_unknown_app_is_a_404(admin: httpx.Client) -> None:
     assert_graph_error(register(admin, "1999999999999999", "EVENTS"), 404, 100)
     assert_graph_error(admin.get("/_admin/apps/1999999999999999/notifications"), 404, 100)
+
+
+# --- the world file ---------------------------------------------------------------------------------------------
+NOTIF_WORLD = {
+    "orgs": [{"name": "Studio", "apps": [{
+        "id": "1234757621998335", "name": "Game", "secret": "1234f7a788b0c0b270f9691d0a06d5a5",
+        "notif_requests": [{"id": "7100000000000001", "category": "events", "name": "Level up"},
+                           {"id": 7100000000000002, "category": "SOCIAL"}],
+    }]}],
+    "users": [{"alias": "ada", "apps": [{"app": "1234757621998335", "id": "123402235207175"}]}],
+}
+
+
+def test_world_file_declares_request_templates(tmp_path: Path) -> None:
+    """``[[orgs.apps.notif_requests]]`` registers templates as the admin API does; a reset plants them again."""
+    server = start_server(tmp_path, World(data=NOTIF_WORLD, source="notif.toml"))
+    try:
+        with server.admin() as admin, server.client() as http:
+            listed = admin.get("/_admin/apps/1234757621998335/notif_requests").json()["data"]
+            assert [(r["id"], r["category"], r["name"]) for r in listed] == [
+                ("7100000000000001", "EVENTS", "Level up"), ("7100000000000002", "SOCIAL", "")]
+            response = trigger(http, "7100000000000001", recipient_ids=ADA_ID)
+            assert response.json() == {"success": True}
+            admin.post("/_admin/reset").raise_for_status()
+            assert sent(admin) == []
+            assert len(admin.get("/_admin/apps/1234757621998335/notif_requests").json()["data"]) == 2
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"category": "SPAM"}, "category must be one of"),
+    ({"id": "12"}, "15 to 17 digits"),
+    ({"id": "1234757621998335"}, "already used"),
+    ({"colour": "red"}, "colour"),
+    ({"name": 5}, "name must be a string"),
+])
+def test_world_file_bad_templates_name_the_item(change: dict[str, Any], message: str) -> None:
+    world = copy.deepcopy(NOTIF_WORLD)
+    world["orgs"][0]["apps"][0]["notif_requests"][0].update(change)
+    with pytest.raises(WorldError, match=message) as raised:
+        World(data=world, source="notif.toml")
+    assert "notif_requests[0]" in str(raised.value)
