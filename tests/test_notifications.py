@@ -22,9 +22,11 @@ from tests.conftest import (
     RIVAL_APP_TOKEN,
     RIVAL_ID,
     RIVAL_TOKEN,
+    RunningServer,
     assert_graph_error,
     start_server,
 )
+from tests.dash_support import csrf, sign_in_emulator
 
 EVENTS_REQUEST, SOCIAL_REQUEST, RIVAL_REQUEST = "7000000000000001", "7000000000000002", "7000000000000003"
 
@@ -248,3 +250,31 @@ def test_world_file_bad_templates_name_the_item(change: dict[str, Any], message:
     with pytest.raises(WorldError, match=message) as raised:
         World(data=world, source="notif.toml")
     assert "notif_requests[0]" in str(raised.value)
+
+
+# --- the dashboard ------------------------------------------------------------------------------------------------
+@pytest.mark.usefixtures("templates")
+def test_dashboard_page_lists_requests_and_what_was_sent(qg: RunningServer, http: httpx.Client,
+                                                         admin: httpx.Client) -> None:
+    """The app's Notifications page: its request templates (not another app's), a form that adds one, and
+    every notification sent with its recipients and sender."""
+    trigger(http, SOCIAL_REQUEST, ADA_TOKEN, recipient_ids=GRACE_ID).raise_for_status()
+    with qg.client(follow_redirects=False) as browser:
+        sign_in_emulator(browser)
+        page = browser.get(f"/dashboard/apps/{APP_ID}/notifications")
+        assert page.status_code == 200, page.text
+        assert EVENTS_REQUEST in page.text and SOCIAL_REQUEST in page.text and RIVAL_REQUEST not in page.text
+        assert f'href="/dashboard/users/{GRACE_ID}"' in page.text and f'href="/dashboard/users/{ADA_ID}"' in page.text
+        added = browser.post(f"/dashboard/apps/{APP_ID}/notifications",
+                             data={"csrf_token": csrf(page.text), "category": "PROMOTION", "name": "Sale <b>"})
+        assert added.status_code == 303 and added.headers["location"] == f"/dashboard/apps/{APP_ID}/notifications"
+        listed = admin.get(f"/_admin/apps/{APP_ID}/notif_requests").json()["data"]
+        assert [r["name"] for r in listed if r["category"] == "PROMOTION"] == ["Sale <b>"]
+        again = browser.get(f"/dashboard/apps/{APP_ID}/notifications").text
+        assert "Sale &lt;b&gt;" in again and "Sale <b>" not in again
+        # Another organization's app is no app at all (dashboard rule).
+        assert browser.get(f"/dashboard/apps/{RIVAL_APP_ID}/notifications").status_code == 404
+        refused = browser.post(f"/dashboard/apps/{APP_ID}/notifications",
+                               data={"csrf_token": csrf(page.text), "category": "SPAM"})
+        assert refused.status_code == 400
+    assert len(admin.get(f"/_admin/apps/{APP_ID}/notif_requests").json()["data"]) == 3
