@@ -63,3 +63,14 @@ def test_questgraph_notifications_fixture(questgraph: QuestgraphServer,
     questgraph.client().notifications.trigger(request.id, [questgraph.user_id("grace")])
     (row,) = questgraph_notifications()
     assert row.request_id == request.id and row.recipient_ids == (questgraph.user_id("grace"),)
+
+
+def test_user_presence_fields_by_name(qg: RunningServer) -> None:
+    """D10: the old docs' User fields are not in the default request, and are filled when named."""
+    with Client(app_id=APP_ID, app_secret=APP_SECRET, base_url=qg.url) as client:
+        default = client.users.get(ADA_ID)
+        assert default.presence is None and default.presence_status is None and default.profile_url_small is None
+        named = client.users.get(ADA_ID, fields=("id", "profile_url", "presence", "presence_status",
+                                                 "profile_url_small"))
+        assert (named.presence, named.presence_status) == ("", "OFFLINE")
+        assert named.profile_url_small == named.profile_url
