@@ -47,6 +47,8 @@ from questgraph.server.leaderboards.service import (
     LeaderboardService,
     decode_extra_data,
 )
+from questgraph.server.notifications.service import NotificationService
+from questgraph.server.notifications.world_spec import NotifRequestSpec, world_notif_requests
 from questgraph.server.ranking.index import ProgressLog
 from questgraph.server.sso.service import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SsoService
 from questgraph.server.users.service import UserService
@@ -55,7 +57,7 @@ from questgraph.server.users.world_nonces import NonceSpec, plant_nonce, world_n
 # Every key a world file may hold, per table; anything else is a typo and an error.
 TOP_KEYS = ("admin_key", "orgs", "users")
 ORG_KEYS = ("id", "name", "sso_redirect_uris", "apps", "members")
-APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items")
+APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items", "notif_requests")
 BOARD_KEYS = ("api_name", "sort_order", "entry_write_policy", "earliest_allowed_entry_time",
               "latest_allowed_entry_time", "title_locale_map", "entries")
 ENTRY_KEYS = ("user", "score", "extra_data_base64")
@@ -100,6 +102,7 @@ class _App:
     boards: list[_Board]
     achievements: list[AchievementSpec] = field(default_factory=list)
     items: list[ItemSpec] = field(default_factory=list)
+    notif_requests: list[tuple[NotifRequestSpec, int | None]] = field(default_factory=list)  # with checked ids
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,8 @@ class World:
         return str(key) if key else None
 
     def apply(self, identity: IdentityService, leaderboards: LeaderboardService, *, achievements: AchievementService,
-              commerce: CommerceService, sso: SsoService, dashboard: DashboardService, users: UserService) -> None:
+              commerce: CommerceService, sso: SsoService, dashboard: DashboardService, users: UserService,
+              notifications: NotificationService | None = None) -> None:
         """Create everything the world declares, in one transaction (the database should be empty)."""
         where = "top level"
         plan = self._plan
@@ -273,6 +277,11 @@ class World:
                         for item_spec in app_spec.items:
                             where = f"{app_spec.where}.items ({item_spec.sku})"
                             commerce.create_item(callers[id(app_spec)].app.id, item_spec)
+                        for notif_spec, notif_id in app_spec.notif_requests:
+                            where = notif_spec.where  # D37: request templates, as the admin API registers them
+                            if notifications is not None:
+                                notifications.register_request(callers[id(app_spec)].app.id, notif_spec.category,
+                                                               notif_spec.name, notif_id)
                 for user_spec in plan.users:
                     for grantee in user_spec.members:
                         for grant in grantee.purchases:
@@ -352,7 +361,17 @@ def _check(data: Any) -> _Plan:
                 items = world_items(app.get("items", []), f"{app_where}.items")
             except ValueError as exc:
                 raise WorldError(str(exc)) from None
-            apps.append(_App(app_where, app_id, app_name, secret, boards, achievements, items=items))
+            try:
+                notif_specs = world_notif_requests(app.get("notif_requests", []), f"{app_where}.notif_requests")
+            except ValueError as exc:
+                raise WorldError(str(exc)) from None
+            notif_requests = []
+            for notif_spec in notif_specs:
+                notif_id = _object_id(notif_spec.id, notif_spec.where, "id")
+                claim(notif_id, notif_spec.where)
+                notif_requests.append((notif_spec, notif_id))
+            apps.append(_App(app_where, app_id, app_name, secret, boards, achievements, items=items,
+                             notif_requests=notif_requests))
         try:
             org_members = world_members(org.get("members", []), f"{where}.members")
         except ValueError as exc:

@@ -16,6 +16,8 @@ from questgraph.server.dashboard.records import ROLES
 from questgraph.server.dashboard.service import DashboardService
 from questgraph.server.graph.routing import Param, Route, Router, RouteTable
 from questgraph.server.identity.service import AGE_CATEGORIES, MAX_TOKEN_TTL_SECONDS, IdentityService
+from questgraph.server.notifications import admin as notification_admin
+from questgraph.server.notifications.service import CATEGORIES, NotificationService
 from questgraph.server.sso import admin as sso_admin
 from questgraph.server.sso.service import SsoService
 from questgraph.server.users import admin as user_admin
@@ -94,6 +96,12 @@ SSO: RouteTable[SsoService] = (  # redirect URIs, account links and SSO password
     Route("POST", "/_admin/links/{link_id}/revoke", sso_admin.revoke_link, answer="RevokedLink"),
     Route("POST", "/_admin/users/{user_id}/password", sso_admin.set_password, (Param("password", required=True),)),
 )
+NOTIFICATIONS: RouteTable[NotificationService] = (  # notification request templates and what was sent (D37)
+    Route("GET", "/_admin/apps/{app_id}/notif_requests", notification_admin.list_requests, answer="NotifRequests"),
+    Route("POST", "/_admin/apps/{app_id}/notif_requests", notification_admin.register_request,
+          (Param("category", required=True, enum=CATEGORIES), Param("name"), Param("id", "id")), "NotifRequest"),
+    Route("GET", "/_admin/apps/{app_id}/notifications", notification_admin.list_sent, answer="Notifications"),
+)
 
 def register(router: Router, server: AdminContext) -> None:
     router.add_table(IDENTITY, server.identity)
@@ -103,3 +111,4 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(COMMERCE, server.commerce)
     router.add_table(DASHBOARD, server.dashboard)
     router.add_table(SSO, server.sso)
+    router.add_table(NOTIFICATIONS, server.notifications)

@@ -69,6 +69,7 @@ from questgraph.server.leaderboards.service import (
     LeaderboardService,
     decode_extra_data,
 )
+from questgraph.server.notifications.service import NotificationService
 from questgraph.server.settings import Settings
 from questgraph.server.snapshots import SNAPSHOT_VERSION, check_snapshot_tables
 from questgraph.server.sso.limiter import TooManyAttempts
@@ -362,7 +363,8 @@ def _safe_next(target: str) -> str:
 class DashboardPages:
     def __init__(self, host: DashboardHost, *, dashboard: DashboardService, identity: IdentityService,
                  leaderboards: LeaderboardService, achievements: AchievementService, commerce: CommerceService,
-                 users: UserService, sso: SsoService, inspector: RequestInspector) -> None:
+                 users: UserService, sso: SsoService, inspector: RequestInspector,
+                 notifications: NotificationService | None = None) -> None:
         self.host = host
         self.service = dashboard
         self.identity = identity
@@ -372,6 +374,7 @@ class DashboardPages:
         self.users = users
         self.sso = sso
         self.inspector = inspector
+        self.notifications = notifications
         self.assets = {"dashboard.css": (_asset("dashboard.css"), "text/css"),
                        "dashboard.js": (_asset("dashboard.js"), "text/javascript"),
                        "callback.js": (_asset("callback.js"), "text/javascript")}
@@ -412,6 +415,8 @@ class DashboardPages:
             ("GET", "/emulator", self.emulator_page), ("POST", "/emulator/clock", self.move_clock),
             ("POST", "/emulator/reset", self.reset), ("GET", "/emulator/snapshot", self.export_snapshot),
             ("POST", "/emulator/snapshot", self.import_snapshot),
+            ("GET", "/apps/{app_id}/notifications", self.notifications_page),
+            ("POST", "/apps/{app_id}/notifications", self.create_notif_request),
         ]:
             self.private.add(method, PREFIX + path, handler)
 
@@ -1154,3 +1159,21 @@ class DashboardPages:
         html = render("callback_demo.html", title="Account-linking callback (demo)", base_url=ctx.base_url,
                       apps=[(app, self._app_token(app, may_see)) for app in apps], signed_in=viewer is not None)
         return Outcome(200, html)
+
+    # --- user notifications (D37) -------------------------------------------------------------------
+    def _notification_service(self) -> NotificationService:
+        if self.notifications is None:
+            raise NotFound("notifications are not served here")
+        return self.notifications
+
+    def notifications_page(self, ctx: Ctx) -> Outcome:
+        app, service = self._app(ctx), self._notification_service()
+        return Outcome(200, self._chrome(ctx, "notifications.html", f"{app.name}: notifications",
+                                         f"{PREFIX}/apps/{app.id}/notifications", app=app,
+                                         requests=service.requests(app.id), sent=service.sent(app.id)[::-1]))
+
+    def create_notif_request(self, ctx: Ctx) -> Outcome:
+        app, service = self._app(ctx), self._notification_service()
+        made = service.register_request(app.id, ctx.required("category"), ctx.params.get("name") or "")
+        self._audit(ctx, "notifications.create_request", f"app {app.id}", f"id={made.id} category={made.category}")
+        return Outcome(303, location=f"{PREFIX}/apps/{app.id}/notifications")
