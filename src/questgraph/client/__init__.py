@@ -65,6 +65,7 @@ from questgraph.client._models import (
     User,
 )
 from questgraph.client._nonce import MintedNonce
+from questgraph.client._notifications import AsyncNotifications, Notifications, NotifRequest, SentNotification
 from questgraph.client._retry import NO_RETRY, RetryPolicy
 
 __all__ = [
@@ -88,6 +89,7 @@ __all__ = [
     "AsyncEntitlements",
     "AsyncIntegrity",
     "AsyncLeaderboards",
+    "AsyncNotifications",
     "AsyncSubscriptions",
     "AttestationVerdict",
     "AuthError",
@@ -116,6 +118,8 @@ __all__ = [
     "NotEntitled",
     "NotFound",
     "NotRanked",
+    "NotifRequest",
+    "Notifications",
     "Offer",
     "Org",
     "Page",
@@ -128,6 +132,7 @@ __all__ = [
     "RateLimited",
     "RequestTimeout",
     "RetryPolicy",
+    "SentNotification",
     "ServerError",
     "SubmitResult",
     "Subscription",

@@ -15,6 +15,7 @@ from questgraph.server.commerce.service import CommerceService
 from questgraph.server.dashboard.service import DashboardService
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.integrity.service import IntegrityService
+from questgraph.server.notifications.service import NotificationService
 from questgraph.server.settings import Settings
 from questgraph.server.sso.service import SsoService
 from questgraph.server.users.service import UserService
@@ -31,6 +32,7 @@ class AdminContext(Protocol):
     commerce: CommerceService
     sso: SsoService
     dashboard: DashboardService
+    notifications: NotificationService
     integrity: IntegrityService
 
     def reset(self, apply_world: bool = True) -> None:

@@ -23,6 +23,8 @@ from questgraph.server.integrity.service import (
     MAX_ATTESTATION_TTL_SECONDS,
     IntegrityService,
 )
+from questgraph.server.notifications import admin as notification_admin
+from questgraph.server.notifications.service import CATEGORIES, NotificationService
 from questgraph.server.sso import admin as sso_admin
 from questgraph.server.sso.service import SsoService
 from questgraph.server.users import admin as user_admin
@@ -46,6 +48,8 @@ IDENTITY: RouteTable[IdentityService] = (
     Route("POST", "/_admin/users/{user_id}/entitlements", views.grant_entitlement,
           (Param("granted_at", "integer", minimum=0),)),
     Route("POST", "/_admin/users/{user_id}/friends", views.befriend, (Param("friend_id", "id", required=True),)),
+    Route("POST", "/_admin/users/{user_id}/orgs", views.join_org,
+          (Param("org_id", "id", required=True), Param("org_scoped_id", "id")), "OrgScopedId"),
 )
 STATE: RouteTable[AdminContext] = (  # whole-state actions, and the one read across features
     Route("GET", "/_admin/orgs", views.list_orgs, answer="Orgs"),
@@ -99,6 +103,13 @@ SSO: RouteTable[SsoService] = (  # redirect URIs, account links and SSO password
     Route("POST", "/_admin/links/{link_id}/revoke", sso_admin.revoke_link, answer="RevokedLink"),
     Route("POST", "/_admin/users/{user_id}/password", sso_admin.set_password, (Param("password", required=True),)),
 )
+NOTIFICATIONS: RouteTable[NotificationService] = (  # notification request templates and what was sent (D37)
+    Route("GET", "/_admin/apps/{app_id}/notif_requests", notification_admin.list_requests, answer="NotifRequests"),
+    Route("POST", "/_admin/apps/{app_id}/notif_requests", notification_admin.register_request,
+          (Param("category", required=True, enum=CATEGORIES), Param("name"), Param("id", "id")), "NotifRequest"),
+    Route("GET", "/_admin/apps/{app_id}/notifications", notification_admin.list_sent, answer="Notifications"),
+)
+
 INTEGRITY: RouteTable[IntegrityService] = (  # attestation tokens with chosen claims; device bans (A.4)
     Route("POST", "/_admin/apps/{app_id}/attestation_tokens", integrity_admin.mint_attestation_token, (
         Param("unique_id"), Param("nonce"), Param("app_integrity_state", enum=APP_STATES),
@@ -118,4 +129,5 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(COMMERCE, server.commerce)
     router.add_table(DASHBOARD, server.dashboard)
     router.add_table(SSO, server.sso)
+    router.add_table(NOTIFICATIONS, server.notifications)
     router.add_table(INTEGRITY, server.integrity)
