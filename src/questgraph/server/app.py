@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import logging
 import threading
@@ -47,6 +48,10 @@ from questgraph.server.errors import (
     Unavailable,
 )
 from questgraph.server.executor import DomainExecutor
+from questgraph.server.federation import routes as federation_routes
+from questgraph.server.federation import views as federation_views
+from questgraph.server.federation.service import FederationService
+from questgraph.server.federation.store import FederationStore
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.params import Params
@@ -156,6 +161,12 @@ class Server:
         self.graph.add_table(achievement_routes.ROUTES, self.achievements, self.objects)
         self.graph.add_table(user_routes.ROUTES, self.users, self.objects)
         self.graph.add_table(commerce_routes.ROUTES, self.commerce, self.objects)
+        # Federated users (A.2): users of an app named by the developer's persistent ids.
+        self.federation_store = FederationStore(self.db)
+        self.federation = FederationService(db, self.federation_store, identity_store, self.clock, self.identity,
+                                            self.leaderboards, self.achievements)
+        self.users.me_override = functools.partial(federation_views.me_of_federated, self.federation)
+        self.graph.add_table(federation_routes.ROUTES, self.federation, self.objects)
         self.graph.add_table(object_routes.ROUTES, self.objects)  # GET/DELETE /{id}, by the kinds above
         self.admin = Router()
         admin_routes.register(self.admin, self)
