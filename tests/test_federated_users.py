@@ -296,3 +296,27 @@ def test_a_federated_user_token_reads_only_itself(http: httpx.Client) -> None:
     token = token_of(http, "one")
     assert http.get(f"/{one['id']}", params={"access_token": token}).json() == one
     assert_graph_error(http.get(f"/{two['id']}", params={"access_token": token}), 404, 100)
+
+
+# --- admin API ---------------------------------------------------------------------------------------------
+def test_the_admin_api_lists_creates_and_deletes_federated_users(http: httpx.Client, admin: httpx.Client) -> None:
+    made = admin.post(f"/_admin/apps/{APP_ID}/federated_users",
+                      data={"persistent_id": "adm-1", "display_name": "Elaine", "id": "555000000000001"})
+    assert made.status_code == 200, made.text
+    assert made.json() == {"id": "555000000000001", "app_id": APP_ID, "persistent_id": "adm-1",
+                           "unique_name": "Elaine#1", "display_name": "Elaine", "created_at": made.json()["created_at"]}
+    assert listed(http)["data"] == [{"id": "555000000000001", "persistent_id": "adm-1", "unique_name": "Elaine#1",
+                                     "display_name": "Elaine"}]
+    assert [u["persistent_id"] for u in admin.get(f"/_admin/apps/{APP_ID}/federated_users").json()["data"]] == ["adm-1"]
+    assert admin.get(f"/_admin/apps/{RIVAL_APP_ID}/federated_users").json() == {"data": []}
+    again = admin.post(f"/_admin/apps/{APP_ID}/federated_users", data={"persistent_id": "adm-1", "display_name": "X1"})
+    assert_graph_error(again, 400, 100)
+    assert_graph_error(admin.post(f"/_admin/apps/{APP_ID}/federated_users",
+                                  data={"persistent_id": "adm-2", "display_name": "Elaine", "id": "555000000000001"}),
+                       400, 100)
+    assert_graph_error(admin.get("/_admin/apps/999999999999999/federated_users"), 404, 100)
+    gone = admin.delete(f"/_admin/apps/{APP_ID}/federated_users", params={"persistent_id": "adm-1"})
+    assert gone.json() == {"success": True}
+    assert listed(http)["data"] == []
+    assert_graph_error(admin.delete(f"/_admin/apps/{APP_ID}/federated_users", params={"persistent_id": "adm-1"}),
+                       404, 100)

@@ -43,7 +43,7 @@ GRAPH_TABLES: tuple[tuple[str, Table], ...] = (
 )
 ADMIN_TABLES: tuple[Table, ...] = (
     admin_routes.IDENTITY, admin_routes.STATE, admin_routes.USERS, admin_routes.ACHIEVEMENTS,
-    admin_routes.COMMERCE, admin_routes.DASHBOARD, admin_routes.SSO,
+    admin_routes.COMMERCE, admin_routes.DASHBOARD, admin_routes.SSO, admin_routes.FEDERATION,
 )
 
 
@@ -207,6 +207,9 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
     "Members": listing(ref("Member")),
     "AuditLog": listing(exact({"id": ID, "at": INT, "org_id": nullable(ID), "actor": STR, "action": STR,
                                "target": STR, "detail": STR})),
+    "AdminFederatedUser": exact({"id": ID, "app_id": ID, "persistent_id": STR, "unique_name": STR,
+                                 "display_name": STR, "created_at": INT}),
+    "AdminFederatedUsers": listing(ref("AdminFederatedUser")),
 }
 
 

@@ -14,6 +14,8 @@ from questgraph.server.commerce.terms import TERMS, TRIAL_TYPES
 from questgraph.server.dashboard import admin as dashboard_admin
 from questgraph.server.dashboard.records import ROLES
 from questgraph.server.dashboard.service import DashboardService
+from questgraph.server.federation import admin as federation_admin
+from questgraph.server.federation.service import FederationService
 from questgraph.server.graph.routing import Param, Route, Router, RouteTable
 from questgraph.server.identity.service import AGE_CATEGORIES, MAX_TOKEN_TTL_SECONDS, IdentityService
 from questgraph.server.sso import admin as sso_admin
@@ -93,6 +95,17 @@ SSO: RouteTable[SsoService] = (  # redirect URIs, account links and SSO password
     Route("POST", "/_admin/users/{user_id}/password", sso_admin.set_password, (Param("password", required=True),)),
 )
 
+# Federated users (A.2) of an app, without its app token.
+FEDERATION: RouteTable[FederationService] = (
+    Route("GET", "/_admin/apps/{app_id}/federated_users", federation_admin.list_federated_users,
+          answer="AdminFederatedUsers"),
+    Route("POST", "/_admin/apps/{app_id}/federated_users", federation_admin.create_federated_user, (
+        Param("persistent_id", required=True), Param("display_name", required=True), Param("id", "id"),
+    ), "AdminFederatedUser"),
+    Route("DELETE", "/_admin/apps/{app_id}/federated_users", federation_admin.delete_federated_user,
+          (Param("persistent_id", required=True),)),
+)
+
 def register(router: Router, server: AdminContext) -> None:
     router.add_table(IDENTITY, server.identity)
     router.add_table(STATE, server)
@@ -101,3 +114,4 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(COMMERCE, server.commerce)
     router.add_table(DASHBOARD, server.dashboard)
     router.add_table(SSO, server.sso)
+    router.add_table(FEDERATION, server.federation)
