@@ -24,6 +24,7 @@ from questgraph.client._errors import (
     ServerError,
     TransportError,
 )
+from questgraph.client._federation import AsyncFederatedUsers, FederatedUser, FederatedUsers
 from questgraph.client._leaderboards import AsyncLeaderboards, Leaderboards
 from questgraph.client._linking import AccountLinking, AsyncAccountLinking, decode_fragment, sso_url
 from questgraph.client._models import (
@@ -78,6 +79,7 @@ __all__ = [
     "AsyncAdminClient",
     "AsyncClient",
     "AsyncEntitlements",
+    "AsyncFederatedUsers",
     "AsyncLeaderboards",
     "AsyncSubscriptions",
     "AuthError",
@@ -90,6 +92,8 @@ __all__ = [
     "Entitlement",
     "Entitlements",
     "EntriesPage",
+    "FederatedUser",
+    "FederatedUsers",
     "GraphError",
     "IapItem",
     "InvalidParameter",

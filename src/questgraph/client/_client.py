@@ -51,6 +51,9 @@ class Client(BaseClient):
         self.subscriptions = Subscriptions(self)
         self.users = Users(self)
         self.account_linking = AccountLinking(self)
+        from questgraph.client._federation import FederatedUsers
+
+        self.federated_users = FederatedUsers(self)  # cross-play users (A.2)
 
     def as_user(self, access_token: str) -> Client:
         """A client with a user's token, for the calls that need one (viewer-centred and FRIENDS reads,
