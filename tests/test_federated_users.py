@@ -320,3 +320,70 @@ def test_the_admin_api_lists_creates_and_deletes_federated_users(http: httpx.Cli
     assert listed(http)["data"] == []
     assert_graph_error(admin.delete(f"/_admin/apps/{APP_ID}/federated_users", params={"persistent_id": "adm-1"}),
                        404, 100)
+
+
+# --- world file --------------------------------------------------------------------------------------------
+WORLD = """
+[[orgs]]
+name = "Cross"
+id = 1000000000000077
+  [[orgs.apps]]
+  name = "Crossplay"
+  id = 1234000000000077
+  secret = "crossplaysecret0000000000000000"
+    [[orgs.apps.leaderboards]]
+    api_name = "arena"
+    sort_order = "HIGHER_IS_BETTER"
+    [[orgs.apps.federated_users]]
+    persistent_id = "steam-1"
+    display_name = "Lancelot"
+    id = 555000000000077
+    tokens = ["OCfederatedLancelot0000000000000000000000"]
+    [[orgs.apps.federated_users]]
+    persistent_id = "steam-2"
+    display_name = "Lancelot"
+"""
+
+
+def test_a_world_file_declares_federated_users(tmp_path: Any) -> None:
+    import tomllib
+
+    from questgraph.server.world import World
+    from tests.conftest import start_server
+
+    server = start_server(tmp_path, World(tomllib.loads(WORLD), "federated world"))
+    try:
+        with server.client() as http:
+            app = {"Authorization": "Bearer OC|1234000000000077|crossplaysecret0000000000000000"}
+            users = http.get("/1234000000000077/federated_users", headers=app).json()["data"]
+            assert [(u["persistent_id"], u["unique_name"]) for u in users if u["id"] == "555000000000077"] == [
+                ("steam-1", "Lancelot#1")]
+            assert sorted(u["unique_name"] for u in users) == ["Lancelot#1", "Lancelot#2"]
+            token = "OCfederatedLancelot0000000000000000000000"
+            assert http.get("/me", params={"access_token": token}).json()["persistent_id"] == "steam-1"
+            submit = http.post("/leaderboard_submit_entry", params={"api_name": "arena", "score": 5,
+                                                                    "access_token": token})
+            assert submit.json()["did_update"] is True
+    finally:
+        server.stop()
+
+
+SECOND = 'persistent_id = "steam-2"\n    display_name = "Lancelot"'
+
+
+@pytest.mark.parametrize(("second", "message"), [
+    ('persistent_id = "steam-2"\n    display_name = "La"', "display_name must be 3 to 30"),
+    ('persistent_id = "steam-1"\n    display_name = "Lancelot"', "already declared"),
+    ('persistent_id = "steam 2"\n    display_name = "Lancelot"', "persistent_id must not hold white space"),
+    ('persistent_id = "steam-2"\n    display_name = "Lancelot"\n    tokens = ["nope"]', "tokens must be"),
+    ('persistent_id = "steam-2"\n    display_name = "Lancelot"\n    alias = "x"', "unknown key 'alias'"),
+])
+def test_a_bad_federated_user_in_a_world_names_the_item(second: str, message: str) -> None:
+    import tomllib
+
+    from questgraph.server.world import World, WorldError
+
+    assert SECOND in WORLD
+    with pytest.raises(WorldError, match=message) as raised:
+        World(tomllib.loads(WORLD.replace(SECOND, second)), "bad world")
+    assert "federated_users[1]" in str(raised.value)
