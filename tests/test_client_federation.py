@@ -53,3 +53,34 @@ def test_federated_users_async(qg: RunningServer) -> None:
             assert (await fed.list_page()).data == []
 
     asyncio.run(run())
+
+
+def test_the_federated_users_command(qg: RunningServer, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from questgraph.cli import main
+    from tests.conftest import APP_TOKEN
+
+    for name in ("QUESTGRAPH_BASE_URL", "QUESTGRAPH_ADMIN_KEY", "QUESTGRAPH_ACCESS_TOKEN", "QUESTGRAPH_APP_ID"):
+        monkeypatch.delenv(name, raising=False)
+    graph = ["--base-url", qg.url, "--token", APP_TOKEN]
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = run("federated-users", "create", "steam-9", "Lancelot", *graph, "--json")
+    assert code == 0 and json.loads(out)["unique_name"] == "Lancelot#1"
+    code, out, _ = run("federated-users", "list", *graph)
+    assert code == 0 and out.splitlines()[0].split() == ["PERSISTENT_ID", "UNIQUE_NAME", "DISPLAY_NAME", "ID"]
+    assert "steam-9" in out and "Lancelot#1" in out
+    code, out, _ = run("federated-users", "token", "steam-9", *graph)
+    assert code == 0 and out.strip().startswith("OC")
+    code, _, err = run("federated-users", "create", "steam-9", "Again", *graph)
+    assert code == 1 and "HTTP 400" in err and "persistent_id" in err
+    code, out, _ = run("federated-users", "delete", "steam-9", *graph)
+    assert code == 0 and "deleted" in out
+    code, out, _ = run("federated-users", "list", *graph, "--json")
+    assert json.loads(out) == []
