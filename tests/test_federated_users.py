@@ -387,3 +387,21 @@ def test_a_bad_federated_user_in_a_world_names_the_item(second: str, message: st
     with pytest.raises(WorldError, match=message) as raised:
         World(tomllib.loads(WORLD.replace(SECOND, second)), "bad world")
     assert "federated_users[1]" in str(raised.value)
+
+
+# --- dashboard ---------------------------------------------------------------------------------------------
+def test_the_dashboard_lists_the_apps_federated_users(qg: RunningServer, http: httpx.Client) -> None:
+    from tests.dash_support import sign_in_emulator
+
+    fed = created(http, "steam-<b>", "Dagonet <i>")
+    with qg.client(follow_redirects=False) as browser:
+        sign_in_emulator(browser)
+        page = browser.get(f"/dashboard/apps/{APP_ID}/federated_users")
+        assert page.status_code == 200
+        assert "<code>steam-&lt;b&gt;</code>" in page.text and "Dagonet &lt;i&gt;#1" in page.text  # escaped
+        assert f'href="/dashboard/users/{fed["id"]}"' in page.text and "1 federated users" in page.text
+        assert f'href="/dashboard/apps/{APP_ID}/federated_users"' in browser.get(f"/dashboard/apps/{APP_ID}").text
+        # the user page of a federated user works as any user's
+        assert browser.get(f"/dashboard/users/{fed['id']}").status_code == 200
+        # another organization's app is no app
+        assert browser.get(f"/dashboard/apps/{RIVAL_APP_ID}/federated_users").status_code == 404
