@@ -8,6 +8,7 @@ treat them as any other user; this package adds the persistent id and the federa
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from questgraph.server.auth.access import require_app_token, require_path_app
 from questgraph.server.auth.callers import AppCaller, Caller
 from questgraph.server.clock import Clock
 from questgraph.server.db import Database
-from questgraph.server.errors import InvalidParameter, NotFound
+from questgraph.server.errors import InvalidParameter, NotFound, Unavailable
 from questgraph.server.federation.records import FederatedUser
 from questgraph.server.federation.store import FederationStore
 from questgraph.server.identity.service import IdentityService
@@ -27,6 +28,7 @@ KIND = "federated_user"  # the object kind of a federated user's id (D9): GET /{
 MIN_DISPLAY_NAME, MAX_DISPLAY_NAME = 3, 30  # characters (code points), A.2
 MAX_PERSISTENT_ID = 255
 PROFILE_URL = "https://questgraph.invalid/federated.png"
+MAX_NAME_TRIES = 5  # creates racing for one unique-name number (PostgreSQL, several processes)
 
 
 def display_name_problem(name: str) -> str | None:
@@ -119,16 +121,23 @@ class FederationService:
         checked_id = _checked_persistent_id(persistent_id)
         name = _checked_display_name(display_name)
         self.identity.app(app_id)
+        duplicate = InvalidParameter(f"Param persistent_id {checked_id[:64]!r} is already a federated user's")
         with self.db.transaction():
             if self.store.find(app_id, checked_id) is not None:
-                raise InvalidParameter(f"Param persistent_id {checked_id[:64]!r} is already a federated user's")
-            number = self.store.free_name_number(app_id, name)
+                raise duplicate
             # The person's alias needs the id, so it starts as a placeholder no person can hold ('#').
-            placeholder = f"#federated:{app_id}:{checked_id}"
-            person_id = self.identity_store.insert_person(placeholder, name, PROFILE_URL, "AD")
+            person_id = self.identity_store.insert_person(f"#federated:{secrets.token_hex(16)}", name, PROFILE_URL,
+                                                          "AD")
             app_user = self.identity.join_app(person_id, app_id, user_id, kind=KIND)
-            user = FederatedUser(app_user.id, app_id, checked_id, name, number, self.clock.now())
-            self.store.insert(user)
+            for _ in range(MAX_NAME_TRIES):
+                user = FederatedUser(app_user.id, app_id, checked_id, name,
+                                     self.store.free_name_number(app_id, name), self.clock.now())
+                if self.store.insert(user):
+                    break
+                if self.store.find(app_id, checked_id) is not None:  # a racing create of it committed first
+                    raise duplicate
+            else:  # the number was taken each time by racing creates: a retry will find a free one
+                raise Unavailable("Federated users with this display name are being created at once; retry")
             self.identity_store.rename_person(person_id, person_alias(user), name)
             self.identity.grant_entitlement(app_user.id)  # a federated user plays the app (A.2)
         return user

@@ -18,9 +18,13 @@ class FederationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def insert(self, user: FederatedUser) -> None:
-        self.db.run(f"INSERT INTO federated_users ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                    (user.id, user.app_id, user.persistent_id, user.display_name, user.name_number, user.created_at))
+    def insert(self, user: FederatedUser) -> bool:
+        """False when the app already has the persistent id or the unique name (a racing create won it):
+        one statement, so of two processes the database lets exactly one insert it."""
+        ran = self.db.run(f"INSERT INTO federated_users ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                          (user.id, user.app_id, user.persistent_id, user.display_name, user.name_number,
+                           user.created_at))
+        return ran.rowcount == 1
 
     def get(self, user_id: int) -> FederatedUser | None:
         row = self.db.one(f"SELECT {COLUMNS} FROM federated_users WHERE user_id = ?", (user_id,))
