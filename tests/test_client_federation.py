@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -84,3 +85,19 @@ def test_the_federated_users_command(qg: RunningServer, capsys: pytest.CaptureFi
     assert code == 0 and "deleted" in out
     code, out, _ = run("federated-users", "list", *graph, "--json")
     assert json.loads(out) == []
+
+
+CROSS_PLAY = {"orgs": [{"name": "S", "apps": [{
+    "id": "1234567890123456", "name": "G", "secret": "s3cr3ts3cr3ts3cr3t",
+    "leaderboards": [{"api_name": "laps", "sort_order": "LOWER_IS_BETTER"}],
+    "federated_users": [{"persistent_id": "steam-1", "display_name": "Lancelot", "id": "555000000000123"}]}]}]}
+
+
+@pytest.mark.questgraph_world(CROSS_PLAY)
+def test_the_pytest_plugin_serves_federated_users(questgraph: Any) -> None:
+    """questgraph.testing: a world's federated users, and ``federated_client`` with a token of one."""
+    player = questgraph.federated_client("steam-1")
+    assert player.federated_users.me().id == "555000000000123"
+    assert player.leaderboards.submit_entry("laps", 61234).did_update
+    entries = list(questgraph.client().leaderboards.entries("laps"))
+    assert [(e.score, e.user.id if e.user else None) for e in entries] == [(61234, "555000000000123")]

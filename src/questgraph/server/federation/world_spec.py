@@ -56,8 +56,10 @@ def world_federated_users(raw: Any, where: str) -> list[FederatedSpec]:
         if problem is not None:
             raise ValueError(f"{item_where}: display_name {problem}")
         fixed = item.get("id")
+        if isinstance(fixed, str) and fixed.isascii() and fixed.isdigit():
+            fixed = int(fixed)  # ids may be written as strings, as the world's other ids
         if fixed is not None and (type(fixed) is not int or not 10**14 <= fixed < 10**17):
-            raise ValueError(f"{item_where}: id must be an integer of 15 to 17 digits")
+            raise ValueError(f"{item_where}: id must be an id of 15 to 17 digits")
         tokens = item.get("tokens", [])
         if not isinstance(tokens, list) or not all(isinstance(t, str) and valid_user_token(t) for t in tokens):
             raise ValueError(f"{item_where}: tokens must be a list of OC or FRL followed by 20 to 256 letters or "
