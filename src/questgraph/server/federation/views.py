@@ -48,7 +48,7 @@ def federated_users(service: FederationService, request: GraphRequest) -> dict[s
     ``paging.next`` are URLs, or empty strings where there is no such page (A.2)."""
     request.fields(FEDERATED_USER_NODE)
     params = request.params
-    persistent_id = params.get("persistent_id")
+    persistent_id = params.get("persistent_id") or None  # empty: no filter (the parameter is optional)
     if persistent_id is not None:
         user = service.find(request.caller, _app_id(request), persistent_id)
         return {"data": [render_federated_user(request, user)], "paging": {"previous": "", "next": ""}}
