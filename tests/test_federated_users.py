@@ -405,3 +405,23 @@ def test_the_dashboard_lists_the_apps_federated_users(qg: RunningServer, http: h
         assert browser.get(f"/dashboard/users/{fed['id']}").status_code == 200
         # another organization's app is no app
         assert browser.get(f"/dashboard/apps/{RIVAL_APP_ID}/federated_users").status_code == 404
+
+
+def test_deleting_a_federated_user_leaves_no_row_naming_them(qg: RunningServer, http: httpx.Client,
+                                                             admin: httpx.Client) -> None:
+    """All associated user data (A.2): purchases, subscriptions, nonces and tokens too, not only scores."""
+    fed = created(http, "all-of-it", "Pellinore")
+    token_of(http, "all-of-it")
+    item = {"sku": "sword", "type": "DURABLE", "name": "Sword"}
+    admin.post(f"/_admin/apps/{APP_ID}/items", data=item).raise_for_status()
+    admin.post(f"/_admin/users/{fed['id']}/purchases", data={"sku": "sword"}).raise_for_status()
+    admin.post(f"/_admin/users/{fed['id']}/nonces").raise_for_status()
+    http.post("/leaderboard_submit_entry", headers=AUTH, params={"api_name": "best_leaderboard", "score": 1,
+                                                                 "user_id": fed["id"]}).raise_for_status()
+    assert fed["id"] in dump_database(qg)
+    http.delete(f"/{APP_ID}/federated_user", params={"persistent_id": "all-of-it"}, headers=AUTH).raise_for_status()
+    # The admin audit log keeps its history of the admin calls made (their paths name the id): not user data.
+    dump = "\n".join(line for line in dump_database(qg).splitlines() if "_admin/" not in line)
+    assert fed["id"] not in dump and "all-of-it" not in dump and "Pellinore" not in dump
+    # the persistent id and the name are free again
+    assert created(http, "all-of-it", "Pellinore")["unique_name"] == "Pellinore#1"
