@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import logging
 import threading
@@ -47,6 +48,10 @@ from questgraph.server.errors import (
     Unavailable,
 )
 from questgraph.server.executor import DomainExecutor
+from questgraph.server.federation import routes as federation_routes
+from questgraph.server.federation import views as federation_views
+from questgraph.server.federation.service import FederationService
+from questgraph.server.federation.store import FederationStore
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.params import Params
@@ -162,13 +167,19 @@ class Server:
         self.graph.add_table(user_routes.ROUTES, self.users, self.objects)
         self.graph.add_table(commerce_routes.ROUTES, self.commerce, self.objects)
         self.graph.add_table(notification_routes.ROUTES, self.notifications, self.objects)
+        # Federated users (A.2): users of an app named by the developer's persistent ids.
+        self.federation_store = FederationStore(self.db)
+        self.federation = FederationService(db, self.federation_store, identity_store, self.clock, self.identity,
+                                            self.leaderboards, self.achievements)
+        self.users.me_override = functools.partial(federation_views.me_of_federated, self.federation)
+        self.graph.add_table(federation_routes.ROUTES, self.federation, self.objects)
         self.graph.add_table(object_routes.ROUTES, self.objects)  # GET/DELETE /{id}, by the kinds above
         self.admin = Router()
         admin_routes.register(self.admin, self)
         self.dashboard_pages = DashboardPages(
             self, dashboard=self.dashboard, identity=self.identity, leaderboards=self.leaderboards,
             achievements=self.achievements, commerce=self.commerce, users=self.users, sso=self.sso,
-            inspector=self.inspector, notifications=self.notifications)
+            inspector=self.inspector, notifications=self.notifications, federation=self.federation)
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
         self.executor.observe = self.metrics.observe_trip
         self.applied_world = False  # then the start-up build must rebuild a shared index too
@@ -216,7 +227,8 @@ class Server:
     def _apply_world(self, world: World) -> None:
         with self.db.transaction():
             world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce,
-                        sso=self.sso, dashboard=self.dashboard, users=self.users, notifications=self.notifications)
+                        sso=self.sso, dashboard=self.dashboard, users=self.users, notifications=self.notifications,
+                        federation=self.federation)
             self.whole_state.set_setting(WORLD_SETTING, world.digest)
         self.world_not_applied = False
 

@@ -13,6 +13,7 @@ from questgraph.server.achievements.service import AchievementService
 from questgraph.server.clock import Clock
 from questgraph.server.commerce.service import CommerceService
 from questgraph.server.dashboard.service import DashboardService
+from questgraph.server.federation.service import FederationService
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.notifications.service import NotificationService
 from questgraph.server.settings import Settings
@@ -32,6 +33,7 @@ class AdminContext(Protocol):
     sso: SsoService
     dashboard: DashboardService
     notifications: NotificationService
+    federation: FederationService
 
     def reset(self, apply_world: bool = True) -> None:
         """Empty the database (and apply the world file, unless told not to); rebuild the rank index."""

@@ -86,6 +86,28 @@ class IdentityStore:
             (alias, display_name, profile_url, age_category),
         )
 
+    def rename_person(self, person_id: int, alias: str, display_name: str) -> None:
+        self.db.run("UPDATE persons SET alias = ?, display_name = ? WHERE id = ?", (alias, display_name, person_id))
+
+    def delete_app_user(self, user_id: int) -> None:
+        """Delete an app user with their tokens and entitlements, and their person when the person is no
+        other app's user (with the org-scoped ids and friendships); other features' rows go first."""
+        with self.db.transaction():
+            user = self.get_user(user_id)
+            if user is None:
+                return
+            self.db.run("DELETE FROM user_tokens WHERE user_id = ?", (user_id,))
+            self.db.run("DELETE FROM entitlements WHERE user_id = ?", (user_id,))
+            self.db.run("DELETE FROM app_users WHERE id = ?", (user_id,))
+            self.db.run("DELETE FROM objects WHERE id = ?", (user_id,))
+            if self.db.one("SELECT 1 FROM app_users WHERE person_id = ?", (user.person_id,)) is None:
+                self.db.run("DELETE FROM objects WHERE id IN (SELECT id FROM org_users WHERE person_id = ?)",
+                            (user.person_id,))
+                self.db.run("DELETE FROM org_users WHERE person_id = ?", (user.person_id,))
+                self.db.run("DELETE FROM friendships WHERE person_a = ? OR person_b = ?",
+                            (user.person_id, user.person_id))
+                self.db.run("DELETE FROM persons WHERE id = ?", (user.person_id,))
+
     def find_person_by_alias(self, alias: str) -> int | None:
         row = self.db.one("SELECT id FROM persons WHERE alias = ?", (alias,))
         return None if row is None else int(row[0])

@@ -16,6 +16,7 @@ import base64
 import binascii
 import bisect
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -356,6 +357,18 @@ class LeaderboardService:
         with self.db.transaction():
             self.store.delete_all_entries(board.id)
             self._then_index(self._pending(board.id), lambda: self.index.clear(board.id))
+
+    def remove_entries_of_user(self, user_id: int) -> int:
+        """Delete every entry of one user on every board (federated user deletion, A.2); the rank index
+        forgets each once the deletion has committed. The number of entries deleted."""
+        entries = self.store.entries_of_user(user_id)
+        with self.db.transaction():
+            for entry in entries:
+                self.store.delete_entry(entry.id)
+                pending_id = self._pending(entry.leaderboard_id, entry.id)
+                self._then_index(pending_id, functools.partial(self.index.remove, entry.leaderboard_id, entry.id,
+                                                               pending_id or 0))
+        return len(entries)
 
     # --- entries ----------------------------------------------------------------------------------
     def _writer(self, caller: Caller, target: SubmitTarget, user_id: int | None) -> User:

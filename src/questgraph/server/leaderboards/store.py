@@ -183,6 +183,10 @@ class LeaderboardStore:
             found.extend(_entry(r) for r in rows)
         return found
 
+    def entries_of_user(self, user_id: int) -> list[Entry]:
+        """Every entry of one user, on every board (a deleted federated user's scores)."""
+        return [_entry(r) for r in self.db.all(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE user_id = ?", (user_id,))]
+
     def count_entries(self, board_id: int) -> int:
         return int(self.db.one("SELECT COUNT(*) FROM entries WHERE leaderboard_id = ?", (board_id,))[0])
 
