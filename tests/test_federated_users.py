@@ -425,3 +425,20 @@ def test_deleting_a_federated_user_leaves_no_row_naming_them(qg: RunningServer, 
     assert fed["id"] not in dump and "all-of-it" not in dump and "Pellinore" not in dump
     # the persistent id and the name are free again
     assert created(http, "all-of-it", "Pellinore")["unique_name"] == "Pellinore#1"
+
+
+def test_deleting_a_federated_user_who_sent_a_notification_keeps_the_record_without_its_sender(
+        http: httpx.Client, admin: httpx.Client) -> None:
+    """A SOCIAL notification sent with the federated user's own token names them as its sender: the delete
+    still succeeds (no foreign key holds it back), and the app's record of the notification stays, sender
+    gone."""
+    created(http, "notifier", "Gawain")
+    token = token_of(http, "notifier")
+    request_id = admin.post(f"/_admin/apps/{APP_ID}/notif_requests", data={"category": "SOCIAL"}).json()["id"]
+    sent = http.post(f"/{request_id}/triggered_notifs_with_text_map", headers={"Authorization": f"Bearer {token}"},
+                     data={"recipient_ids": f"['{ADA_ID}']"})
+    assert sent.json() == {"success": True}, sent.text
+    deleted = http.delete(f"/{APP_ID}/federated_user", params={"persistent_id": "notifier"}, headers=AUTH)
+    assert deleted.status_code == 200 and deleted.json() == {"success": True}, deleted.text
+    record = admin.get(f"/_admin/apps/{APP_ID}/notifications").json()["data"]
+    assert [(n["request_id"], n["recipient_ids"], n["sender_id"]) for n in record] == [(request_id, [ADA_ID], None)]
