@@ -135,6 +135,7 @@ class Server:
                                                self.identity, track_pending=self.index_keeper.tracks_pending)
         self.index_keeper.bind(self.leaderboard_store, self.whole_state, self.leaderboards.build_index)
         self.leaderboards.confirm_caller = self.auth.confirm
+        self.leaderboards.check_index = self.index_keeper.check
         self.sso = SsoService(db, self.sso_store, identity_store, self.clock, self.identity)
         self.auth.resolve_link = self.sso.resolve_link  # SSO oauth_tokens (OCAe…) become LinkCallers (D33)
         self.achievements = AchievementService(db, self.achievement_store, identity_store, self.clock, self.identity)

@@ -153,6 +153,9 @@ class LeaderboardService:
         # cache version, read by the call's first query, is no longer the one it was cached at
         # (auth/tokens.py, ``Authenticator.confirm``): the call is then made again, before it writes.
         self.confirm_caller: Callable[[str | None], None] = lambda version: None
+        # Set by the server: the shared index's ready check (ranking/keeper.py), for a read that does not
+        # go through the index's page script (which checks the marker itself): a filtered read.
+        self.check_index: Callable[[], None] = lambda: None
 
     # --- pending index updates (D22) -------------------------------------------------------------
     def _pending(self, board_id: int, entry_id: int | None = None) -> int | None:
@@ -461,6 +464,7 @@ class LeaderboardService:
         if query.filter == "NONE":
             view = _BoardView(self.index, board.id)
         else:
+            self.check_index()  # while the shared index is lost or rebuilding, every read is a 503 (D7)
             if query.filter == "FRIENDS":
                 assert viewer is not None
                 user_ids = set(self._friend_user_ids(viewer))
