@@ -36,7 +36,7 @@ from questgraph.server.dashboard.inspector import token_source
 from questgraph.server.dashboard.pages import DashboardPages
 from questgraph.server.dashboard.store import DashboardStore
 from questgraph.server.db import DATA_ERRORS, DATABASE_ERRORS, ObjectIds, WholeState, is_postgres, open_database
-from questgraph.server.db.state import bump_cache_version, read_cache_version
+from questgraph.server.db.state import read_cache_version
 from questgraph.server.errors import (
     Forbidden,
     GraphError,
@@ -173,8 +173,6 @@ class Server:
             inspector=self.inspector)
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
         self.executor.observe = self.metrics.observe_trip
-        if read_cache_version(self.db) is None:  # a database made before there was one: nothing is cached yet
-            bump_cache_version(self.db)
         self.applied_world = False  # then the start-up build must rebuild a shared index too
         # The world was given but the database already held state made otherwise (another world, an
         # earlier version of this file, admin calls): it is not applied, and the banner says so.

@@ -13,8 +13,10 @@ from questgraph.server.db.core import Database
 # The deployment's cache version (auth/tokens.py): a random value replaced, in the same transaction, by
 # every change to what a process may cache (an app's secret, a board). A query that selects
 # ``CACHE_VERSION_SQL`` beside its rows tells the caller whether its cached state is still the database's.
+# No row yet (a database nothing cached has changed in since) reads as '': once set, the row only changes
+# (a reset or an import deletes it and sets a new one in the same transaction).
 CACHE_VERSION = "cache_version"
-CACHE_VERSION_SQL = "(SELECT value FROM settings WHERE key = 'cache_version')"
+CACHE_VERSION_SQL = "COALESCE((SELECT value FROM settings WHERE key = 'cache_version'), '')"
 
 
 def bump_cache_version(db: Database) -> None:
@@ -24,9 +26,8 @@ def bump_cache_version(db: Database) -> None:
            (CACHE_VERSION, secrets.token_hex(8)))
 
 
-def read_cache_version(db: Database) -> str | None:
-    row = db.one(f"SELECT {CACHE_VERSION_SQL}")
-    return None if row is None or row[0] is None else str(row[0])
+def read_cache_version(db: Database) -> str:
+    return str(db.one(f"SELECT {CACHE_VERSION_SQL}")[0])
 
 
 class WholeState:

@@ -62,7 +62,7 @@ class LeaderboardStore:
                           "FROM (SELECT 1) AS one LEFT JOIN leaderboards b ON b.app_id = ? AND b.api_name = ? "
                           "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = ?",
                           (app_id, api_name, 0 if user_id is None else user_id))
-        version = None if row[0] is None else str(row[0])
+        version = str(row[0])
         if row[1] is None:
             return None, None, version
         return Leaderboard(*row[1:10]), None if row[10] is None else _entry(row[10:]), version
