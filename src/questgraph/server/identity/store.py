@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from questgraph.server.db.core import Database
+from questgraph.server.db.state import bump_cache_version
 from questgraph.server.identity.records import App, Org, OrgMember, Person, TokenHolder, User, UserToken
 
 
@@ -77,7 +78,9 @@ class IdentityStore:
         return [App(*r) for r in self.db.all(sql + " WHERE org_id = ? ORDER BY created_at, id", (org_id,))]
 
     def set_app_secret_hash(self, app_id: int, secret_hash: str) -> None:
-        self.db.run("UPDATE apps SET secret_hash = ? WHERE id = ?", (secret_hash, app_id))
+        with self.db.transaction():  # processes caching the app's callers drop them (auth/tokens.py)
+            self.db.run("UPDATE apps SET secret_hash = ? WHERE id = ?", (secret_hash, app_id))
+            bump_cache_version(self.db)
 
     # --- people and their app- and org-scoped ids (D10) -------------------------------------------
     def insert_person(self, alias: str, display_name: str, profile_url: str, age_category: str) -> int:
