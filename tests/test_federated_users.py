@@ -442,3 +442,23 @@ def test_deleting_a_federated_user_who_sent_a_notification_keeps_the_record_with
     assert deleted.status_code == 200 and deleted.json() == {"success": True}, deleted.text
     record = admin.get(f"/_admin/apps/{APP_ID}/notifications").json()["data"]
     assert [(n["request_id"], n["recipient_ids"], n["sender_id"]) for n in record] == [(request_id, [ADA_ID], None)]
+
+
+def test_a_deleted_federated_users_token_is_refused_on_the_very_next_request(http: httpx.Client) -> None:
+    """Leaderboard calls take their caller from a per-process cache (issue 14): deleting the user drops it
+    (the cache version is bumped in the delete's transaction), so the token that just worked is a 190."""
+    created(http, "cached", "Tristan")
+    token = token_of(http, "cached")
+    user_auth = {"Authorization": f"Bearer {token}"}
+    for _ in range(2):  # the second call is served from the cache
+        ok = http.post("/leaderboard_submit_entry", headers=user_auth, data={"api_name": "best_leaderboard",
+                                                                           "score": 3})
+        assert ok.json()["success"] is True, ok.text
+        read = http.get("/leaderboard_entries", headers=user_auth, params={"api_name": "best_leaderboard"})
+        assert read.status_code == 200, read.text
+    http.delete(f"/{APP_ID}/federated_user", params={"persistent_id": "cached"}, headers=AUTH).raise_for_status()
+    refused = http.post("/leaderboard_submit_entry", headers=user_auth, data={"api_name": "best_leaderboard",
+                                                                            "score": 4})
+    assert_graph_error(refused, 401, 190)
+    assert_graph_error(http.get("/leaderboard_entries", headers=user_auth, params={"api_name": "best_leaderboard"}),
+                       401, 190)

@@ -100,6 +100,7 @@ class IdentityStore:
             if user is None:
                 return
             self.db.run("DELETE FROM user_tokens WHERE user_id = ?", (user_id,))
+            bump_cache_version(self.db)  # processes caching the user's callers drop them (auth/tokens.py)
             self.db.run("DELETE FROM entitlements WHERE user_id = ?", (user_id,))
             self.db.run("DELETE FROM app_users WHERE id = ?", (user_id,))
             self.db.run("DELETE FROM objects WHERE id = ?", (user_id,))
