@@ -24,6 +24,7 @@ from questgraph.client._errors import (
     ServerError,
     TransportError,
 )
+from questgraph.client._federation import AsyncFederatedUsers, FederatedUser, FederatedUsers
 from questgraph.client._integrity import (
     AsyncIntegrity,
     AttestationVerdict,
@@ -87,6 +88,7 @@ __all__ = [
     "AsyncAdminClient",
     "AsyncClient",
     "AsyncEntitlements",
+    "AsyncFederatedUsers",
     "AsyncIntegrity",
     "AsyncLeaderboards",
     "AsyncNotifications",
@@ -104,6 +106,8 @@ __all__ = [
     "Entitlement",
     "Entitlements",
     "EntriesPage",
+    "FederatedUser",
+    "FederatedUsers",
     "GraphError",
     "IapItem",
     "Integrity",

@@ -50,6 +50,9 @@ class AsyncClient(BaseClient):
         self.users = AsyncUsers(self)
         self.account_linking = AsyncAccountLinking(self)
         self.notifications = AsyncNotifications(self)
+        from questgraph.client._federation import AsyncFederatedUsers
+
+        self.federated_users = AsyncFederatedUsers(self)  # cross-play users (A.2)
         from questgraph.client._integrity import AsyncIntegrity
 
         self.integrity = AsyncIntegrity(self)

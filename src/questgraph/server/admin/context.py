@@ -13,6 +13,7 @@ from questgraph.server.achievements.service import AchievementService
 from questgraph.server.clock import Clock
 from questgraph.server.commerce.service import CommerceService
 from questgraph.server.dashboard.service import DashboardService
+from questgraph.server.federation.service import FederationService
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.integrity.service import IntegrityService
 from questgraph.server.notifications.service import NotificationService
@@ -33,6 +34,7 @@ class AdminContext(Protocol):
     sso: SsoService
     dashboard: DashboardService
     notifications: NotificationService
+    federation: FederationService
     integrity: IntegrityService
 
     def reset(self, apply_world: bool = True) -> None:

@@ -14,6 +14,8 @@ from questgraph.server.commerce.terms import TERMS, TRIAL_TYPES
 from questgraph.server.dashboard import admin as dashboard_admin
 from questgraph.server.dashboard.records import ROLES
 from questgraph.server.dashboard.service import DashboardService
+from questgraph.server.federation import admin as federation_admin
+from questgraph.server.federation.service import FederationService
 from questgraph.server.graph.routing import Param, Route, Router, RouteTable
 from questgraph.server.identity.service import AGE_CATEGORIES, MAX_TOKEN_TTL_SECONDS, IdentityService
 from questgraph.server.integrity import admin as integrity_admin
@@ -110,6 +112,16 @@ NOTIFICATIONS: RouteTable[NotificationService] = (  # notification request templ
     Route("GET", "/_admin/apps/{app_id}/notifications", notification_admin.list_sent, answer="Notifications"),
 )
 
+# Federated users (A.2) of an app, without its app token.
+FEDERATION: RouteTable[FederationService] = (
+    Route("GET", "/_admin/apps/{app_id}/federated_users", federation_admin.list_federated_users,
+          answer="AdminFederatedUsers"),
+    Route("POST", "/_admin/apps/{app_id}/federated_users", federation_admin.create_federated_user, (
+        Param("persistent_id", required=True), Param("display_name", required=True), Param("id", "id"),
+    ), "AdminFederatedUser"),
+    Route("DELETE", "/_admin/apps/{app_id}/federated_users", federation_admin.delete_federated_user,
+          (Param("persistent_id", required=True),)),
+)
 INTEGRITY: RouteTable[IntegrityService] = (  # attestation tokens with chosen claims; device bans (A.4)
     Route("POST", "/_admin/apps/{app_id}/attestation_tokens", integrity_admin.mint_attestation_token, (
         Param("unique_id"), Param("nonce"), Param("app_integrity_state", enum=APP_STATES),
@@ -130,4 +142,5 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(DASHBOARD, server.dashboard)
     router.add_table(SSO, server.sso)
     router.add_table(NOTIFICATIONS, server.notifications)
+    router.add_table(FEDERATION, server.federation)
     router.add_table(INTEGRITY, server.integrity)

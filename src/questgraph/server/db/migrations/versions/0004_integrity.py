@@ -1,7 +1,7 @@
 """Platform integrity: attestation signing keys, devices and device bans (graph-api.md A.4).
 
-Revision ID: 0003_integrity
-Revises: 0002_notifications
+Revision ID: 0004_integrity
+Revises: 0003_federated_users
 Create Date: 2026-12-07
 
 Frozen, like 0001: the types are spelt out rather than imported from db/columns.py.
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_integrity"
-down_revision: str | None = "0002_notifications"
+revision: str = "0004_integrity"
+down_revision: str | None = "0003_federated_users"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
