@@ -65,6 +65,9 @@ from questgraph.server.graph.transport import (
 from questgraph.server.health import DatabaseProbe
 from questgraph.server.identity import IdentityService
 from questgraph.server.identity.store import IdentityStore
+from questgraph.server.challenges import ChallengeService
+from questgraph.server.challenges import routes as challenge_routes
+from questgraph.server.challenges.store import ChallengeStore
 from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.leaderboards.store import LeaderboardStore
@@ -156,6 +159,11 @@ class Server:
         self.graph.add_table(achievement_routes.ROUTES, self.achievements, self.objects)
         self.graph.add_table(user_routes.ROUTES, self.users, self.objects)
         self.graph.add_table(commerce_routes.ROUTES, self.commerce, self.objects)
+        # Challenges (A.1): their own table, and a hook the leaderboard submit calls.
+        self.challenges = ChallengeService(db, ChallengeStore(db), self.leaderboards, self.identity, identity_store,
+                                           self.ids, self.clock)
+        self.leaderboards.challenges = self.challenges
+        self.graph.add_table(challenge_routes.ROUTES, self.challenges, self.objects)
         self.graph.add_table(object_routes.ROUTES, self.objects)  # GET/DELETE /{id}, by the kinds above
         self.admin = Router()
         admin_routes.register(self.admin, self)

@@ -150,6 +150,18 @@ GRAPH_SCHEMAS: dict[str, Schema] = {
         "is_active": BOOL, "current_price_term": ref("PriceTerm"), "next_price_term": ref("PriceTerm"),
     }),
     "Subscriptions": page("Subscription"),
+    # challenges (A.1)
+    "Challenge": node({
+        "id": ID, "title": STR, "description": STR, "start_date": ISO_TIME, "end_date": ISO_TIME,
+        "leaderboard": ref("Leaderboard"), "creation_type": STR, "visibility": STR,
+        "invited_users": listing(ref("UserRef")), "participants": listing(ref("UserRef")),
+    }),
+    "Challenges": listing(ref("Challenge")),
+    "ChallengeEntry": node({
+        "id": ID, "challenge": node({"id": ID}), "user": ref("UserRef"), "rank": INT, "score": INT,
+        "timestamp": INT, "extra_data": STR, "extra_data_base64": STR,
+    }),
+    "ChallengeEntries": page("ChallengeEntry", summary=obj({"total_count": INT}, ["total_count"])),
 }
 _APP = {"id": ID, "org_id": ID, "name": STR}
 _LINK = {"id": ID, "org_id": ID, "org_scoped_id": ID, "app_id": ID, "created_at": INT,
