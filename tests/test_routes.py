@@ -13,6 +13,7 @@ import pytest
 
 from questgraph.server.achievements import routes as achievement_routes
 from questgraph.server.admin import routes as admin_routes
+from questgraph.server.challenges import routes as challenge_routes
 from questgraph.server.commerce import routes as commerce_routes
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.cursors import (
@@ -35,6 +36,7 @@ GRAPH_TABLES: list[tuple[str, Any]] = [
     ("leaderboards", leaderboard_routes.ROUTES), ("sso", sso_routes.ROUTES),
     ("achievements", achievement_routes.ROUTES), ("users", user_routes.ROUTES),
     ("commerce", commerce_routes.ROUTES),
+    ("challenges", challenge_routes.ROUTES),
 ]
 ADMIN_TABLES: list[tuple[str, Any]] = [
     ("identity", admin_routes.IDENTITY), ("state", admin_routes.STATE), ("users", admin_routes.USERS),

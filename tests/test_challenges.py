@@ -1,0 +1,358 @@
+"""Challenges (graph-api.md A.1; deprecated by Meta, still served): the documented examples replayed with
+only the host changed, the date windows and visibility rules, ``updated_challenge_ids`` exactly, bad input
+(a Graph error and nothing changed) and cross-app isolation, on both backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import (
+    ADA_ID,
+    ADA_TOKEN,
+    APP_ID,
+    APP_SECRET,
+    APP_TOKEN,
+    GRACE_ID,
+    GRACE_TOKEN,
+    LINUS_ID,
+    LINUS_TOKEN,
+    RIVAL_APP_ID,
+    RIVAL_APP_TOKEN,
+    RIVAL_ID,
+    assert_graph_error,
+)
+from tests.lb_support import bearer, board_id, replay_curl, replay_raw, submit
+
+DOC_NOW = 1594767504  # 2020-07-14T22:58:24Z: the create example's start_date
+DAY = 86400
+
+# --- the examples of "Challenges Server to Server APIs" (D-CH), verbatim ---------------------------------
+CREATE_RAW = """
+POST /1234757621998335/challenges/?api_name=leaderboard_api_name=hello_friends&creation_type=DEVELOPER_CREATED&visibility=PRIVATE&title=sample_challenge
+Host: graph.oculus.com
+Authorization: Bearer OC|1234f7a788b0c0b270f9691d0a06d5a5
+"""  # noqa: E501
+CREATE_CURL = ('curl -X POST https://graph.oculus.com/$APP_ID/challenges -d "access_token=OC|$APP_ID|$APP_SECRET" '
+               '-d "leaderboard_api_name=sample_leaderboard" -d "creation_type=DEVELOPER_CREATED" '
+               '-d "visibility=PRIVATE" -d "title=sample_challenge"')
+UPDATE_RAW = """
+POST /{challenge_id}?visibility=INVITE_ONLY
+Host: graph.oculus.com
+Authorization: Bearer OC|1234757621998335|1234f7a788b0c0b270f9691d0a06d5a5
+"""
+
+
+def set_clock(admin: httpx.Client, seconds: int) -> None:
+    admin.post("/_admin/clock", data={"set": str(seconds), "freeze": "true"}).raise_for_status()
+
+
+def create(http: httpx.Client, token: str = APP_TOKEN, app_id: str = APP_ID, **params: str) -> httpx.Response:
+    data = {"leaderboard_api_name": "best_leaderboard", "creation_type": "DEVELOPER_CREATED",
+            "visibility": "PUBLIC", **params}
+    return http.post(f"/{app_id}/challenges", headers=bearer(token), data=data)
+
+
+def create_ok(http: httpx.Client, **params: str) -> str:
+    response = create(http, **params)
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def get(http: httpx.Client, challenge_id: str, token: str = APP_TOKEN, **params: str) -> httpx.Response:
+    return http.get(f"/{challenge_id}", headers=bearer(token), params=params)
+
+
+def listed(http: httpx.Client, token: str = APP_TOKEN, **params: str) -> list[str]:
+    response = http.get(f"/{APP_ID}/challenges", headers=bearer(token), params=params)
+    assert response.status_code == 200, response.text
+    return [c["id"] for c in response.json()["data"]]
+
+
+def submitted(http: httpx.Client, score: int, user_id: str = ADA_ID, api_name: str = "best_leaderboard",
+              **params: str) -> dict[str, Any]:
+    response = submit(http, APP_TOKEN, api_name, score, user_id, **params)
+    assert response.status_code == 200, response.text
+    body = dict(response.json())
+    assert set(body) == {"success", "did_update", "updated_challenge_ids"}
+    return body
+
+
+def entries(http: httpx.Client, challenge_id: str, token: str = APP_TOKEN, **params: str) -> httpx.Response:
+    query = {"fields": "id,challenge,user{id},rank,score,timestamp,extra_data", **params}
+    return http.get(f"/{challenge_id}/entries", headers=bearer(token), params=query)
+
+
+def ranking(http: httpx.Client, challenge_id: str, token: str = APP_TOKEN, **params: str) -> list[tuple[str, int, int]]:
+    response = entries(http, challenge_id, token, **params)
+    assert response.status_code == 200, response.text
+    return [(e["user"]["id"], e["rank"], e["score"]) for e in response.json()["data"]]
+
+
+def snapshot(admin: httpx.Client) -> dict[str, Any]:
+    tables = admin.get("/_admin/snapshot").json()["tables"]
+    return {t: tables[t] for t in ("challenges", "challenge_entries", "entries", "objects")}
+
+
+# --- the documented examples -------------------------------------------------------------------------------
+def test_create_example_as_printed_is_refused_and_corrected_answers_the_documented_shape(
+        http: httpx.Client, admin: httpx.Client) -> None:
+    set_clock(admin, DOC_NOW)
+    before = snapshot(admin)
+    # As printed: the Bearer token lacks the app id (a bad token) and the query is malformed.
+    assert_graph_error(replay_raw(http, CREATE_RAW), 401, 190, "OAuthException")
+    # The curl example names sample_leaderboard, which this app does not have.
+    curl = CREATE_CURL.replace("$APP_SECRET", APP_SECRET).replace("$APP_ID", APP_ID)
+    assert_graph_error(replay_curl(http, curl), 404, 100)
+    assert snapshot(admin) == before
+    # Corrected to a board of the app: the documented answer, dates included (start = now, end = +3 days).
+    response = replay_curl(http, curl.replace("sample_leaderboard", "best_leaderboard"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body == {"id": body["id"], "title": "sample_challenge", "start_date": "2020-07-14T22:58:24+0000",
+                    "end_date": "2020-07-17T22:58:24+0000", "leaderboard": {"id": board_id(http, "best_leaderboard")}}
+    assert body["id"].isdigit()
+    # The raw example with its token and query fixed.
+    fixed = CREATE_RAW.replace("OC|1234f7", f"OC|{APP_ID}|1234f7").replace(
+        "api_name=leaderboard_api_name=hello_friends", "leaderboard_api_name=best_leaderboard")
+    response = replay_raw(http, fixed)
+    assert response.status_code == 200, response.text
+    assert set(response.json()) == {"id", "title", "start_date", "end_date", "leaderboard"}
+
+
+def test_update_example_changes_visibility_and_answers_success(http: httpx.Client) -> None:
+    challenge = create_ok(http, visibility="PRIVATE", title="t")
+    response = replay_raw(http, UPDATE_RAW.replace("{challenge_id}", challenge))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"success": True}
+    assert get(http, challenge, fields="visibility,title").json() == {"id": challenge, "visibility": "INVITE_ONLY",
+                                                                      "title": "t"}
+
+
+def test_get_delete_and_fields(http: httpx.Client, admin: httpx.Client) -> None:
+    set_clock(admin, DOC_NOW)
+    challenge = create_ok(http, title="hello", description="d", visibility="INVITE_ONLY")
+    board = board_id(http, "best_leaderboard")
+    assert get(http, challenge).json() == {"id": challenge, "title": "hello", "description": "d",
+                                           "leaderboard": {"id": board}}
+    fields = "id,title,description,start_date,end_date,leaderboard{id,api_name},creation_type,visibility," \
+             "invited_users,participants"
+    assert submitted(http, 10)["updated_challenge_ids"] == [challenge]
+    assert get(http, challenge, fields=fields).json() == {
+        "id": challenge, "title": "hello", "description": "d", "start_date": "2020-07-14T22:58:24+0000",
+        "end_date": "2020-07-17T22:58:24+0000", "leaderboard": {"id": board, "api_name": "best_leaderboard"},
+        "creation_type": "DEVELOPER_CREATED", "visibility": "INVITE_ONLY", "invited_users": {"data": []},
+        "participants": {"data": [{"id": ADA_ID}]},
+    }
+    assert_graph_error(get(http, challenge, fields="id,nope"), 400, 100)
+    response = http.delete(f"/{challenge}", headers=bearer(APP_TOKEN))
+    assert response.status_code == 200 and response.json() == {"success": True}
+    assert_graph_error(get(http, challenge), 404, 100)
+    assert_graph_error(http.delete(f"/{challenge}", headers=bearer(APP_TOKEN)), 404, 100)
+    assert submitted(http, 20)["updated_challenge_ids"] == []
+    # A user token cannot delete or update.
+    other = create_ok(http)
+    assert_graph_error(http.delete(f"/{other}", headers=bearer(ADA_TOKEN)), 403, 200)
+    assert_graph_error(http.post(f"/{other}", headers=bearer(ADA_TOKEN), data={"visibility": "PUBLIC"}), 403, 200)
+
+
+# --- date windows ------------------------------------------------------------------------------------------
+def test_dates_default_and_update_forms(http: httpx.Client, admin: httpx.Client) -> None:
+    set_clock(admin, DOC_NOW)
+    # ISO or Unix on create; the end defaults to start + 3 days.
+    iso = create_ok(http, start_date="2020-08-01T00:00:00+0000")
+    assert get(http, iso, fields="start_date,end_date").json()["end_date"] == "2020-08-04T00:00:00+0000"
+    unix = create_ok(http, start_date=str(DOC_NOW + DAY), end_date=str(DOC_NOW + 2 * DAY))
+    assert get(http, unix, fields="start_date,end_date").json() == {
+        "id": unix, "start_date": "2020-07-15T22:58:24+0000", "end_date": "2020-07-16T22:58:24+0000"}
+    # Update takes Unix integers (the doc), ISO too; the other date stays.
+    assert http.post(f"/{unix}", headers=bearer(APP_TOKEN), data={"end_date": str(DOC_NOW + 5 * DAY)}).json() == \
+        {"success": True}
+    assert get(http, unix, fields="start_date,end_date").json()["end_date"] == "2020-07-19T22:58:24+0000"
+    http.post(f"/{unix}", headers=bearer(APP_TOKEN), data={"start_date": "2020-07-15"}).raise_for_status()
+    assert get(http, unix, fields="start_date").json()["start_date"] == "2020-07-15T00:00:00+0000"
+
+
+def test_list_active_past_future(http: httpx.Client, admin: httpx.Client) -> None:
+    set_clock(admin, DOC_NOW)
+    past = create_ok(http, start_date=str(DOC_NOW - 10 * DAY), end_date=str(DOC_NOW - DAY))
+    active = create_ok(http, start_date=str(DOC_NOW - DAY))
+    future = create_ok(http, start_date=str(DOC_NOW + DAY))
+    on_other = create_ok(http, leaderboard_api_name="MY_NEW_LEADERBOARD")
+    assert set(listed(http)) == {active, on_other}  # active only, by default
+    assert listed(http, leaderboard_api_name="best_leaderboard") == [active]
+    assert listed(http, include_active_challenges="false", include_past_challenges="true") == [past]
+    assert listed(http, include_active_challenges="false", include_future_challenges="true") == [future]
+    assert set(listed(http, leaderboard_api_name="best_leaderboard", include_past_challenges="true",
+                      include_future_challenges="true")) == {past, active, future}
+    assert listed(http, include_active_challenges="false") == []
+    # The window is [start, end): at end_date a challenge is past.
+    set_clock(admin, DOC_NOW + 3 * DAY - DAY)
+    assert active not in listed(http)
+    assert listed(http, token=ADA_TOKEN, include_active_challenges="false", include_past_challenges="true",
+                  leaderboard_api_name="best_leaderboard") == [past, active]
+
+
+# --- submits and updated_challenge_ids ---------------------------------------------------------------------
+def test_updated_challenge_ids_lists_exactly_the_running_challenges_whose_entry_changed(
+        http: httpx.Client, admin: httpx.Client) -> None:
+    set_clock(admin, DOC_NOW)
+    assert submitted(http, 100) == {"success": True, "did_update": True, "updated_challenge_ids": []}
+    running = create_ok(http)
+    create_ok(http, start_date=str(DOC_NOW + DAY))  # future
+    other_board = create_ok(http, leaderboard_api_name="MY_NEW_LEADERBOARD")  # running, on another board
+    create_ok(http, start_date=str(DOC_NOW - 9 * DAY), end_date=str(DOC_NOW - DAY))  # past
+    # Worse than the board's best: the board keeps 100, but it is the challenge's first entry.
+    assert submitted(http, 50) == {"success": True, "did_update": False, "updated_challenge_ids": [running]}
+    assert submitted(http, 40) == {"success": True, "did_update": False, "updated_challenge_ids": []}  # kept
+    assert submitted(http, 50) == {"success": True, "did_update": False, "updated_challenge_ids": []}  # equal
+    assert submitted(http, 70) == {"success": True, "did_update": False, "updated_challenge_ids": [running]}
+    assert submitted(http, 30, force_update="true") == {"success": True, "did_update": True,
+                                                        "updated_challenge_ids": [running]}
+    assert ranking(http, running) == [(ADA_ID, 1, 30)]
+    assert submitted(http, 5, api_name="MY_NEW_LEADERBOARD")["updated_challenge_ids"] == [other_board]
+    # A user token's own submit, too.
+    response = submit(http, GRACE_TOKEN, "best_leaderboard", 80)
+    assert response.json() == {"success": True, "did_update": True, "updated_challenge_ids": [running]}
+    # After every end (the future one ran from day 1 to day 4): no challenge runs.
+    set_clock(admin, DOC_NOW + 4 * DAY)
+    assert submitted(http, 500)["updated_challenge_ids"] == []
+    assert ranking(http, running) == [(GRACE_ID, 1, 80), (ADA_ID, 2, 30)]
+
+
+def test_a_refused_submit_writes_no_challenge_entry(http: httpx.Client, admin: httpx.Client) -> None:
+    challenge = create_ok(http, leaderboard_api_name="server_board")
+    before = snapshot(admin)
+    assert_graph_error(submit(http, ADA_TOKEN, "server_board", 5), 403, 200)  # SERVER_AUTHORITATIVE
+    assert_graph_error(submit(http, APP_TOKEN, "server_board", "x", ADA_ID), 400, 100)
+    assert snapshot(admin) == before
+    assert ranking(http, challenge) == []
+
+
+# --- entries -----------------------------------------------------------------------------------------------
+def test_entries_ranks_filters_and_start_at(http: httpx.Client, admin: httpx.Client) -> None:
+    challenge = create_ok(http, leaderboard_api_name="server_board")  # LOWER_IS_BETTER
+    for user, score in ((ADA_ID, 30), (GRACE_ID, 10), (LINUS_ID, 20)):
+        submitted(http, score, user, api_name="server_board", extra_data_base64="T2N1bHVz")
+    response = entries(http, challenge, summary="true")
+    body = response.json()
+    assert [(e["user"]["id"], e["rank"], e["score"]) for e in body["data"]] == \
+        [(GRACE_ID, 1, 10), (LINUS_ID, 2, 20), (ADA_ID, 3, 30)]
+    first = body["data"][0]
+    assert first["challenge"] == {"id": challenge} and first["extra_data"] == "T2N1bHVz"
+    assert isinstance(first["timestamp"], int) and first["id"].isdigit()
+    assert body["summary"] == {"total_count": 3}
+    assert ranking(http, challenge, filter="USER_IDS", user_ids=f"[{ADA_ID},{LINUS_ID}]") == \
+        [(LINUS_ID, 1, 20), (ADA_ID, 2, 30)]
+    assert ranking(http, challenge, start_at="OFFSET", offset="1", limit="1") == [(LINUS_ID, 2, 20)]
+    assert ranking(http, challenge, ADA_TOKEN, start_at="VIEWER", limit="1") == [(ADA_ID, 3, 30)]
+    assert ranking(http, challenge, ADA_TOKEN, start_at="CENTERED_ON_VIEWER", limit="3") == \
+        [(LINUS_ID, 2, 20), (ADA_ID, 3, 30)]
+    # Paging: cursors walk the whole ranking.
+    page = entries(http, challenge, limit="2").json()
+    assert [e["rank"] for e in page["data"]] == [1, 2]
+    after = http.get(page["paging"]["next"]).json()
+    assert [(e["user"]["id"], e["rank"]) for e in after["data"]] == [(ADA_ID, 3)]
+    # A viewer with no entry: VIEWER is the SDK's "not ranked" error, VIEWER_OR_TOP the top.
+    another = create_ok(http)
+    submitted(http, 1, GRACE_ID)
+    assert_graph_error(entries(http, another, ADA_TOKEN, start_at="VIEWER"), 404, 12074)
+    assert ranking(http, another, ADA_TOKEN, start_at="VIEWER_OR_TOP") == [(GRACE_ID, 1, 1)]
+    assert_graph_error(entries(http, another, APP_TOKEN, start_at="VIEWER"), 403, 200)
+    assert_graph_error(entries(http, another, APP_TOKEN, filter="FRIENDS"), 403, 200)
+
+
+def test_private_challenges_are_found_by_participants_only(http: httpx.Client) -> None:
+    private = create_ok(http, visibility="PRIVATE")
+    invite_only = create_ok(http, visibility="INVITE_ONLY")
+    assert_graph_error(get(http, private, ADA_TOKEN), 404, 100)
+    assert get(http, invite_only, ADA_TOKEN).status_code == 200  # anyone sees INVITE_ONLY
+    assert listed(http, ADA_TOKEN) == [invite_only]
+    assert set(listed(http)) == {private, invite_only}  # the app sees everything
+    submit(http, ADA_TOKEN, "best_leaderboard", 3).raise_for_status()
+    assert get(http, private, ADA_TOKEN).status_code == 200  # a participant now
+    assert_graph_error(entries(http, private, GRACE_TOKEN), 404, 100)
+
+
+# --- bad input: a Graph error, nothing changed ------------------------------------------------------------
+CREATE_BAD = [
+    {"leaderboard_api_name": ""}, {"leaderboard_api_name": "no_such_board"}, {"creation_type": "USER_CREATED"},
+    {"creation_type": ""}, {"visibility": "SECRET"}, {"visibility": ""}, {"start_date": "yesterday"},
+    {"start_date": "-5"}, {"end_date": "99999999999999"}, {"end_date": "1.5"},
+    {"start_date": str(DOC_NOW), "end_date": str(DOC_NOW)}, {"start_date": str(DOC_NOW), "end_date": "1"},
+    {"title": "x" * 1025}, {"fields": "id,bogus"}, {"fields": "id{"},
+]
+
+
+@pytest.mark.parametrize("params", CREATE_BAD)
+def test_bad_create_input_is_a_graph_error_and_changes_nothing(http: httpx.Client, admin: httpx.Client,
+                                                               params: dict[str, str]) -> None:
+    before = snapshot(admin)
+    response = create(http, **params)
+    assert response.status_code in (400, 404), response.text
+    assert_graph_error(response, response.status_code, 100)
+    assert snapshot(admin) == before
+
+
+@pytest.mark.parametrize("params", [
+    {"visibility": "NOPE"}, {"start_date": "soon"}, {"end_date": "-1"}, {"end_date": "1"},
+    {"start_date": str(DOC_NOW + 30 * DAY)}, {"title": "y" * 2000}, {"fields": "zzz"},
+])
+def test_bad_update_input_is_a_graph_error_and_changes_nothing(http: httpx.Client, admin: httpx.Client,
+                                                               params: dict[str, str]) -> None:
+    set_clock(admin, DOC_NOW)
+    challenge = create_ok(http)
+    before = snapshot(admin)
+    assert_graph_error(http.post(f"/{challenge}", headers=bearer(APP_TOKEN), data=params), 400, 100)
+    assert snapshot(admin) == before
+
+
+@pytest.mark.parametrize("params", [
+    {"filter": "ENEMIES"}, {"filter": "USER_IDS"}, {"filter": "USER_IDS", "user_ids": "[1,x]"},
+    {"start_at": "MIDDLE"}, {"start_at": "OFFSET"}, {"start_at": "OFFSET", "offset": "-1"}, {"limit": "-3"},
+    {"after": "garbage!"}, {"before": "%%%"}, {"fields": "id,nonsense"}, {"summary": "maybe"},
+])
+def test_bad_entries_input_is_a_graph_error(http: httpx.Client, params: dict[str, str]) -> None:
+    challenge = create_ok(http)
+    assert_graph_error(entries(http, challenge, **params), 400, 100)
+
+
+@pytest.mark.parametrize("params", [{"include_active_challenges": "perhaps"}, {"include_past_challenges": "2"},
+                                    {"leaderboard_api_name": "missing"}, {"fields": "id,x"}])
+def test_bad_list_input_is_a_graph_error(http: httpx.Client, params: dict[str, str]) -> None:
+    response = http.get(f"/{APP_ID}/challenges", headers=bearer(APP_TOKEN), params=params)
+    assert_graph_error(response, response.status_code, 100)
+    assert response.status_code in (400, 404)
+
+
+def test_post_to_other_objects_stays_a_405(http: httpx.Client) -> None:
+    board = board_id(http, "best_leaderboard")
+    before = http.get(f"/{board}", headers=bearer(APP_TOKEN), params={"fields": "sort_order"}).json()
+    assert_graph_error(http.post(f"/{board}", headers=bearer(APP_TOKEN), data={"visibility": "PUBLIC"}), 405, 100)
+    assert_graph_error(http.post("/99999999999", headers=bearer(APP_TOKEN)), 405, 100)
+    assert http.get(f"/{board}", headers=bearer(APP_TOKEN), params={"fields": "sort_order"}).json() == before
+
+
+# --- cross-app isolation -----------------------------------------------------------------------------------
+def test_another_app_can_neither_read_nor_write_a_challenge(http: httpx.Client, admin: httpx.Client) -> None:
+    challenge = create_ok(http, visibility="PUBLIC")
+    submitted(http, 10)
+    before = snapshot(admin)
+    rival = bearer(RIVAL_APP_TOKEN)
+    assert_graph_error(http.get(f"/{challenge}", headers=rival), 404, 100)
+    assert_graph_error(http.get(f"/{challenge}/entries", headers=rival), 404, 100)
+    assert_graph_error(http.post(f"/{challenge}", headers=rival, data={"visibility": "PRIVATE"}), 404, 100)
+    assert_graph_error(http.delete(f"/{challenge}", headers=rival), 404, 100)
+    assert_graph_error(http.get(f"/{APP_ID}/challenges", headers=rival), 403, 200)
+    assert_graph_error(create(http, RIVAL_APP_TOKEN), 403, 200)  # the path's app is not the token's
+    # The rival's own board of the same name: its submits touch no challenge of ours.
+    response = submit(http, RIVAL_APP_TOKEN, "best_leaderboard", 5, RIVAL_ID)
+    assert response.json()["updated_challenge_ids"] == []
+    assert snapshot(admin)["challenge_entries"] == before["challenge_entries"]
+    assert get(http, challenge, fields="visibility").json()["visibility"] == "PUBLIC"
+    # And the rival's own challenges are its own.
+    rival_challenge = create(http, RIVAL_APP_TOKEN, RIVAL_APP_ID).json()["id"]
+    assert listed(http) == [challenge]
+    assert_graph_error(get(http, rival_challenge), 404, 100)
