@@ -18,7 +18,6 @@ from tests.conftest import (
     GRACE_ID,
     GRACE_TOKEN,
     LINUS_ID,
-    LINUS_TOKEN,
     RIVAL_APP_ID,
     RIVAL_APP_TOKEN,
     RIVAL_ID,

@@ -26,6 +26,9 @@ from questgraph.server.achievements.views import MEDIA_PREFIX
 from questgraph.server.admin import routes as admin_routes
 from questgraph.server.admin.context import Tables
 from questgraph.server.auth import Authenticator
+from questgraph.server.challenges import ChallengeService
+from questgraph.server.challenges import routes as challenge_routes
+from questgraph.server.challenges.store import ChallengeStore
 from questgraph.server.clock import Clock
 from questgraph.server.clock_sync import ClockFollower
 from questgraph.server.commerce import CommerceService
@@ -65,9 +68,6 @@ from questgraph.server.graph.transport import (
 from questgraph.server.health import DatabaseProbe
 from questgraph.server.identity import IdentityService
 from questgraph.server.identity.store import IdentityStore
-from questgraph.server.challenges import ChallengeService
-from questgraph.server.challenges import routes as challenge_routes
-from questgraph.server.challenges.store import ChallengeStore
 from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.leaderboards.store import LeaderboardStore
