@@ -355,3 +355,54 @@ def test_another_app_can_neither_read_nor_write_a_challenge(http: httpx.Client, 
     rival_challenge = create(http, RIVAL_APP_TOKEN, RIVAL_APP_ID).json()["id"]
     assert listed(http) == [challenge]
     assert_graph_error(get(http, rival_challenge), 404, 100)
+
+
+# --- the Python client, sync and async ---------------------------------------------------------------------
+def test_client_sync_covers_every_challenge_call(qg: Any, admin: httpx.Client) -> None:
+    from questgraph.client import Challenge, Client
+
+    set_clock(admin, DOC_NOW)
+    with Client(app_id=APP_ID, app_secret=APP_SECRET, base_url=qg.url) as c:
+        made = c.challenges.create("best_leaderboard", "PRIVATE", title="sample_challenge")
+        assert isinstance(made, Challenge)
+        assert (made.title, made.start_date, made.end_date, made.visibility) == (
+            "sample_challenge", "2020-07-14T22:58:24+0000", "2020-07-17T22:58:24+0000", "PRIVATE")
+        assert made.leaderboard_id == board_id_of(c)
+        result = c.leaderboards.submit_entry("best_leaderboard", 9, user_id=ADA_ID)
+        assert result.updated_challenge_ids == [made.id]
+        c.challenges.update(made.id, visibility="PUBLIC", end_date=DOC_NOW + DAY)
+        got = c.challenges.get(made.id)
+        assert (got.visibility, got.end_date) == ("PUBLIC", "2020-07-15T22:58:24+0000")
+        assert [x.id for x in c.challenges.list(leaderboard_api_name="best_leaderboard")] == [made.id]
+        rows = list(c.challenges.entries(made.id, limit=1))
+        assert [(r.user.id if r.user else None, r.rank, r.score) for r in rows] == [(ADA_ID, 1, 9)]
+        c.challenges.delete(made.id)
+        assert c.challenges.list() == []
+
+
+def board_id_of(c: Any) -> str:
+    return str(c.leaderboards.get("best_leaderboard").id)
+
+
+def test_client_async_covers_the_same_calls(qg: Any, admin: httpx.Client) -> None:
+    import asyncio
+
+    from questgraph.client import AsyncClient
+
+    set_clock(admin, DOC_NOW)
+
+    async def run() -> None:
+        async with AsyncClient(app_id=APP_ID, app_secret=APP_SECRET, base_url=qg.url) as c:
+            made = await c.challenges.create("best_leaderboard", "PUBLIC", start_date=DOC_NOW - DAY)
+            assert made.start_date == "2020-07-13T22:58:24+0000"
+            await c.leaderboards.submit_entry("best_leaderboard", 4, user_id=GRACE_ID)
+            await c.challenges.update(made.id, title="renamed")
+            assert (await c.challenges.get(made.id)).title == "renamed"
+            assert [x.id for x in await c.challenges.list(active=False, past=True)] == []
+            rows = [r async for r in c.challenges.entries(made.id)]
+            assert [(r.user.id if r.user else None, r.score) for r in rows] == [(GRACE_ID, 4)]
+            page = await c.challenges.entries_page(made.id, user_ids=[ADA_ID])
+            assert page.data == []
+            await c.challenges.delete(made.id)
+
+    asyncio.run(run())
