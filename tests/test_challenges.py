@@ -406,3 +406,35 @@ def test_client_async_covers_the_same_calls(qg: Any, admin: httpx.Client) -> Non
             await c.challenges.delete(made.id)
 
     asyncio.run(run())
+
+
+# --- the admin API -----------------------------------------------------------------------------------------
+def test_admin_lists_creates_and_deletes_any_challenge(http: httpx.Client, admin: httpx.Client) -> None:
+    set_clock(admin, DOC_NOW)
+    response = admin.post(f"/_admin/apps/{APP_ID}/challenges",
+                          data={"leaderboard_api_name": "best_leaderboard", "visibility": "PRIVATE",
+                                "start_date": str(DOC_NOW + DAY), "title": "later"})
+    assert response.status_code == 200, response.text
+    made = response.json()
+    assert made == {"id": made["id"], "app_id": APP_ID, "leaderboard_id": board_id(http, "best_leaderboard"),
+                    "leaderboard_api_name": "best_leaderboard", "title": "later", "description": None,
+                    "visibility": "PRIVATE", "creation_type": "DEVELOPER_CREATED",
+                    "start_date": "2020-07-15T22:58:24+0000", "end_date": "2020-07-18T22:58:24+0000",
+                    "state": "future", "entry_count": 0}
+    running = create_ok(http)
+    submitted(http, 3)
+    rows = admin.get(f"/_admin/apps/{APP_ID}/challenges").json()["data"]
+    assert [(r["id"], r["state"], r["entry_count"]) for r in rows] == \
+        [(running, "active", 1), (made["id"], "future", 0)]
+    assert admin.get(f"/_admin/apps/{RIVAL_APP_ID}/challenges").json() == {"data": []}
+    before = snapshot(admin)
+    bad = admin.post(f"/_admin/apps/{APP_ID}/challenges", data={"leaderboard_api_name": "nope"})
+    assert bad.status_code == 404 and "error" in bad.json()
+    bad = admin.post(f"/_admin/apps/{APP_ID}/challenges", data={"leaderboard_api_name": "best_leaderboard",
+                                                                 "end_date": "1"})
+    assert bad.status_code == 400 and "error" in bad.json()
+    assert admin.get("/_admin/apps/99999999999/challenges").status_code == 404
+    assert snapshot(admin) == before
+    assert admin.delete(f"/_admin/challenges/{made['id']}").json() == {"success": True}
+    assert admin.delete(f"/_admin/challenges/{made['id']}").status_code == 404
+    assert [r["id"] for r in admin.get(f"/_admin/apps/{APP_ID}/challenges").json()["data"]] == [running]

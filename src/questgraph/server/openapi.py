@@ -208,6 +208,13 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
     "Members": listing(ref("Member")),
     "AuditLog": listing(exact({"id": ID, "at": INT, "org_id": nullable(ID), "actor": STR, "action": STR,
                                "target": STR, "detail": STR})),
+    # challenges (A.1)
+    "AdminChallenge": obj({
+        "id": ID, "app_id": ID, "leaderboard_id": ID, "leaderboard_api_name": STR, "title": STR, "description": STR,
+        "visibility": STR, "creation_type": STR, "start_date": ISO_TIME, "end_date": ISO_TIME, "state": STR,
+        "entry_count": INT,
+    }, ["id", "app_id", "leaderboard_id", "visibility", "start_date", "end_date", "state"]),
+    "AdminChallenges": listing(ref("AdminChallenge")),
 }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from questgraph.server.achievements.service import AchievementService
 from questgraph.server.admin import views
 from questgraph.server.admin.context import AdminContext
+from questgraph.server.challenges import admin as challenge_admin
+from questgraph.server.challenges.service import VISIBILITIES, ChallengeService
 from questgraph.server.clock import MAX_CLOCK_SECONDS
 from questgraph.server.commerce import admin as commerce_admin
 from questgraph.server.commerce.service import ITEM_TYPES, CommerceService
@@ -92,6 +94,14 @@ SSO: RouteTable[SsoService] = (  # redirect URIs, account links and SSO password
     Route("POST", "/_admin/links/{link_id}/revoke", sso_admin.revoke_link, answer="RevokedLink"),
     Route("POST", "/_admin/users/{user_id}/password", sso_admin.set_password, (Param("password", required=True),)),
 )
+CHALLENGES: RouteTable[ChallengeService] = (  # graph-api.md A.1
+    Route("GET", "/_admin/apps/{app_id}/challenges", challenge_admin.list_challenges, answer="AdminChallenges"),
+    Route("POST", "/_admin/apps/{app_id}/challenges", challenge_admin.create_challenge, (
+        Param("leaderboard_api_name", required=True), Param("visibility", enum=VISIBILITIES), Param("title"),
+        Param("description"), Param("start_date"), Param("end_date"),
+    ), "AdminChallenge"),
+    Route("DELETE", "/_admin/challenges/{challenge_id}", challenge_admin.delete_challenge),
+)
 
 def register(router: Router, server: AdminContext) -> None:
     router.add_table(IDENTITY, server.identity)
@@ -101,3 +111,4 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(COMMERCE, server.commerce)
     router.add_table(DASHBOARD, server.dashboard)
     router.add_table(SSO, server.sso)
+    router.add_table(CHALLENGES, server.challenges)

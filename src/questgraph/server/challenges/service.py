@@ -204,6 +204,20 @@ class ChallengeService:
                 or (future and c.start_date > now)
                 if self._visible(caller, c)]
 
+    # --- the admin API's and the dashboard's: any app's, no caller -----------------------------------
+    def of_app(self, app_id: int) -> list[Challenge]:
+        return self.store.list_for_app(app_id)
+
+    def state(self, challenge: Challenge) -> str:
+        now = self.clock.now()
+        return "active" if challenge.running_at(now) else "past" if challenge.end_date <= now else "future"
+
+    def delete_any(self, challenge_id: int) -> None:
+        challenge = self.store.get(challenge_id)
+        if challenge is None:
+            raise NotFound(f"No challenge with id {challenge_id}")
+        self.store.delete(challenge.id)
+
     def board_of(self, challenge: Challenge) -> Leaderboard:
         board = self.leaderboards.board_in_app(challenge.app_id, challenge.leaderboard_id)
         assert board is not None  # the store finds only challenges whose board exists

@@ -61,12 +61,12 @@ CHALLENGE_ENTRY_NODE = NodeType("ChallengeEntry", {
 })
 
 
-def _date(params: Params, key: str) -> int | None:
+def date_param(params: Params, key: str) -> int | None:
     value = params.get(key)
     return None if value is None or not value.strip() else parse_date(key, value)
 
 
-def _text(params: Params, key: str) -> str | None:
+def text_param(params: Params, key: str) -> str | None:
     value = params.text(key, max_length=MAX_TEXT)
     return None if value is None else value.strip()
 
@@ -88,7 +88,8 @@ def challenges_create(service: ChallengeService, request: GraphRequest) -> dict[
     request.fields(CHALLENGE_NODE)  # a bad selection is refused before anything is made
     challenge, _ = service.create(
         request.caller, request.path_id("app_id"), api_name, creation_type, visibility,
-        _text(params, "title"), _text(params, "description"), _date(params, "start_date"), _date(params, "end_date"),
+        text_param(params, "title"), text_param(params, "description"), date_param(params, "start_date"),
+        date_param(params, "end_date"),
     )
     return _render(service, request, challenge, CREATED)
 
@@ -115,8 +116,8 @@ def challenge_update(service: ChallengeService, request: GraphRequest) -> dict[s
     request.fields(CHALLENGE_NODE)
     service.update(
         request.caller, challenge_id, visibility=params.enum("visibility", VISIBILITIES),
-        title=_text(params, "title"), description=_text(params, "description"),
-        start_date=_date(params, "start_date"), end_date=_date(params, "end_date"),
+        title=text_param(params, "title"), description=text_param(params, "description"),
+        start_date=date_param(params, "start_date"), end_date=date_param(params, "end_date"),
     )
     return {"success": True}
 
