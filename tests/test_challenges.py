@@ -438,3 +438,56 @@ def test_admin_lists_creates_and_deletes_any_challenge(http: httpx.Client, admin
     assert admin.delete(f"/_admin/challenges/{made['id']}").json() == {"success": True}
     assert admin.delete(f"/_admin/challenges/{made['id']}").status_code == 404
     assert [r["id"] for r in admin.get(f"/_admin/apps/{APP_ID}/challenges").json()["data"]] == [running]
+
+
+# --- the world file ----------------------------------------------------------------------------------------
+WORLD = """
+[[orgs]]
+name = "Studio"
+  [[orgs.apps]]
+  id = "3000000000000001"
+  name = "Game"
+  secret = "0123456789abcdef0123456789abcdef"
+    [[orgs.apps.leaderboards]]
+    api_name = "laps"
+    sort_order = "LOWER_IS_BETTER"
+    challenges = [
+      { title = "Weekend", visibility = "invite_only", start_date = "2020-07-14T22:58:24+0000" },
+      { title = "Later", start_date = 1594767504, end_date = 1594853904, description = "one day" },
+    ]
+"""
+
+
+def test_a_world_file_declares_challenges() -> None:
+    import textwrap
+    import tomllib
+
+    from questgraph.server.app import Server
+    from questgraph.server.settings import Settings
+    from questgraph.server.world import World
+
+    server = Server(Settings(database=":memory:"), World(tomllib.loads(textwrap.dedent(WORLD)), "w.toml"))
+    try:
+        made = server.challenges.of_app(3000000000000001)
+        assert [(c.title, c.visibility, c.start_date, c.end_date, c.description) for c in made] == [
+            ("Weekend", "INVITE_ONLY", DOC_NOW, DOC_NOW + 3 * DAY, None),
+            ("Later", "PUBLIC", DOC_NOW, DOC_NOW + DAY, "one day"),
+        ]
+    finally:
+        server.db.close()
+
+
+@pytest.mark.parametrize(("bad", "expected"), [
+    ('{ visibility = "SECRET" }', "visibility"), ('{ start_date = "soon" }', "start_date"),
+    ("{ start_date = 10, end_date = 5 }", "end_date"), ('{ colour = "red" }', "colour"),
+    ("{ title = 5 }", "title"),
+])
+def test_a_bad_world_challenge_names_the_item(bad: str, expected: str) -> None:
+    import tomllib
+
+    from questgraph.server.world import World, WorldError
+
+    text = WORLD.split("    challenges = [")[0] + f"    challenges = [{bad}]\n"
+    with pytest.raises(WorldError) as caught:
+        World(tomllib.loads(text), "bad.toml")
+    assert "challenges[0]" in str(caught.value) and expected in str(caught.value)

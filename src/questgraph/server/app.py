@@ -218,7 +218,7 @@ class Server:
     def _apply_world(self, world: World) -> None:
         with self.db.transaction():
             world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce,
-                        sso=self.sso, dashboard=self.dashboard, users=self.users)
+                        sso=self.sso, dashboard=self.dashboard, users=self.users, challenges=self.challenges)
             self.whole_state.set_setting(WORLD_SETTING, world.digest)
         self.world_not_applied = False
 

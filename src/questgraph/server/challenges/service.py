@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from questgraph.server.auth.access import require_app_token, require_path_app
 from questgraph.server.auth.callers import Caller, UserCaller
@@ -74,6 +75,48 @@ def parse_date(key: str, value: str) -> int:
 def iso_date(seconds: int) -> str:
     """The answer's form: ``2020-07-14T22:58:24+0000`` (graph-api.md 0.5)."""
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+@dataclass(frozen=True)
+class ChallengeSpec:
+    """A challenge of a world file (docs/config.md, ``challenges = [ … ]`` of a board)."""
+
+    where: str
+    visibility: str
+    title: str | None
+    description: str | None
+    start_date: int | None
+    end_date: int | None
+
+
+def world_challenge(table: dict[str, Any], where: str, error: type[Exception]) -> ChallengeSpec:
+    """A world file's challenge table, checked; ``error`` is the world's error type."""
+    def text(key: str) -> str | None:
+        value = table.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+            raise error(f"{where}: {key} must be a string of at most {MAX_TEXT} characters")
+        return value
+
+    def date(key: str) -> int | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, datetime):  # a TOML date-time
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise error(f"{where}: {key} must be Unix seconds or an ISO 8601 date")
+        try:
+            return parse_date(key, str(value))
+        except InvalidParameter as exc:
+            raise error(f"{where}: {exc.message.removeprefix('Param ')}") from None
+
+    visibility = str(table.get("visibility", "PUBLIC")).strip().upper()
+    if visibility not in VISIBILITIES:
+        raise error(f"{where}: visibility must be one of {', '.join(VISIBILITIES)}")
+    start, end = date("start_date"), date("end_date")
+    if start is not None and end is not None and end <= start:
+        raise error(f"{where}: end_date must be after start_date")
+    return ChallengeSpec(where, visibility, text("title"), text("description"), start, end)
 
 
 @dataclass(frozen=True)
@@ -151,6 +194,11 @@ class ChallengeService:
             self.store.insert(challenge)
         self._changed(app_id)
         return challenge, board
+
+    def create_from_spec(self, caller: Caller, api_name: str, spec: ChallengeSpec) -> Challenge:
+        """A world file's challenge (world.py)."""
+        return self.create(caller, caller.app.id, api_name, "DEVELOPER_CREATED", spec.visibility, spec.title,
+                           spec.description, spec.start_date, spec.end_date)[0]
 
     def update(self, caller: Caller, challenge_id: int, *, visibility: str | None, title: str | None,
                description: str | None, start_date: int | None, end_date: int | None) -> Challenge:
