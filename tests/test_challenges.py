@@ -491,3 +491,40 @@ def test_a_bad_world_challenge_names_the_item(bad: str, expected: str) -> None:
     with pytest.raises(WorldError) as caught:
         World(tomllib.loads(text), "bad.toml")
     assert "challenges[0]" in str(caught.value) and expected in str(caught.value)
+
+
+# --- the command line --------------------------------------------------------------------------------------
+def test_cli_creates_lists_updates_ranks_and_deletes(qg: Any, admin: httpx.Client,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from questgraph.cli import main
+
+    for name in ("QUESTGRAPH_BASE_URL", "QUESTGRAPH_ADMIN_KEY", "QUESTGRAPH_ACCESS_TOKEN", "QUESTGRAPH_APP_ID"):
+        monkeypatch.delenv(name, raising=False)
+    set_clock(admin, DOC_NOW)
+    graph = ["--base-url", qg.url, "--token", APP_TOKEN]
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = run("challenges", "create", "best_leaderboard", "--title", "cli", "--visibility", "PRIVATE",
+                       *graph, "--json")
+    assert code == 0, out
+    made = json.loads(out)
+    assert (made["title"], made["visibility"], made["start_date"]) == ("cli", "PRIVATE", "2020-07-14T22:58:24+0000")
+    with httpx.Client(base_url=qg.url) as http:
+        submitted(http, 77)
+    code, out, _ = run("challenges", "list", *graph)
+    assert code == 0 and out.splitlines()[0].split()[:3] == ["ID", "TITLE", "VISIBILITY"] and made["id"] in out
+    code, out, _ = run("challenges", "update", made["id"], "--end", "2020-07-20", *graph, "--json")
+    assert code == 0 and json.loads(out)["end_date"] == "2020-07-20T00:00:00+0000"
+    code, out, _ = run("challenges", "entries", made["id"], *graph)
+    assert code == 0 and "77" in out and ADA_ID in out
+    code, out, _ = run("challenges", "delete", made["id"], *graph)
+    assert code == 0 and "deleted" in out
+    code, _, err = run("challenges", "delete", made["id"], *graph)
+    assert code == 1 and "not found" in err
