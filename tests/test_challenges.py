@@ -528,3 +528,25 @@ def test_cli_creates_lists_updates_ranks_and_deletes(qg: Any, admin: httpx.Clien
     assert code == 0 and "deleted" in out
     code, _, err = run("challenges", "delete", made["id"], *graph)
     assert code == 1 and "not found" in err
+
+
+# --- the dashboard -----------------------------------------------------------------------------------------
+def test_the_dashboard_lists_the_apps_challenges(qg: Any, admin: httpx.Client) -> None:
+    from tests.dash_support import sign_in_emulator
+
+    set_clock(admin, DOC_NOW)
+    with qg.client(follow_redirects=False) as browser:
+        sign_in_emulator(browser)
+        assert "<h2>Challenges</h2>" not in browser.get(f"/dashboard/apps/{APP_ID}/leaderboards").text
+        made = create_ok(browser, title="<b>Weekend</b>", visibility="INVITE_ONLY")
+        page = browser.get(f"/dashboard/apps/{APP_ID}/leaderboards").text
+    assert "<h2>Challenges</h2>" in page
+    row = page[page.index("&lt;b&gt;Weekend&lt;/b&gt;"):]  # the title is escaped
+    row = row[:row.index("</tr>")]
+    for cell in ("best_leaderboard", "INVITE_ONLY", "active", "2020-07-14T22:58:24+0000",
+                 "2020-07-17T22:58:24+0000", made):
+        assert f"<td>{cell}</td>" in row, row
+    with qg.client(follow_redirects=False) as browser:
+        sign_in_emulator(browser)
+        rival_page = browser.get(f"/dashboard/apps/{RIVAL_APP_ID}/leaderboards")
+    assert made not in rival_page.text

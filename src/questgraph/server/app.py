@@ -170,7 +170,7 @@ class Server:
         self.dashboard_pages = DashboardPages(
             self, dashboard=self.dashboard, identity=self.identity, leaderboards=self.leaderboards,
             achievements=self.achievements, commerce=self.commerce, users=self.users, sso=self.sso,
-            inspector=self.inspector)
+            inspector=self.inspector, challenges=self.challenges)
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
         self.executor.observe = self.metrics.observe_trip
         self.applied_world = False  # then the start-up build must rebuild a shared index too
