@@ -550,3 +550,22 @@ def test_the_dashboard_lists_the_apps_challenges(qg: Any, admin: httpx.Client) -
         sign_in_emulator(browser)
         rival_page = browser.get(f"/dashboard/apps/{RIVAL_APP_ID}/leaderboards")
     assert made not in rival_page.text
+
+
+# --- the pytest plugin: a world dict declares challenges ------------------------------------------------------
+def test_the_pytest_plugin_world_declares_challenges(questgraph_factory: Any) -> None:
+    app = "6666666666666667"
+    server = questgraph_factory({
+        "orgs": [{"name": "Cup Studio", "apps": [{
+            "id": app, "name": "Cup", "secret": "abcdefabcdefabcdef02",
+            "leaderboards": [{"api_name": "cup", "sort_order": "HIGHER_IS_BETTER",
+                              "challenges": [{"title": "Open", "visibility": "PUBLIC"}]}],
+        }]}],
+        "users": [{"alias": "zoe", "apps": [{"app": app}]}],
+    })
+    client = server.client()
+    [challenge] = client.challenges.list()
+    assert challenge.title == "Open"
+    result = client.leaderboards.submit_entry("cup", 5, user_id=server.user_id("zoe"))
+    assert result.updated_challenge_ids == [challenge.id]
+    assert [e.score for e in client.challenges.entries(challenge.id)] == [5]
