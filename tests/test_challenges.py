@@ -569,3 +569,16 @@ def test_the_pytest_plugin_world_declares_challenges(questgraph_factory: Any) ->
     result = client.leaderboards.submit_entry("cup", 5, user_id=server.user_id("zoe"))
     assert result.updated_challenge_ids == [challenge.id]
     assert [e.score for e in client.challenges.entries(challenge.id)] == [5]
+
+
+def test_deleting_the_board_makes_its_challenges_unknown(http: httpx.Client) -> None:
+    challenge = create_ok(http, leaderboard_api_name="MY_NEW_LEADERBOARD")
+    board = board_id(http, "MY_NEW_LEADERBOARD")
+    assert http.delete(f"/{board}", headers=bearer(APP_TOKEN)).json() == {"success": True}
+    assert_graph_error(get(http, challenge), 404, 100)
+    assert_graph_error(entries(http, challenge), 404, 100)
+    assert listed(http) == []
+    # A new board of the same name is another board: the old challenge does not run on it.
+    http.post(f"/{APP_ID}/leaderboards", headers=bearer(APP_TOKEN),
+              data={"api_name": "MY_NEW_LEADERBOARD", "sort_order": "HIGHER_IS_BETTER"}).raise_for_status()
+    assert submitted(http, 1, api_name="MY_NEW_LEADERBOARD")["updated_challenge_ids"] == []
