@@ -145,6 +145,9 @@ def test_get_delete_and_fields(http: httpx.Client, admin: httpx.Client) -> None:
         "creation_type": "DEVELOPER_CREATED", "visibility": "INVITE_ONLY", "invited_users": {"data": []},
         "participants": {"data": [{"id": ADA_ID}]},
     }
+    [entry] = get(http, challenge, fields="entries").json()["entries"]["data"]
+    assert entry == {"id": entry["id"], "user": {"id": ADA_ID}, "rank": 1, "score": 10}
+    assert_graph_error(entries(http, challenge, fields="extra_data_base64"), 400, 100)  # the board's name, not here
     assert_graph_error(get(http, challenge, fields="id,nope"), 400, 100)
     response = http.delete(f"/{challenge}", headers=bearer(APP_TOKEN))
     assert response.status_code == 200 and response.json() == {"success": True}

@@ -60,6 +60,7 @@ from questgraph.client._models import (
     User,
 )
 from questgraph.client._nonce import MintedNonce
+from questgraph.client._notifications import AsyncNotifications, Notifications, NotifRequest, SentNotification
 from questgraph.client._retry import NO_RETRY, RetryPolicy
 
 __all__ = [
@@ -83,6 +84,7 @@ __all__ = [
     "AsyncClient",
     "AsyncEntitlements",
     "AsyncLeaderboards",
+    "AsyncNotifications",
     "AsyncSubscriptions",
     "AuthError",
     "BillingPlan",
@@ -109,6 +111,8 @@ __all__ = [
     "NotEntitled",
     "NotFound",
     "NotRanked",
+    "NotifRequest",
+    "Notifications",
     "Offer",
     "Org",
     "Page",
@@ -121,6 +125,7 @@ __all__ = [
     "RateLimited",
     "RequestTimeout",
     "RetryPolicy",
+    "SentNotification",
     "ServerError",
     "SubmitResult",
     "Subscription",

@@ -41,6 +41,7 @@ class AsyncClient(BaseClient):
         from questgraph.client._commerce import AsyncEntitlements, AsyncSubscriptions
         from questgraph.client._leaderboards import AsyncLeaderboards
         from questgraph.client._linking import AsyncAccountLinking
+        from questgraph.client._notifications import AsyncNotifications
         from questgraph.client._users import AsyncUsers
 
         self.leaderboards = AsyncLeaderboards(self)
@@ -50,6 +51,7 @@ class AsyncClient(BaseClient):
         self.users = AsyncUsers(self)
         self.account_linking = AsyncAccountLinking(self)
         self.challenges = AsyncChallenges(self)  # deprecated by Meta (A.1)
+        self.notifications = AsyncNotifications(self)
 
     def as_user(self, access_token: str) -> AsyncClient:
         """As ``Client.as_user``: a client with a user's token sharing this one's connections."""

@@ -25,6 +25,7 @@ from questgraph.server.errors import GraphError
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.routing import ObjectRoute, Param, Route, RouteTable
 from questgraph.server.leaderboards import routes as leaderboard_routes
+from questgraph.server.notifications import routes as notification_routes
 from questgraph.server.sso import routes as sso_routes
 from questgraph.server.users import routes as user_routes
 
@@ -36,11 +37,12 @@ Table = RouteTable[Any]
 GRAPH_TABLES: tuple[tuple[str, Table], ...] = (
     ("leaderboards", leaderboard_routes.ROUTES), ("account linking", sso_routes.ROUTES),
     ("achievements", achievement_routes.ROUTES), ("users", user_routes.ROUTES),
-    ("entitlements, IAP and subscriptions", commerce_routes.ROUTES), ("objects", object_routes.ROUTES),
+    ("entitlements, IAP and subscriptions", commerce_routes.ROUTES),
+    ("user notifications", notification_routes.ROUTES), ("objects", object_routes.ROUTES),
 )
 ADMIN_TABLES: tuple[Table, ...] = (
     admin_routes.IDENTITY, admin_routes.STATE, admin_routes.USERS, admin_routes.ACHIEVEMENTS,
-    admin_routes.COMMERCE, admin_routes.DASHBOARD, admin_routes.SSO,
+    admin_routes.COMMERCE, admin_routes.DASHBOARD, admin_routes.SSO, admin_routes.NOTIFICATIONS,
 )
 
 
@@ -87,7 +89,8 @@ def nullable(schema: Schema) -> Schema:
 
 
 # --- answers -----------------------------------------------------------------------------------------------
-USER_REF = {"id": ID, "alias": STR, "display_name": STR, "profile_url": STR}
+USER_REF = {"id": ID, "alias": STR, "display_name": STR, "profile_url": STR,
+            "presence": STR, "presence_status": STR, "profile_url_small": STR}  # the last three: D10
 _OFFER = {"id": ID, "description": STR, "name": STR, "price": ref("Price")}
 GRAPH_SCHEMAS: dict[str, Schema] = {
     "Success": obj({"success": TRUE}, ["success"]),
@@ -155,11 +158,12 @@ GRAPH_SCHEMAS: dict[str, Schema] = {
         "id": ID, "title": STR, "description": STR, "start_date": ISO_TIME, "end_date": ISO_TIME,
         "leaderboard": ref("Leaderboard"), "creation_type": STR, "visibility": STR,
         "invited_users": listing(ref("UserRef")), "participants": listing(ref("UserRef")),
+        "entries": listing(ref("ChallengeEntry")),
     }),
     "Challenges": listing(ref("Challenge")),
     "ChallengeEntry": node({
         "id": ID, "challenge": node({"id": ID}), "user": ref("UserRef"), "rank": INT, "score": INT,
-        "timestamp": INT, "extra_data": STR, "extra_data_base64": STR,
+        "timestamp": INT, "extra_data": STR,
     }),
     "ChallengeEntries": page("ChallengeEntry", summary=obj({"total_count": INT}, ["total_count"])),
 }
@@ -169,6 +173,7 @@ _LINK = {"id": ID, "org_id": ID, "org_scoped_id": ID, "app_id": ID, "created_at"
 _HISTORY = {"id": ID, "sku": STR, "type": STR, "granted_at": INT}
 ADMIN_SCHEMAS: dict[str, Schema] = {
     "Org": obj({"id": ID, "name": STR}, ["id", "name"]),
+    "OrgScopedId": exact({"org_id": ID, "org_scoped_id": ID}),
     "App": obj({**_APP, "secret": STR, "app_access_token": STR}, _APP),  # the secret only when made (D12)
     "Orgs": listing(obj({"id": ID, "name": STR, "apps": {"type": "array", "items": ref("App")},
                          "sso_redirect_uris": {"type": "array", "items": STR}},
@@ -215,6 +220,12 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
         "entry_count": INT,
     }, ["id", "app_id", "leaderboard_id", "visibility", "start_date", "end_date", "state"]),
     "AdminChallenges": listing(ref("AdminChallenge")),
+    # user notifications (D37)
+    "NotifRequest": exact({"id": ID, "app_id": ID, "category": STR, "name": STR, "created_at": INT}),
+    "NotifRequests": listing(ref("NotifRequest")),
+    "Notifications": listing(exact({"id": ID, "app_id": ID, "request_id": ID,
+                                    "recipient_ids": {"type": "array", "items": ID},
+                                    "sender_id": nullable(ID), "sent_at": INT})),
 }
 
 

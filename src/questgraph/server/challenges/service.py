@@ -271,6 +271,13 @@ class ChallengeService:
         assert board is not None  # the store finds only challenges whose board exists
         return board
 
+    def top_entries(self, challenge: Challenge) -> list[RankedEntry]:
+        """The first page of the challenge's ranking (the ``entries`` field of a challenge)."""
+        board = self.board_of(challenge)
+        rows = sorted(((self._key(board, e), e, u) for e, u in self.store.entries_and_users(challenge.id)),
+                      key=lambda row: row[0])[:ENTRIES_PAGE.default]
+        return [RankedEntry(e, n + 1, u) for n, (_, e, u) in enumerate(rows)]
+
     def participants(self, challenge: Challenge) -> list[User]:
         return [user for _, user in self.store.entries_and_users(challenge.id)]
 

@@ -20,7 +20,7 @@ from questgraph.server.challenges.service import (
 )
 from questgraph.server.errors import InvalidParameter, MethodNotAllowed
 from questgraph.server.graph.cursors import ENTRIES_PAGE, cursor_param, decode_rank_cursor, encode_rank_cursor
-from questgraph.server.graph.fields import Field, NodeType
+from questgraph.server.graph.fields import Field, NodeType, Selection
 from questgraph.server.graph.params import Params
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.leaderboards.views import LEADERBOARD_NODE, USER_NODE
@@ -29,6 +29,19 @@ from questgraph.server.leaderboards.views import LEADERBOARD_NODE, USER_NODE
 def _users(users: list[Any]) -> dict[str, Any]:
     return {"data": [USER_NODE.render(u, None) for u in users]}
 
+
+# Rendered as (challenge id, ranked entry).
+CHALLENGE_ENTRY_NODE = NodeType("ChallengeEntry", {
+    "id": Field(lambda r: str(r[1].entry.id)),
+    "challenge": Field(lambda r: {"id": str(r[0])}),
+    "user": Field(lambda r: r[1].user, USER_NODE),
+    "rank": Field(lambda r: r[1].rank),
+    "score": Field(lambda r: r[1].entry.score),
+    "timestamp": Field(lambda r: r[1].entry.timestamp),
+    "extra_data": Field(lambda r: base64.b64encode(r[1].entry.extra_data).decode()),  # as the board's (D18)
+})
+# The ``entries`` field of a challenge: its top entries, each with its user, rank and score.
+ENTRY_SUMMARY: Selection = [("id", None), ("user", None), ("rank", None), ("score", None)]
 
 # Rendered as (service, challenge): the board and the participants are the service's to read.
 CHALLENGE_NODE = NodeType("Challenge", {
@@ -42,23 +55,13 @@ CHALLENGE_NODE = NodeType("Challenge", {
     "visibility": Field(lambda s: s[1].visibility),
     "invited_users": Field(lambda s: {"data": []}),  # no S2S call invites (challenges/service.py)
     "participants": Field(lambda s: _users(s[0].participants(s[1]))),
+    "entries": Field(lambda s: {"data": [CHALLENGE_ENTRY_NODE.render((s[1].id, r), ENTRY_SUMMARY)
+                                         for r in s[0].top_entries(s[1])]}),
 })
 # The create example's answer, when no fields are asked for (D-CH).
 CREATED = [("id", None), ("title", None), ("start_date", None), ("end_date", None), ("leaderboard", None)]
 # GET /{challenge_id}'s example answer.
 GOT = [("id", None), ("title", None), ("description", None), ("leaderboard", None)]
-
-# Rendered as (challenge id, ranked entry).
-CHALLENGE_ENTRY_NODE = NodeType("ChallengeEntry", {
-    "id": Field(lambda r: str(r[1].entry.id)),
-    "challenge": Field(lambda r: {"id": str(r[0])}),
-    "user": Field(lambda r: r[1].user, USER_NODE),
-    "rank": Field(lambda r: r[1].rank),
-    "score": Field(lambda r: r[1].entry.score),
-    "timestamp": Field(lambda r: r[1].entry.timestamp),
-    "extra_data": Field(lambda r: base64.b64encode(r[1].entry.extra_data).decode()),  # as the board's (D18)
-    "extra_data_base64": Field(lambda r: base64.b64encode(r[1].entry.extra_data).decode()),
-})
 
 
 def date_param(params: Params, key: str) -> int | None:

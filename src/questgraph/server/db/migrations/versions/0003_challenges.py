@@ -1,7 +1,7 @@
 """Challenges (graph-api.md A.1): the challenges and their entries.
 
-Revision ID: 0002_challenges
-Revises: 0001_schema7
+Revision ID: 0003_challenges
+Revises: 0002_notifications
 Create Date: 2026-12-07
 
 Frozen, as 0001: it spells its types out instead of importing db/columns.py.
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_challenges"
-down_revision: str | None = "0001_schema7"
+revision: str = "0003_challenges"
+down_revision: str | None = "0002_notifications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
