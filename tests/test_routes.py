@@ -13,6 +13,7 @@ import pytest
 
 from questgraph.server.achievements import routes as achievement_routes
 from questgraph.server.admin import routes as admin_routes
+from questgraph.server.challenges import routes as challenge_routes
 from questgraph.server.commerce import routes as commerce_routes
 from questgraph.server.federation import routes as federation_routes
 from questgraph.server.graph import objects as object_routes
@@ -40,18 +41,15 @@ GRAPH_TABLES: list[tuple[str, Any]] = [
     ("leaderboards", leaderboard_routes.ROUTES), ("sso", sso_routes.ROUTES),
     ("achievements", achievement_routes.ROUTES), ("users", user_routes.ROUTES),
     ("commerce", commerce_routes.ROUTES), ("notifications", notification_routes.ROUTES),
-    ("federation", federation_routes.ROUTES),
-    ("commerce", commerce_routes.ROUTES),
-    ("notifications", notification_routes.ROUTES),
-    ("integrity", integrity_routes.ROUTES),
+    ("federation", federation_routes.ROUTES), ("integrity", integrity_routes.ROUTES),
+    ("challenges", challenge_routes.ROUTES),
 ]
 ADMIN_TABLES: list[tuple[str, Any]] = [
     ("identity", admin_routes.IDENTITY), ("state", admin_routes.STATE), ("users", admin_routes.USERS),
     ("achievements", admin_routes.ACHIEVEMENTS), ("commerce", admin_routes.COMMERCE),
     ("dashboard", admin_routes.DASHBOARD), ("sso", admin_routes.SSO),
     ("notifications", admin_routes.NOTIFICATIONS), ("federation", admin_routes.FEDERATION),
-    ("notifications", admin_routes.NOTIFICATIONS),
-    ("integrity", admin_routes.INTEGRITY),
+    ("integrity", admin_routes.INTEGRITY), ("challenges", admin_routes.CHALLENGES),
 ]
 # A method (or methods, `POST\|GET`) and a path, in backquotes.
 _DOCUMENTED = re.compile(r"`((?:GET|POST|DELETE)(?:\\\|(?:GET|POST|DELETE))*) (/[^`\s?]*)[^`]*`")

@@ -85,8 +85,15 @@ EXTRA_ROWS: dict[str, list[dict[str, Any]]] = {
     "integrity_devices": [{"unique_id": "schema-device-1", "app_id": APP, "created_at": 1}],
     "device_bans": [{"id": 8, "ban_id": "U2NoZW1hQmFu", "app_id": APP, "unique_id": "schema-device-1",
                      "created_at": 1, "expires_at": 2}],
+    # challenges (0005_challenges)
+    "challenges": [{"id": 9500000000000001, "app_id": APP, "leaderboard_id": BOARD, "title": "T", "description": None,
+                    "visibility": "PUBLIC", "creation_type": "DEVELOPER_CREATED", "start_date": 1, "end_date": 2,
+                    "created_at": 1}],
+    "challenge_entries": [{"id": 9500000000000002, "challenge_id": 9500000000000001, "user_id": USER, "score": 7,
+                           "extra_data": "00", "written_us": 1}],
 }
-BYTES = {("entries", "extra_data"), ("media_files", "data"), ("attestation_keys", "secret")}
+BYTES = {("entries", "extra_data"), ("media_files", "data"), ("attestation_keys", "secret"),
+         ("challenge_entries", "extra_data")}
 
 
 # --- databases ---------------------------------------------------------------------------------------------

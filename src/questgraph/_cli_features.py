@@ -15,7 +15,7 @@ from typing import Any
 
 from questgraph.cli import USER_HELP, CommandError, decimal_id, positive_int, unix_time, user_id_of, user_ref
 
-GRAPH_COMMANDS = ("achievements", "purchases", "subscriptions", "notify")
+GRAPH_COMMANDS = ("achievements", "purchases", "subscriptions", "notify", "challenges")
 ADMIN_COMMANDS = ("catalogue", "links", "nonces", "reset", "clock", "snapshot", "notifications", "attestation")
 COMMANDS = GRAPH_COMMANDS + ADMIN_COMMANDS + ("wait-ready",)
 
@@ -49,6 +49,28 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     status.add_argument("--owner-id", type=decimal_id, help="only this user's (an app-scoped user id)")
     status.add_argument("--active", action="store_true", help="only active ones")
     status.add_argument("--sku", action="append", help="only this sku (repeatable)")
+
+    challenges = group("challenges", "challenges of leaderboards, deprecated by Meta (Graph API, with --token)")
+    shown = add(challenges, "list", "list the app's challenges (running ones unless told)")
+    shown.add_argument("--board", help="only this leaderboard's (its api_name)")
+    shown.add_argument("--past", action="store_true", help="include ended ones")
+    shown.add_argument("--future", action="store_true", help="include ones not started yet")
+    made = add(challenges, "create", "create a challenge on a leaderboard (app token)")
+    made.add_argument("board", help="the leaderboard's api_name")
+    for target in (made, add(challenges, "update", "change a challenge (app token)")):
+        if target is not made:
+            target.add_argument("challenge_id", type=decimal_id, help="the challenge's id")
+        target.add_argument("--visibility", choices=["PUBLIC", "INVITE_ONLY", "PRIVATE"],
+                            help="who sees and joins it (create: default PUBLIC)")
+        target.add_argument("--title", help="its title")
+        target.add_argument("--description", help="its description")
+        target.add_argument("--start", type=unix_time, help="Unix seconds or an ISO date (create: default now)")
+        target.add_argument("--end", type=unix_time, help="Unix seconds or an ISO date (create: start + 3 days)")
+    add(challenges, "delete", "delete a challenge and its entries (app token)").add_argument(
+        "challenge_id", type=decimal_id, help="the challenge's id")
+    ranked = add(challenges, "entries", "a challenge's ranked entries")
+    ranked.add_argument("challenge_id", type=decimal_id, help="the challenge's id")
+    ranked.add_argument("--limit", type=positive_int, default=100, help="rows to show (default 100)")
 
     catalogue = group("catalogue", "the IAP catalogue and grants (admin API)")
     add(catalogue, "list", "list an app's catalogue").add_argument("app_id", type=decimal_id, help="the app's id")
@@ -166,6 +188,8 @@ def dispatch(args: argparse.Namespace) -> str:
         if getattr(args, "user_id", None) is not None:
             args.user_id = user_id_of(args, args.user_id)
         with cli._graph(args) as client:
+            if command == "challenges":
+                return _challenges(args, client)
             if command == "notify":
                 client.notifications.trigger(args.request_id, args.recipient_ids)
                 return (cli._json({"success": True}) if args.json
@@ -245,6 +269,35 @@ def dispatch(args: argparse.Namespace) -> str:
                             many=True)
         nonce = admin.mint_nonce(args.user_id, ttl_seconds=args.ttl, nonce=args.nonce)
         return cli._json({"nonce": nonce.nonce, "expires_at": nonce.expires_at}) if args.json else nonce.nonce
+
+
+CHALLENGE_COLUMNS = ["id", "title", "visibility", "start_date", "end_date", "leaderboard_id"]
+
+
+def _challenges(args: argparse.Namespace, client: Any) -> str:
+    from questgraph import cli
+
+    action = args.action
+    if action == "list":
+        found = client.challenges.list(leaderboard_api_name=args.board, past=args.past, future=args.future)
+        return cli._out(args, found, CHALLENGE_COLUMNS, many=True)
+    if action == "create":
+        made = client.challenges.create(args.board, args.visibility or "PUBLIC", title=args.title,
+                                        description=args.description, start_date=args.start, end_date=args.end)
+        return cli._out(args, [made], CHALLENGE_COLUMNS)
+    if action == "update":
+        client.challenges.update(args.challenge_id, visibility=args.visibility, title=args.title,
+                                 description=args.description, start_date=args.start, end_date=args.end)
+        return cli._out(args, [client.challenges.get(args.challenge_id)], CHALLENGE_COLUMNS)
+    if action == "delete":
+        client.challenges.delete(args.challenge_id)
+        return cli._json({"success": True}) if args.json else f"challenge {args.challenge_id} deleted"
+    rows = list(itertools.islice(client.challenges.entries(args.challenge_id), max(args.limit, 0)))
+    if args.json:
+        return cli._json(rows)
+    return cli._table([{"rank": r.rank, "score": r.score, "user": r.user.alias if r.user else None,
+                        "user_id": r.user.id if r.user else None, "timestamp": r.timestamp} for r in rows],
+                      ["rank", "score", "user", "user_id", "timestamp"])
 
 
 def _notifications(args: argparse.Namespace, admin: Any) -> str:

@@ -7,6 +7,7 @@ from questgraph.client._achievements import Achievements, AsyncAchievements
 from questgraph.client._admin import AdminClient, AsyncAdminClient
 from questgraph.client._async_client import AsyncClient
 from questgraph.client._base import DEFAULT_BASE_URL, Call
+from questgraph.client._challenges import AsyncChallenges, Challenges
 from questgraph.client._client import Client
 from questgraph.client._commerce import AsyncEntitlements, AsyncSubscriptions, Entitlements, Subscriptions
 from questgraph.client._errors import (
@@ -46,6 +47,8 @@ from questgraph.client._models import (
     AppCredentials,
     BillingPlan,
     CatalogueItem,
+    Challenge,
+    ChallengeEntry,
     ClockState,
     Entitlement,
     EntriesPage,
@@ -86,6 +89,7 @@ __all__ = [
     "AsyncAccountLinking",
     "AsyncAchievements",
     "AsyncAdminClient",
+    "AsyncChallenges",
     "AsyncClient",
     "AsyncEntitlements",
     "AsyncFederatedUsers",
@@ -100,6 +104,9 @@ __all__ = [
     "BillingPlan",
     "Call",
     "CatalogueItem",
+    "Challenge",
+    "ChallengeEntry",
+    "Challenges",
     "Client",
     "ClockState",
     "ConnectionFailed",

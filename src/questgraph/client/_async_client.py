@@ -37,6 +37,7 @@ class AsyncClient(BaseClient):
         self._http = http if http is not None else httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout,
                                                                     transport=transport)
         from questgraph.client._achievements import AsyncAchievements
+        from questgraph.client._challenges import AsyncChallenges
         from questgraph.client._commerce import AsyncEntitlements, AsyncSubscriptions
         from questgraph.client._leaderboards import AsyncLeaderboards
         from questgraph.client._linking import AsyncAccountLinking
@@ -49,6 +50,7 @@ class AsyncClient(BaseClient):
         self.subscriptions = AsyncSubscriptions(self)
         self.users = AsyncUsers(self)
         self.account_linking = AsyncAccountLinking(self)
+        self.challenges = AsyncChallenges(self)  # deprecated by Meta (A.1)
         self.notifications = AsyncNotifications(self)
         from questgraph.client._federation import AsyncFederatedUsers
 

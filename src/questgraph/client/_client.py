@@ -40,6 +40,7 @@ class Client(BaseClient):
         self._http = http if http is not None else httpx.Client(base_url=self.base_url, timeout=self.timeout,
                                                                transport=transport)
         from questgraph.client._achievements import Achievements
+        from questgraph.client._challenges import Challenges
         from questgraph.client._commerce import Entitlements, Subscriptions
         from questgraph.client._leaderboards import Leaderboards
         from questgraph.client._linking import AccountLinking
@@ -52,6 +53,7 @@ class Client(BaseClient):
         self.subscriptions = Subscriptions(self)
         self.users = Users(self)
         self.account_linking = AccountLinking(self)
+        self.challenges = Challenges(self)  # deprecated by Meta (A.1)
         self.notifications = Notifications(self)
         from questgraph.client._federation import FederatedUsers
 

@@ -667,3 +667,58 @@ class AccountLink:
                    refreshed_at=_opt_int(data.get("refreshed_at")), revoked=bool(data.get("revoked")),
                    revoked_at=_opt_int(data.get("revoked_at")), revoked_reason=data.get("revoked_reason"),
                    alias=data.get("alias"), live_tokens=_opt_int(data.get("live_tokens")))
+
+
+# --- challenges (graph-api.md A.1; deprecated by Meta) ------------------------------------------------------
+Visibility = Literal["PUBLIC", "INVITE_ONLY", "PRIVATE"]
+ChallengeStartAt = Literal["TOP", "VIEWER", "VIEWER_OR_TOP", "OFFSET"]
+CHALLENGE_FIELDS = ("id", "title", "description", "start_date", "end_date", "leaderboard", "creation_type",
+                    "visibility")
+CHALLENGE_ENTRY_FIELDS = ("id", "user", "rank", "score", "timestamp", "extra_data")
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A challenge: a window on one leaderboard. Dates are the answer's ISO 8601 text
+    (``2020-07-14T22:58:24+0000``)."""
+
+    id: str
+    title: str | None = None
+    description: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    leaderboard_id: str | None = None
+    creation_type: str | None = None
+    visibility: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Challenge:
+        board = data.get("leaderboard")
+        return cls(
+            id=str(data["id"]), title=_opt_str(data.get("title")), description=_opt_str(data.get("description")),
+            start_date=_opt_str(data.get("start_date")), end_date=_opt_str(data.get("end_date")),
+            leaderboard_id=str(board["id"]) if isinstance(board, dict) and "id" in board else None,
+            creation_type=_opt_str(data.get("creation_type")), visibility=_opt_str(data.get("visibility")),
+        )
+
+
+@dataclass(frozen=True)
+class ChallengeEntry:
+    """One ranked entry of a challenge."""
+
+    id: str
+    user: User | None = None
+    rank: int | None = None
+    score: int | None = None
+    timestamp: int | None = None
+    extra_data: bytes | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ChallengeEntry:
+        user = data.get("user")
+        extra = data.get("extra_data")
+        return cls(
+            id=str(data["id"]), user=User.from_json(user) if isinstance(user, dict) else None,
+            rank=_opt_int(data.get("rank")), score=_opt_int(data.get("score")),
+            timestamp=_opt_int(data.get("timestamp")), extra_data=None if extra is None else decode_base64(extra),
+        )

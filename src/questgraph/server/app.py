@@ -27,6 +27,9 @@ from questgraph.server.achievements.views import MEDIA_PREFIX
 from questgraph.server.admin import routes as admin_routes
 from questgraph.server.admin.context import Tables
 from questgraph.server.auth import Authenticator
+from questgraph.server.challenges import ChallengeService
+from questgraph.server.challenges import routes as challenge_routes
+from questgraph.server.challenges.store import ChallengeStore
 from questgraph.server.clock import Clock
 from questgraph.server.clock_sync import ClockFollower
 from questgraph.server.commerce import CommerceService
@@ -179,6 +182,11 @@ class Server:
         self.graph.add_table(achievement_routes.ROUTES, self.achievements, self.objects)
         self.graph.add_table(user_routes.ROUTES, self.users, self.objects)
         self.graph.add_table(commerce_routes.ROUTES, self.commerce, self.objects)
+        # Challenges (A.1): their own table, and a hook the leaderboard submit calls.
+        self.challenges = ChallengeService(db, ChallengeStore(db), self.leaderboards, self.identity, identity_store,
+                                           self.ids, self.clock)
+        self.leaderboards.challenges = self.challenges
+        self.graph.add_table(challenge_routes.ROUTES, self.challenges, self.objects)
         self.graph.add_table(notification_routes.ROUTES, self.notifications, self.objects)
         # Federated users (A.2): users of an app named by the developer's persistent ids.
         self.federation_store = FederationStore(self.db)
@@ -194,7 +202,7 @@ class Server:
             self, dashboard=self.dashboard, identity=self.identity, leaderboards=self.leaderboards,
             achievements=self.achievements, commerce=self.commerce, users=self.users, sso=self.sso,
             inspector=self.inspector, notifications=self.notifications, federation=self.federation,
-            integrity=self.integrity)
+            integrity=self.integrity, challenges=self.challenges)
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
         self.executor.observe = self.metrics.observe_trip
         self.applied_world = False  # then the start-up build must rebuild a shared index too
@@ -243,7 +251,7 @@ class Server:
         with self.db.transaction():
             world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce,
                         sso=self.sso, dashboard=self.dashboard, users=self.users, notifications=self.notifications,
-                        federation=self.federation, integrity=self.integrity)
+                        federation=self.federation, integrity=self.integrity, challenges=self.challenges)
             self.whole_state.set_setting(WORLD_SETTING, world.digest)
         self.world_not_applied = False
 

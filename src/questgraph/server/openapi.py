@@ -177,6 +177,19 @@ GRAPH_SCHEMAS: dict[str, Schema] = {
     })}, "paging": ref("Paging")}, ["data"]),
     "DeviceBanStatus": listing(exact({"message": {"const": "Success"}, "is_banned": BOOL,
                                       "remaining_time_in_minute": INT})),
+    # challenges (A.1)
+    "Challenge": node({
+        "id": ID, "title": STR, "description": STR, "start_date": ISO_TIME, "end_date": ISO_TIME,
+        "leaderboard": ref("Leaderboard"), "creation_type": STR, "visibility": STR,
+        "invited_users": listing(ref("UserRef")), "participants": listing(ref("UserRef")),
+        "entries": listing(ref("ChallengeEntry")),
+    }),
+    "Challenges": listing(ref("Challenge")),
+    "ChallengeEntry": node({
+        "id": ID, "challenge": node({"id": ID}), "user": ref("UserRef"), "rank": INT, "score": INT,
+        "timestamp": INT, "extra_data": STR,
+    }),
+    "ChallengeEntries": page("ChallengeEntry", summary=obj({"total_count": INT}, ["total_count"])),
 }
 _APP = {"id": ID, "org_id": ID, "name": STR}
 _LINK = {"id": ID, "org_id": ID, "org_scoped_id": ID, "app_id": ID, "created_at": INT,
@@ -224,6 +237,13 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
     "Members": listing(ref("Member")),
     "AuditLog": listing(exact({"id": ID, "at": INT, "org_id": nullable(ID), "actor": STR, "action": STR,
                                "target": STR, "detail": STR})),
+    # challenges (A.1)
+    "AdminChallenge": obj({
+        "id": ID, "app_id": ID, "leaderboard_id": ID, "leaderboard_api_name": STR, "title": STR, "description": STR,
+        "visibility": STR, "creation_type": STR, "start_date": ISO_TIME, "end_date": ISO_TIME, "state": STR,
+        "entry_count": INT,
+    }, ["id", "app_id", "leaderboard_id", "visibility", "start_date", "end_date", "state"]),
+    "AdminChallenges": listing(ref("AdminChallenge")),
     # user notifications (D37)
     "NotifRequest": exact({"id": ID, "app_id": ID, "category": STR, "name": STR, "created_at": INT}),
     "NotifRequests": listing(ref("NotifRequest")),

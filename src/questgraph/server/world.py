@@ -26,6 +26,7 @@ from questgraph.server.achievements.world import (
     check_achievements,
 )
 from questgraph.server.auth.callers import AppCaller
+from questgraph.server.challenges.service import ChallengeService, ChallengeSpec, world_challenge
 from questgraph.server.commerce.service import CommerceService, ItemSpec
 from questgraph.server.commerce.world_spec import GrantSpec, world_grants, world_items
 from questgraph.server.dashboard.service import DashboardService
@@ -64,7 +65,8 @@ ORG_KEYS = ("id", "name", "sso_redirect_uris", "apps", "members")
 APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items", "notif_requests",
             "federated_users", "devices")
 BOARD_KEYS = ("api_name", "sort_order", "entry_write_policy", "earliest_allowed_entry_time",
-              "latest_allowed_entry_time", "title_locale_map", "entries")
+              "latest_allowed_entry_time", "title_locale_map", "entries", "challenges")
+CHALLENGE_KEYS = ("title", "description", "visibility", "start_date", "end_date")
 ENTRY_KEYS = ("user", "score", "extra_data_base64")
 USER_KEYS = ("alias", "display_name", "profile_url", "age_category", "friends", "apps", "password", "orgs")
 PERSON_ORG_KEYS = ("org", "org_scoped_id")
@@ -96,6 +98,7 @@ class _Board:
     latest: int | None
     title_locale_map: str | None
     entries: list[_Entry]
+    challenges: list[ChallengeSpec] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,8 @@ class World:
               commerce: CommerceService, sso: SsoService, dashboard: DashboardService, users: UserService,
               notifications: NotificationService | None = None,
               federation: FederationService | None = None,
-              integrity: IntegrityService | None = None) -> None:
+              integrity: IntegrityService | None = None,
+              challenges: ChallengeService | None = None) -> None:
         """Create everything the world declares, in one transaction (the database should be empty)."""
         where = "top level"
         plan = self._plan
@@ -277,6 +281,10 @@ class World:
                                                      f"{caller.app.id}")
                                 leaderboards.submit(caller, board.api_name, entry.score, entry.extra_data, True,
                                                     user_id)
+                            for challenge in board_spec.challenges:
+                                where = challenge.where
+                                if challenges is not None:
+                                    challenges.create_from_spec(caller, board.api_name, challenge)
                         if app_spec.achievements:
                             def at(item: str) -> None:
                                 nonlocal where
@@ -562,8 +570,11 @@ def _board(raw: Any, where: str) -> _Board:
         except GraphError as exc:
             raise WorldError(f"{entry_where}: {exc.message.removeprefix('Param ')}") from None
         entries.append(_Entry(entry_where, str(user), score, extra_data))
+    challenges = [world_challenge(_table(raw_c, f"{where}.challenges[{c}]", CHALLENGE_KEYS),
+                                  f"{where}.challenges[{c}]", WorldError)
+                  for c, raw_c in enumerate(_list(board.get("challenges", []), f"{where}.challenges"))]
     return _Board(where, api_name, sort_order, policy, earliest, latest,
-                  None if titles is None else json.dumps(titles, ensure_ascii=False), entries)
+                  None if titles is None else json.dumps(titles, ensure_ascii=False), entries, challenges)
 
 
 def _table(value: Any, where: str, keys: Iterable[str]) -> dict[str, Any]:

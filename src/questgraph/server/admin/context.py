@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from questgraph.server.achievements.service import AchievementService
+from questgraph.server.challenges.service import ChallengeService
 from questgraph.server.clock import Clock
 from questgraph.server.commerce.service import CommerceService
 from questgraph.server.dashboard.service import DashboardService
@@ -31,6 +32,7 @@ class AdminContext(Protocol):
     users: UserService
     achievements: AchievementService
     commerce: CommerceService
+    challenges: ChallengeService
     sso: SsoService
     dashboard: DashboardService
     notifications: NotificationService

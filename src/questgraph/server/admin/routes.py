@@ -7,6 +7,8 @@ from __future__ import annotations
 from questgraph.server.achievements.service import AchievementService
 from questgraph.server.admin import views
 from questgraph.server.admin.context import AdminContext
+from questgraph.server.challenges import admin as challenge_admin
+from questgraph.server.challenges.service import VISIBILITIES, ChallengeService
 from questgraph.server.clock import MAX_CLOCK_SECONDS
 from questgraph.server.commerce import admin as commerce_admin
 from questgraph.server.commerce.service import ITEM_TYPES, CommerceService
@@ -105,6 +107,14 @@ SSO: RouteTable[SsoService] = (  # redirect URIs, account links and SSO password
     Route("POST", "/_admin/links/{link_id}/revoke", sso_admin.revoke_link, answer="RevokedLink"),
     Route("POST", "/_admin/users/{user_id}/password", sso_admin.set_password, (Param("password", required=True),)),
 )
+CHALLENGES: RouteTable[ChallengeService] = (  # graph-api.md A.1
+    Route("GET", "/_admin/apps/{app_id}/challenges", challenge_admin.list_challenges, answer="AdminChallenges"),
+    Route("POST", "/_admin/apps/{app_id}/challenges", challenge_admin.create_challenge, (
+        Param("leaderboard_api_name", required=True), Param("visibility", enum=VISIBILITIES), Param("title"),
+        Param("description"), Param("start_date"), Param("end_date"),
+    ), "AdminChallenge"),
+    Route("DELETE", "/_admin/challenges/{challenge_id}", challenge_admin.delete_challenge),
+)
 NOTIFICATIONS: RouteTable[NotificationService] = (  # notification request templates and what was sent (D37)
     Route("GET", "/_admin/apps/{app_id}/notif_requests", notification_admin.list_requests, answer="NotifRequests"),
     Route("POST", "/_admin/apps/{app_id}/notif_requests", notification_admin.register_request,
@@ -141,6 +151,7 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(COMMERCE, server.commerce)
     router.add_table(DASHBOARD, server.dashboard)
     router.add_table(SSO, server.sso)
+    router.add_table(CHALLENGES, server.challenges)
     router.add_table(NOTIFICATIONS, server.notifications)
     router.add_table(FEDERATION, server.federation)
     router.add_table(INTEGRITY, server.integrity)

@@ -37,6 +37,8 @@ from questgraph.server.achievements.records import AchievementDefinition
 from questgraph.server.achievements.service import AchievementService, ProgressWrite, ShownProgress
 from questgraph.server.auth.callers import AppCaller
 from questgraph.server.auth.secrets import digest
+from questgraph.server.challenges.records import Challenge
+from questgraph.server.challenges.service import ChallengeService, iso_date
 from questgraph.server.clock import MAX_CLOCK_SECONDS, Clock, clock_move
 from questgraph.server.commerce.records import Purchase
 from questgraph.server.commerce.service import ITEM_TYPES, CommerceService, ItemSpec
@@ -362,15 +364,28 @@ def _safe_next(target: str) -> str:
     return f"{PREFIX}/overview"
 
 
+@dataclass(frozen=True)
+class ChallengeRow:
+    """A challenge as the leaderboards page lists it (read-only)."""
+
+    challenge: Challenge
+    board: str
+    state: str
+    start: str
+    end: str
+
+
 class DashboardPages:
     def __init__(self, host: DashboardHost, *, dashboard: DashboardService, identity: IdentityService,
                  leaderboards: LeaderboardService, achievements: AchievementService, commerce: CommerceService,
                  users: UserService, sso: SsoService, inspector: RequestInspector,
                  notifications: NotificationService | None = None,
                  federation: FederationService | None = None,
-                 integrity: IntegrityService | None = None) -> None:
+                 integrity: IntegrityService | None = None,
+                 challenges: ChallengeService | None = None) -> None:
         self.host = host
         self.federation = federation  # the federated users page (A.2), read-only
+        self.challenges = challenges  # A.1: listed, read-only, on the leaderboards page
         self.service = dashboard
         self.identity = identity
         self.leaderboards = leaderboards
@@ -923,7 +938,11 @@ class DashboardPages:
         app = self._app(ctx)
         boards = [BoardRow(b, self.leaderboards.entry_count(b))
                   for b in self.leaderboards.boards(AppCaller(app), app.id, None)]
-        return self._board_page(ctx, "leaderboards.html", f"{app.name}: leaderboards", app, boards=boards)
+        challenges = [] if self.challenges is None else [
+            ChallengeRow(c, self.challenges.board_of(c).api_name, self.challenges.state(c), iso_date(c.start_date),
+                         iso_date(c.end_date)) for c in self.challenges.of_app(app.id)]
+        return self._board_page(ctx, "leaderboards.html", f"{app.name}: leaderboards", app, boards=boards,
+                                challenges=challenges)
 
     def put_board(self, ctx: Ctx) -> Outcome:
         app = self._app(ctx)

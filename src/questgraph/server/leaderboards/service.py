@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from questgraph.server.auth.access import require_app_token, require_path_app
 from questgraph.server.auth.callers import Caller, UserCaller
@@ -134,7 +135,19 @@ def decode_extra_data(value: str | None) -> bytes:
     return data
 
 
+class ChallengeSubmits(Protocol):
+    """What a submit asks of challenges (challenges/service.py), without importing them."""
+
+    def app_has_challenges(self, app_id: int) -> bool: ...
+
+    def record_submit(self, app_id: int, api_name: str, user_id: int, score: int, extra_data: bytes,
+                      force_update: bool) -> list[int]: ...
+
+
 class LeaderboardService:
+    # Set by app.py: the running challenges a submit also writes to (None: no challenges feature).
+    challenges: ChallengeSubmits | None = None
+
     def __init__(self, db: Database, store: LeaderboardStore, identity_store: IdentityStore, index: RankIndex,
                  clock: Clock, identity: IdentityService, track_pending: bool = False) -> None:
         self.db = db
@@ -439,6 +452,19 @@ class LeaderboardService:
             self._give_back(settled)
             raise
         return True
+
+    def submit_with_challenges(self, caller: Caller, api_name: str, score: int, extra_data: bytes,
+                               force_update: bool, user_id: int | None) -> tuple[bool, list[int]]:
+        """``submit``, and the same score to the board's running challenges in the same transaction:
+        ``did_update`` and ``updated_challenge_ids``. Costs nothing more while the app has no challenge."""
+        hook = self.challenges
+        if hook is None or not hook.app_has_challenges(caller.app.id):
+            return self.submit(caller, api_name, score, extra_data, force_update, user_id), []
+        with self.db.transaction():
+            did_update = self.submit(caller, api_name, score, extra_data, force_update, user_id)
+            writer = caller.user.id if isinstance(caller, UserCaller) else user_id
+            assert writer is not None  # submit refused an app token without user_id
+            return did_update, hook.record_submit(caller.app.id, api_name, writer, score, extra_data, force_update)
 
     def entry(self, caller: Caller, entry_id: int) -> tuple[Leaderboard, RankedEntry]:
         entry = self.store.get_entry(entry_id)

@@ -100,11 +100,12 @@ def leaderboard_submit_entry(service: LeaderboardService, request: GraphRequest)
     extra = decode_extra_data(params.get("extra_data_base64"))
     force = params.boolean("force_update")
     user_id = params.get("user_id")
-    did_update = service.submit(
+    did_update, challenge_ids = service.submit_with_challenges(
         request.caller, api_name, score, extra, force,
         None if user_id is None or user_id == "" else parse_id("user_id", user_id),
     )
-    return {"success": True, "did_update": did_update, "updated_challenge_ids": []}  # D15
+    return {"success": True, "did_update": did_update,
+            "updated_challenge_ids": [str(i) for i in challenge_ids]}  # D15
 
 
 def leaderboard_entries(service: LeaderboardService, request: GraphRequest) -> dict[str, Any]:
