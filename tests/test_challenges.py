@@ -585,3 +585,18 @@ def test_deleting_the_board_makes_its_challenges_unknown(http: httpx.Client) -> 
     http.post(f"/{APP_ID}/leaderboards", headers=bearer(APP_TOKEN),
               data={"api_name": "MY_NEW_LEADERBOARD", "sort_order": "HIGHER_IS_BETTER"}).raise_for_status()
     assert submitted(http, 1, api_name="MY_NEW_LEADERBOARD")["updated_challenge_ids"] == []
+
+
+def test_deleting_a_federated_user_removes_their_challenge_entries(http: httpx.Client) -> None:
+    """A federated user's scores in a running challenge are theirs too (A.2: all associated user data): the
+    delete succeeds and the challenge ranks only the others."""
+    challenge_id = create_ok(http)
+    fed = http.post(f"/{APP_ID}/federated_user_create", headers=bearer(APP_TOKEN),
+                    data={"persistent_id": "challenger", "display_name": "Percival"}).json()
+    assert submitted(http, 50, user_id=fed["id"])["updated_challenge_ids"] == [challenge_id]
+    submitted(http, 10)
+    assert [user for user, _, _ in ranking(http, challenge_id)] == [fed["id"], ADA_ID]
+    deleted = http.delete(f"/{APP_ID}/federated_user", headers=bearer(APP_TOKEN),
+                          params={"persistent_id": "challenger"})
+    assert deleted.status_code == 200 and deleted.json() == {"success": True}, deleted.text
+    assert ranking(http, challenge_id) == [(ADA_ID, 1, 10)]

@@ -66,12 +66,13 @@ class FederationStore:
 
     def delete(self, user_id: int) -> None:
         """The federated row, and the rows of other features that name the user and would keep the app user
-        from being deleted (user proof nonces, purchases, subscriptions, sent notifications' sender): Meta
+        from being deleted (user proof nonces, challenge entries, purchases, subscriptions, sent notifications' sender): Meta
         deletes "all associated user data" (A.2). Leaderboard entries and achievement progress go through
         their services."""
         with self.db.transaction():
             self.db.run("DELETE FROM federated_users WHERE user_id = ?", (user_id,))
             self.db.run("DELETE FROM user_nonces WHERE user_id = ?", (user_id,))
+            self.db.run("DELETE FROM challenge_entries WHERE user_id = ?", (user_id,))  # their challenge scores
             # A notification the user sent stays sent (the app's record of it), with its sender gone.
             self.db.run("UPDATE sent_notifications SET sender_id = NULL WHERE sender_id = ?", (user_id,))
             for table in ("purchases", "subscriptions"):
