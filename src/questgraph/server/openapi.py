@@ -196,6 +196,12 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
     "Members": listing(ref("Member")),
     "AuditLog": listing(exact({"id": ID, "at": INT, "org_id": nullable(ID), "actor": STR, "action": STR,
                                "target": STR, "detail": STR})),
+    # Fault injection (docs/fault-injection.md)
+    "FaultRule": obj({"id": ID, "kind": STR, "method": STR, "route": STR, "app_id": ID, "status": INT, "code": INT,
+                      "error_subcode": INT, "type": STR, "message": STR, "is_transient": BOOL, "latency_ms": INT,
+                      "probability": NUM, "seed": INT, "remaining": nullable(INT), "hits": INT, "created_at": INT},
+                     ["id", "kind", "remaining", "hits", "created_at"]),
+    "FaultRules": obj({"data": {"type": "array", "items": ref("FaultRule")}, "enabled": BOOL}, ["data", "enabled"]),
 }
 
 

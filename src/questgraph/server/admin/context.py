@@ -13,6 +13,7 @@ from questgraph.server.achievements.service import AchievementService
 from questgraph.server.clock import Clock
 from questgraph.server.commerce.service import CommerceService
 from questgraph.server.dashboard.service import DashboardService
+from questgraph.server.faults.service import FaultService
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.settings import Settings
 from questgraph.server.sso.service import SsoService
@@ -30,6 +31,7 @@ class AdminContext(Protocol):
     commerce: CommerceService
     sso: SsoService
     dashboard: DashboardService
+    faults: FaultService
 
     def reset(self, apply_world: bool = True) -> None:
         """Empty the database (and apply the world file, unless told not to); rebuild the rank index."""

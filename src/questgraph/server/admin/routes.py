@@ -14,6 +14,10 @@ from questgraph.server.commerce.terms import TERMS, TRIAL_TYPES
 from questgraph.server.dashboard import admin as dashboard_admin
 from questgraph.server.dashboard.records import ROLES
 from questgraph.server.dashboard.service import DashboardService
+from questgraph.server.faults import admin as faults_admin
+from questgraph.server.faults.service import KINDS as FAULT_KINDS
+from questgraph.server.faults.service import MAX_LATENCY_MS, FaultService
+from questgraph.server.faults.service import METHODS as FAULT_METHODS
 from questgraph.server.graph.routing import Param, Route, Router, RouteTable
 from questgraph.server.identity.service import AGE_CATEGORIES, MAX_TOKEN_TTL_SECONDS, IdentityService
 from questgraph.server.sso import admin as sso_admin
@@ -92,6 +96,19 @@ SSO: RouteTable[SsoService] = (  # redirect URIs, account links and SSO password
     Route("POST", "/_admin/links/{link_id}/revoke", sso_admin.revoke_link, answer="RevokedLink"),
     Route("POST", "/_admin/users/{user_id}/password", sso_admin.set_password, (Param("password", required=True),)),
 )
+FAULTS: RouteTable[FaultService] = (  # fault injection (docs/fault-injection.md); emulator only
+    Route("GET", "/_admin/faults", faults_admin.list_faults, answer="FaultRules"),
+    Route("POST", "/_admin/faults", faults_admin.add_fault, (
+        Param("route"), Param("method", enum=FAULT_METHODS), Param("app_id", "id"), Param("kind", enum=FAULT_KINDS),
+        Param("status", "integer", minimum=400, maximum=599), Param("code", "integer", minimum=-1),
+        Param("error_subcode", "integer", minimum=0), Param("type"), Param("message"), Param("is_transient", "boolean"),
+        Param("latency_ms", "integer", minimum=1, maximum=MAX_LATENCY_MS), Param("probability"),
+        Param("seed", "integer"), Param("count", "integer", minimum=1, maximum=1_000_000),
+    ), "FaultRule"),
+    Route("DELETE", "/_admin/faults", faults_admin.clear_faults),
+    Route("DELETE", "/_admin/faults/{rule_id}", faults_admin.delete_fault),
+)
+
 
 def register(router: Router, server: AdminContext) -> None:
     router.add_table(IDENTITY, server.identity)
@@ -101,3 +118,4 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(COMMERCE, server.commerce)
     router.add_table(DASHBOARD, server.dashboard)
     router.add_table(SSO, server.sso)
+    router.add_table(FAULTS, server.faults)
