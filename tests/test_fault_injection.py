@@ -6,6 +6,7 @@ client's retries do under each (docs/client.md, Retries). Not to be confused wit
 from __future__ import annotations
 
 import random
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from tests.conftest import (
     assert_graph_error,
     start_server,
 )
+from tests.redis_support import drop_prefix, redis_url, require_redis
 
 ENTRIES = {"api_name": "best_leaderboard"}
 APP = {"Authorization": f"Bearer {APP_TOKEN}"}
@@ -314,3 +316,62 @@ def test_the_pytest_fixture_adds_rules_and_clears_them(questgraph: QuestgraphSer
         questgraph_faults.add(route="/nope")
     questgraph_faults.clear()
     assert questgraph_faults.list() == []
+
+
+# --- the CLI --------------------------------------------------------------------------------------------------
+def test_cli_adds_lists_deletes_and_clears_rules(qg: RunningServer, http: httpx.Client, admin: httpx.Client,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from questgraph.cli import main
+
+    for name in ("QUESTGRAPH_BASE_URL", "QUESTGRAPH_ADMIN_KEY", "QUESTGRAPH_ACCESS_TOKEN", "QUESTGRAPH_APP_ID"):
+        monkeypatch.delenv(name, raising=False)
+    options = ["--base-url", qg.url, "--admin-key", qg.settings.admin_key or ""]
+    assert main(["faults", "add", "--route", "GET /leaderboard_entries", "--status", "429", "--code", "17",
+                 "--count", "1", "--json", *options]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert (made["method"], made["route"], made["status"], made["code"], made["remaining"]) == (
+        "GET", "/leaderboard_entries", 429, 17, 1)
+    assert_graph_error(entries(http), 429, 17)
+    assert main(["faults", "add", "--kind", "drop", "--app", "2000000000000002", *options]) == 0
+    capsys.readouterr()
+    assert main(["faults", "list", *options]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["ID", "METHOD", "ROUTE"] and len(table) == 3 and "drop" in table[2]
+    assert main(["faults", "delete", made["id"], *options]) == 0
+    assert capsys.readouterr().out.strip() == f"fault rule {made['id']} deleted"
+    assert main(["faults", "add", "--route", "/nope", *options]) == 1
+    assert "no Graph route /nope" in capsys.readouterr().err
+    assert main(["faults", "clear", *options]) == 0
+    assert capsys.readouterr().out.strip() == "1 fault rules deleted"
+    assert admin.get("/_admin/faults").json()["data"] == []
+
+
+# --- several processes --------------------------------------------------------------------------------------
+@pytest.mark.postgres_only
+def test_two_processes_on_postgresql_fail_exactly_count_requests_between_them(tmp_path: Path) -> None:
+    """Two servers on one PostgreSQL schema and one Redis index, as `serve --workers 2` runs them: a rule
+    added through one reaches the other (FOLLOW_SECONDS), and a count is spent atomically across both."""
+    from questgraph.server.faults.service import FOLLOW_SECONDS
+
+    require_redis()
+    redis_prefix = f"qgtest-{secrets.token_hex(6)}"
+    database = str(tmp_path / "shared.sqlite3")  # the same key: the same PostgreSQL schema
+    first = start_server(tmp_path, database=database, rank_index=redis_url(prefix=redis_prefix))
+    second = start_server(tmp_path, database=database, rank_index=redis_url(prefix=redis_prefix))
+    try:
+        with first.admin() as admin, first.client() as one, second.client() as two:
+            rule = add(admin, route="/leaderboard_entries", status=503, count=6)
+            time.sleep(FOLLOW_SECONDS * 2)
+            # The second process's first Graph request re-reads the rules (after the fault step, so it is served).
+            assert entries(two).status_code == 200
+            statuses = [entries(client).status_code for _ in range(8) for client in (one, two)]
+            assert statuses.count(503) == 6 and statuses[:6] == [503] * 6  # 3 through each process, then none
+            assert rule_of(admin, rule["id"]) | {"created_at": 0} == rule | {"remaining": 0, "hits": 6,
+                                                                             "created_at": 0}
+    finally:
+        second.stop()
+        first.stop()
+        drop_prefix(redis_prefix)

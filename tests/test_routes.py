@@ -40,6 +40,7 @@ ADMIN_TABLES: list[tuple[str, Any]] = [
     ("identity", admin_routes.IDENTITY), ("state", admin_routes.STATE), ("users", admin_routes.USERS),
     ("achievements", admin_routes.ACHIEVEMENTS), ("commerce", admin_routes.COMMERCE),
     ("dashboard", admin_routes.DASHBOARD), ("sso", admin_routes.SSO),
+    ("faults", admin_routes.FAULTS),
 ]
 # A method (or methods, `POST\|GET`) and a path, in backquotes.
 _DOCUMENTED = re.compile(r"`((?:GET|POST|DELETE)(?:\\\|(?:GET|POST|DELETE))*) (/[^`\s?]*)[^`]*`")
