@@ -375,3 +375,31 @@ def test_two_processes_on_postgresql_fail_exactly_count_requests_between_them(tm
         second.stop()
         first.stop()
         drop_prefix(redis_prefix)
+
+
+# --- the dashboard ------------------------------------------------------------------------------------------
+def test_the_dashboard_lists_adds_and_deletes_rules_with_csrf(qg: RunningServer, http: httpx.Client,
+                                                              admin: httpx.Client) -> None:
+    from tests.dash_support import csrf, sign_in_emulator
+
+    with qg.client() as browser:
+        sign_in_emulator(browser)
+        page = browser.get("/dashboard/emulator")
+        assert page.status_code == 200 and "No fault rules" in page.text
+        form = {"route": "POST /leaderboard_submit_entry", "kind": "error", "status": "429", "count": "2",
+                "back": "/dashboard/emulator"}
+        refused = browser.post("/dashboard/emulator/faults", data=form)  # no CSRF token: nothing added
+        assert refused.status_code == 403 and admin.get("/_admin/faults").json()["data"] == []
+        added = browser.post("/dashboard/emulator/faults", data={**form, "csrf_token": csrf(page.text)})
+        assert added.status_code == 303 and added.headers["location"] == "/dashboard/emulator#faults"
+        [rule] = admin.get("/_admin/faults").json()["data"]
+        assert (rule["method"], rule["route"], rule["status"], rule["code"], rule["remaining"]) == (
+            "POST", "/leaderboard_submit_entry", 429, 4, 2)
+        page = browser.get("/dashboard/emulator")
+        assert "error 429 code 4" in page.text and "next 2 left" in page.text
+        bad = browser.post("/dashboard/emulator/faults", data={"route": "/nope", "csrf_token": csrf(page.text),
+                                                              "back": "/dashboard/emulator"})
+        assert bad.status_code == 400 and "no Graph route /nope" in bad.text
+        gone = browser.post(f"/dashboard/emulator/faults/{rule['id']}/delete",
+                            data={"csrf_token": csrf(page.text), "back": "/dashboard/emulator"})
+        assert gone.status_code == 303 and admin.get("/_admin/faults").json()["data"] == []
