@@ -208,6 +208,12 @@ def test_an_injected_fault_is_marked_in_the_inspector_and_counted_in_metrics(qg:
     assert [r.status for r in recent] == [200, 200, 503]
     assert injected("error") == before["error"] + 1 and injected("latency") == before["latency"] + 1
     assert injected("drop") == before["drop"]
+    dropped = add(admin, route="/leaderboard_entries", kind="drop", count=1)
+    with httpx.Client(base_url=str(http.base_url)) as fresh, pytest.raises(httpx.RemoteProtocolError):
+        entries(fresh)
+    last = qg.server.inspector.recent(int(APP_ID), endpoint="/leaderboard_entries")[0]
+    assert (last.status, last.fault) == (444, f"rule {dropped['id']}: drop")  # nginx's "closed without response"
+    assert injected("drop") == before["drop"] + 1
 
 
 # --- the Python client's retries (docs/client.md, Retries) ---------------------------------------------------

@@ -106,6 +106,9 @@ class Server:
     build_error: str | None = None
 
     def __post_init__(self) -> None:
+        if self.world is not None and self.world.faults and not self.settings.emulator:  # before any connection
+            raise ValueError(f"{self.world.source}: [[faults]] cannot be used with --production (fault injection "
+                             "is an emulator feature)")
         # SQLite or PostgreSQL by the setting; a PostgreSQL pool sized for the domain lanes.
         self.db = open_database(self.settings.database, self.settings.domain_lanes)
         # Each feature's tables behind its own store, all on the one database (one transaction spans them).
@@ -166,9 +169,6 @@ class Server:
         # rule exists. Its rules name the Graph routes registered above.
         self.faults = FaultService(db, FaultStore(db), self.clock, enabled=self.settings.emulator,
                                    routes=((r.method, r.segments) for r in self.graph.routes))
-        if self.world is not None and self.world.faults and not self.settings.emulator:
-            raise ValueError(f"{self.world.source}: [[faults]] cannot be used with --production (fault injection "
-                             "is an emulator feature)")
         self.faults.reload()
         self.admin = Router()
         admin_routes.register(self.admin, self)

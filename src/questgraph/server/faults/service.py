@@ -108,8 +108,9 @@ class FaultService:
         return removed
 
     def reload(self) -> None:
-        """Take the rules from the database (after a change here, a reset, or another process's change)."""
-        rules = tuple(r for r in self.list() if r.remaining is None or r.remaining > 0)
+        """Take the rules from the database (after a change here, a reset, or another process's change).
+        With --production none is ever applied, not even one a snapshot import brought."""
+        rules = tuple(r for r in self.list() if r.remaining is None or r.remaining > 0) if self.enabled else ()
         with self._lock:
             self._draws = {r.id: self._draws.get(r.id) or random.Random(r.seed) for r in rules
                            if r.probability is not None}
