@@ -409,3 +409,13 @@ def test_the_dashboard_lists_adds_and_deletes_rules_with_csrf(qg: RunningServer,
         gone = browser.post(f"/dashboard/emulator/faults/{rule['id']}/delete",
                             data={"csrf_token": csrf(page.text), "back": "/dashboard/emulator"})
         assert gone.status_code == 303 and admin.get("/_admin/faults").json()["data"] == []
+
+
+def test_a_method_parameter_is_the_admin_calls_own_override_and_a_misspelt_field_is_refused(
+        admin: httpx.Client) -> None:
+    """D3: `method=GET` makes the POST a list; a rule's method goes in its route."""
+    assert admin.post("/_admin/faults", data={"method": "GET", "status": "503"}).json() == {"data": [],
+                                                                                           "enabled": True}
+    error = assert_graph_error(admin.post("/_admin/faults", data={"latency": "500"}), 400, 100)
+    assert "Unknown fault rule field 'latency'" in error["message"]
+    assert admin.get("/_admin/faults").json()["data"] == []

@@ -364,7 +364,6 @@ def _fault_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], com
         "`faults add --route /leaderboard_entries --latency-ms 2000 --probability 0.5 --seed 7`, "
         "`faults add --app 1234757621998335 --kind drop`."))
     add.add_argument("--route", help="a documented Graph path, or METHOD and path (default: every route)")
-    add.add_argument("--method", choices=["GET", "POST", "DELETE"], help="only this method")
     add.add_argument("--app", dest="rule_app_id", type=decimal_id, metavar="APP_ID",
                      help="only this app's requests (not --app-id, which may come from QUESTGRAPH_APP_ID)")
     add.add_argument("--kind", choices=["error", "latency", "drop"], help="default: error (latency with --latency-ms)")
@@ -388,7 +387,7 @@ def _faults(args: argparse.Namespace) -> str:
         if args.action == "list":
             return _out(args, graph.raw("GET", "/_admin/faults")["data"], FAULT_COLUMNS, many=True)
         if args.action == "add":
-            names = ("route", "method", "kind", "status", "code", "error_subcode", "message", "is_transient",
+            names = ("route", "kind", "status", "code", "error_subcode", "message", "is_transient",
                      "latency_ms", "count", "probability", "seed")
             from questgraph.client._base import Call, params
 

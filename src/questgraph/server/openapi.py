@@ -41,6 +41,7 @@ GRAPH_TABLES: tuple[tuple[str, Table], ...] = (
 ADMIN_TABLES: tuple[Table, ...] = (
     admin_routes.IDENTITY, admin_routes.STATE, admin_routes.USERS, admin_routes.ACHIEVEMENTS,
     admin_routes.COMMERCE, admin_routes.DASHBOARD, admin_routes.SSO,
+    admin_routes.FAULTS,
 )
 
 

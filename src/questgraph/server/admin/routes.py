@@ -17,7 +17,6 @@ from questgraph.server.dashboard.service import DashboardService
 from questgraph.server.faults import admin as faults_admin
 from questgraph.server.faults.service import KINDS as FAULT_KINDS
 from questgraph.server.faults.service import MAX_LATENCY_MS, FaultService
-from questgraph.server.faults.service import METHODS as FAULT_METHODS
 from questgraph.server.graph.routing import Param, Route, Router, RouteTable
 from questgraph.server.identity.service import AGE_CATEGORIES, MAX_TOKEN_TTL_SECONDS, IdentityService
 from questgraph.server.sso import admin as sso_admin
@@ -99,7 +98,7 @@ SSO: RouteTable[SsoService] = (  # redirect URIs, account links and SSO password
 FAULTS: RouteTable[FaultService] = (  # fault injection (docs/fault-injection.md); emulator only
     Route("GET", "/_admin/faults", faults_admin.list_faults, answer="FaultRules"),
     Route("POST", "/_admin/faults", faults_admin.add_fault, (
-        Param("route"), Param("method", enum=FAULT_METHODS), Param("app_id", "id"), Param("kind", enum=FAULT_KINDS),
+        Param("route"), Param("app_id", "id"), Param("kind", enum=FAULT_KINDS),
         Param("status", "integer", minimum=400, maximum=599), Param("code", "integer", minimum=-1),
         Param("error_subcode", "integer", minimum=0), Param("type"), Param("message"), Param("is_transient", "boolean"),
         Param("latency_ms", "integer", minimum=1, maximum=MAX_LATENCY_MS), Param("probability"),

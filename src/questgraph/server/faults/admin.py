@@ -13,7 +13,15 @@ def list_faults(faults: FaultService, request: GraphRequest) -> Any:
 
 
 def add_fault(faults: FaultService, request: GraphRequest) -> Any:
-    values = {k: request.params.get(k) for k, _ in request.params.items() if k != "access_token"}
+    """A rule's method goes in its route ("POST /leaderboard_submit_entry"): a ``method`` parameter is the
+    request's own method override (D3)."""
+    params = request.params
+    names = ("route", "app_id", "kind", "status", "code", "error_subcode", "type", "message", "is_transient",
+             "latency_ms", "count", "probability", "seed")
+    values = {name: params.get(name) for name in names}
+    # Anything else is passed on too, so that a misspelt field is a 400 rather than a rule that differs.
+    values.update({k: params.get(k) for k, _ in params.items()
+                   if k not in values and k not in ("access_token", "method")})
     return rule_json(faults.add(values))
 
 

@@ -47,7 +47,7 @@ _DEFAULTS: dict[int, tuple[type[GraphError], str]] = {
     500: (InternalError, "An unexpected error has occurred. Please retry your request later."),
     503: (Unavailable, "(#2) Service temporarily unavailable"),
 }
-_NAMES = ("method", "route", "app_id", "kind", "status", "code", "error_subcode", "type", "message", "is_transient",
+_NAMES = ("route", "app_id", "kind", "status", "code", "error_subcode", "type", "message", "is_transient",
           "latency_ms", "probability", "seed", "count")
 
 
@@ -155,9 +155,10 @@ class FaultService:
         v = {k: x for k, x in values.items() if x is not None and not (isinstance(x, str) and not x.strip())}
         spec: dict[str, Any] = {}
         route = _text(v.get("route"))
-        method = _text(v.get("method"))
+        method = None
         if route is not None and " " in route:  # "POST /leaderboard_submit_entry"
-            method, route = (method or route.split()[0]), route.split()[-1]
+            method, route = route.split(None, 1)
+            route = route.strip()
         if method is not None:
             method = method.upper()
             if method not in METHODS:
