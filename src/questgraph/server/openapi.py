@@ -202,6 +202,7 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
                       "error_subcode": INT, "type": STR, "message": STR, "is_transient": BOOL, "latency_ms": INT,
                       "probability": NUM, "seed": INT, "remaining": nullable(INT), "hits": INT, "created_at": INT},
                      ["id", "kind", "remaining", "hits", "created_at"]),
+    "FaultsCleared": obj({"success": TRUE, "deleted": INT}, ["success", "deleted"]),
     "FaultRules": obj({"data": {"type": "array", "items": ref("FaultRule")}, "enabled": BOOL}, ["data", "enabled"]),
 }
 

@@ -104,7 +104,7 @@ FAULTS: RouteTable[FaultService] = (  # fault injection (docs/fault-injection.md
         Param("latency_ms", "integer", minimum=1, maximum=MAX_LATENCY_MS), Param("probability"),
         Param("seed", "integer"), Param("count", "integer", minimum=1, maximum=1_000_000),
     ), "FaultRule"),
-    Route("DELETE", "/_admin/faults", faults_admin.clear_faults),
+    Route("DELETE", "/_admin/faults", faults_admin.clear_faults, answer="FaultsCleared"),
     Route("DELETE", "/_admin/faults/{rule_id}", faults_admin.delete_fault),
 )
 
