@@ -11,7 +11,8 @@ import pytest
 
 from questgraph import AdminClient, AsyncAdminClient, AsyncClient, Client
 
-GROUPS = ("leaderboards", "achievements", "entitlements", "subscriptions", "users", "account_linking")
+GROUPS = ("leaderboards", "achievements", "entitlements", "subscriptions", "users", "account_linking",
+          "notifications")
 
 
 def methods(group: object) -> dict[str, object]:

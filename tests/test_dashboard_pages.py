@@ -194,6 +194,11 @@ def test_users_search_and_paging(qg: RunningServer, browser_client: httpx.Client
     by_id = browser_client.get(base, params={"q": ADA_ID}).text
     assert len(_rows(by_id)) == 1 and ">ada</a>" in by_id
     assert "No user matches." in browser_client.get(base, params={"q": "nobody-like-this"}).text
+    # The search runs in SQL (one page read, not the whole list): LIKE's wildcards in a query are letters.
+    qg.server.identity.create_user(int(APP_ID), "under_score", display_name="Hundred % Sure")
+    for query, wanted in (("_", 1), ("%", 1), ("r_s", 1), ("100", 0), ("\\", 0), ("9" * 30, 0)):
+        rows = _rows(browser_client.get(base, params={"q": query}).text)
+        assert len(rows) == wanted, (query, rows)
 
 
 def test_inspector_paging_keeps_its_filters(qg: RunningServer, browser_client: httpx.Client) -> None:

@@ -17,6 +17,7 @@ from tests.conftest import (
     APP_ID,
     APP_SECRET,
     APP_TOKEN,
+    GRACE_ID,
     RIVAL_APP_ID,
     RIVAL_APP_TOKEN,
     RunningServer,
@@ -141,7 +142,9 @@ def test_no_page_or_inspector_entry_shows_a_full_secret_or_token(qg: RunningServ
     sign_in_emulator(browser_client)
     minted = browser_client.post(f"/dashboard/users/{ADA_ID}/token",
                                  data={"csrf_token": csrf(browser_client.get("/dashboard/org").text)})
-    user_token = re.search(r'<code id="new-user-token">([^<]+)</code>', minted.text)
+    assert minted.status_code == 303 and minted.headers["location"] == f"/dashboard/users/{ADA_ID}"
+    user_token = re.search(r'<code id="new-user-token">([^<]+)</code>',
+                           browser_client.get(minted.headers["location"]).text)
     assert user_token is not None
     inspector = browser_client.get(f"/dashboard/apps/{APP_ID}/inspector").text
     entries = re.findall(rf'href="(/dashboard/apps/{APP_ID}/inspector/\d+)"', inspector)
@@ -184,3 +187,59 @@ def test_production_mode_refuses_one_click_and_keeps_no_requests(tmp_path: Path,
         assert server.server.inspector.recent(int(APP_ID)) == []
     finally:
         server.stop()
+
+
+def test_the_overview_of_a_production_server_shows_no_secret_and_no_emulator(tmp_path: Path, backend: str) -> None:
+    """Issue 17: in production mode the overview never prints a real secret, even to an organization admin
+    (only a hash is kept of any secret a deployment did not print itself), says it is production, and offers
+    neither the emulator controls nor the demo callback."""
+    server = start_server(tmp_path, emulator=False)
+    try:
+        with server.admin() as admin:
+            add_member(admin, "boss@studio.example", "admin", "correct horse battery")
+        with server.client(follow_redirects=False) as boss:
+            assert sign_in_password(boss, "boss@studio.example", "correct horse battery").status_code == 303
+            page = boss.get("/dashboard/overview")
+            assert page.status_code == 200
+            text = page.text
+            assert "<dt>Mode</dt><dd>Production</dd>" in text
+            assert APP_SECRET not in text and f"OC|{APP_ID}|$APP_SECRET" in text
+            assert "rotate it on the" in text  # an admin is told where a new secret comes from
+            assert 'href="/dashboard/emulator"' not in text and "demo callback" not in text
+            assert boss.get("/dashboard/emulator").status_code in (403, 404)
+    finally:
+        server.stop()
+
+
+def test_a_minted_token_or_nonce_is_shown_once_after_a_redirect(qg: RunningServer, browser_client: httpx.Client,
+                                                                http: httpx.Client) -> None:
+    """Issue 17 (PRG): minting answers a redirect, the user's page then shows the value once (a cookie of a
+    short life carries it there and that page clears it), and a reload neither mints again nor shows it
+    again; another user's page never shows it."""
+    sign_in_emulator(browser_client)
+    page = f"/dashboard/users/{ADA_ID}"
+    for action, element in (("token", "new-user-token"), ("nonce", "new-nonce")):
+        minted = browser_client.post(f"{page}/{action}", data={"csrf_token": csrf(browser_client.get(page).text)})
+        assert minted.status_code == 303 and minted.headers["location"] == page
+        assert "max-age=120" in minted.headers["set-cookie"].lower()
+        if action == "token":  # another user's page: not shown there, and the value is spent
+            elsewhere = browser_client.get(f"/dashboard/users/{GRACE_ID}").text
+            assert 'id="new-user-token"' not in elsewhere
+            assert 'id="new-user-token"' not in browser_client.get(page).text
+            minted = browser_client.post(f"{page}/{action}", data={"csrf_token": csrf(browser_client.get(page).text)})
+        shown = browser_client.get(page).text
+        found = re.search(rf'<code id="{element}">([^<]+)</code>', shown)
+        assert found is not None, action
+        value = found.group(1)
+        again = browser_client.get(page).text  # the reload
+        assert value not in again and f'id="{element}"' not in again
+        if action == "token":
+            me = http.get("/me", params={"access_token": value, "fields": "id"})
+            assert me.json() == {"id": ADA_ID}
+        else:
+            valid = http.post("/user_nonce_validate", data={"access_token": APP_TOKEN, "nonce": value,
+                                                             "user_id": ADA_ID})
+            assert valid.json() == {"is_valid": True}
+    # A forged cookie shows nothing and breaks nothing.
+    browser_client.cookies.set("qg_dash_once", "not base64 !", path="/dashboard")
+    assert browser_client.get(page).status_code == 200

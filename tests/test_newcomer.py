@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import textwrap
 import time
 import tomllib
@@ -28,6 +29,7 @@ from tests.conftest import (
     assert_graph_error,
     start_server,
 )
+from tests.dash_support import csrf, sign_in_emulator
 
 STUDIO = """
 [[orgs]]
@@ -52,6 +54,13 @@ alias = "ada"
 alias = "bob"
   [[users.apps]]
   app = "3000000000000002"
+"""
+STUDIO_MORE = """
+[[users]]
+alias = "cy"
+
+[[users]]
+alias = "di"
 """
 STUDIO_TOKEN = "OC|3000000000000002|abcdef0123456789abcdef0123456789"
 
@@ -137,8 +146,12 @@ def test_applying_a_big_world_logs_its_progress(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(world_module, "PROGRESS_EVERY", 2)
     caplog.set_level(logging.INFO)
-    Server(Settings(database=":memory:"), world(STUDIO, "big.toml"))  # two users: one progress line
-    assert any(r.getMessage().startswith("big.toml: users applied: 2 so far") for r in caplog.records)
+    Server(Settings(database=":memory:"), world(STUDIO + STUDIO_MORE, "big.toml"))  # 4 users: 2 lines
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("big.toml: users applied")]
+    assert [line.split(",")[0] for line in lines] == [
+        "big.toml: users applied: [##########----------] 2 of 4 (50%)",
+        "big.toml: users applied: [####################] 4 of 4 (100%)"]
+    assert lines[-1].endswith("about 0 s left")
 
 
 # --- the root URL -----------------------------------------------------------------------------------------
@@ -181,6 +194,43 @@ def test_a_snapshot_larger_than_the_graph_limit_imports_and_the_limit_names_its_
             refused = admin.post("/_admin/snapshot", content=body, headers={"Content-Type": "application/json"})
             assert_graph_error(refused, 400, 100)
             assert "--max-admin-body-bytes" in refused.json()["error"]["message"]
+    finally:
+        running.stop()
+
+
+def test_the_dashboard_imports_a_snapshot_larger_than_the_graph_limit(tmp_path: Path) -> None:
+    """The dashboard's snapshot upload is the admin import in a form: it takes --max-admin-body-bytes, not
+    the Graph limit, and a form over its limit is a 413 page naming the flag; other forms keep the Graph
+    limit (and name no flag, since none raises it)."""
+    running = start_server(tmp_path, max_body_bytes=4096, max_admin_body_bytes=10 * 1024 * 1024)
+    try:
+        with running.admin() as admin:
+            snapshot = admin.get("/_admin/snapshot").json()
+        body = json.dumps(snapshot).encode()
+        assert len(body) > 4096
+        with httpx.Client(base_url=running.url) as browser:
+            sign_in_emulator(browser)
+            token = csrf(browser.get("/dashboard/emulator").text)
+            done = browser.post("/dashboard/emulator/snapshot", data={"csrf_token": token},
+                                files={"snapshot": ("s.json", body, "application/json")})
+            assert done.status_code == 303 and done.headers["location"] in (
+                "/dashboard/emulator?imported=1", "/dashboard/login"), done.text
+            with running.admin() as admin:
+                after = admin.get("/_admin/snapshot").json()["tables"]
+            # Every table is the snapshot's, but the dashboard's own (the import is audited; a session).
+            assert {k: v for k, v in after.items() if not k.startswith("dashboard_")} == {
+                k: v for k, v in snapshot["tables"].items() if not k.startswith("dashboard_")}
+            assert [row["action"] for row in after["dashboard_audit"]] == ["emulator.import"]
+            sign_in_emulator(browser)
+            token = csrf(browser.get("/dashboard/emulator").text)
+            running.server.settings.max_admin_body_bytes = 2000
+            refused = browser.post("/dashboard/emulator/snapshot", data={"csrf_token": token},
+                                   files={"snapshot": ("s.json", body, "application/json")})
+            assert refused.status_code == 413
+            assert "2,000 bytes" in refused.text and "--max-admin-body-bytes" in refused.text
+            other = browser.post("/dashboard/emulator/clock", data={"csrf_token": token, "advance_seconds": "1",
+                                                                    "pad": "x" * 5000})
+            assert other.status_code == 413 and "4,096 bytes" in other.text and "--max" not in other.text
     finally:
         running.stop()
 
@@ -267,3 +317,68 @@ def test_the_clock_returns_to_the_wall_clock(admin: httpx.Client) -> None:
     back = admin.post("/_admin/clock", data={"wall": "true"}).json()
     assert back["frozen"] is False and abs(back["offset_seconds"]) < 1 and abs(back["now"] - time.time()) < 5
     assert_graph_error(admin.post("/_admin/clock", data={"wall": "true", "advance_seconds": "5"}), 400, 100)
+
+
+# --- an org-scoped id without an app (D10) ----------------------------------------------------------------
+def test_a_person_gets_an_org_scoped_id_in_an_org_without_using_its_apps(admin: httpx.Client) -> None:
+    """The admin API gives the person behind a user an org-scoped id in another organization; it is theirs
+    there from then on: asked again it is the same, a different one is refused (data unchanged), and when
+    they start using an app of that org, that user carries it."""
+    rival_org = "2000000000000001"
+    chosen = "777000111000111"
+    made = admin.post(f"/_admin/users/{ADA_ID}/orgs", data={"org_id": rival_org, "org_scoped_id": chosen})
+    assert made.status_code == 200 and made.json() == {"org_id": rival_org, "org_scoped_id": chosen}, made.text
+    again = admin.post(f"/_admin/users/{ADA_ID}/orgs", data={"org_id": rival_org})
+    assert again.json() == {"org_id": rival_org, "org_scoped_id": "777000111000111"}
+    refused = admin.post(f"/_admin/users/{ADA_ID}/orgs", data={"org_id": rival_org, "org_scoped_id": "777000111000112"})
+    assert_graph_error(refused, 400, 100)
+    assert "777000111000111" in refused.json()["error"]["message"]
+    assert_graph_error(admin.post(f"/_admin/users/{ADA_ID}/orgs", data={"org_id": "999999999999999"}), 404, 100)
+    assert_graph_error(admin.post(f"/_admin/users/{ADA_ID}/orgs", data={"org_id": "x"}), 400, 100)
+    # An id is unique across all objects (D9): another person cannot take it.
+    taken = admin.post(f"/_admin/users/{UNENTITLED_ID}/orgs", data={"org_id": rival_org, "org_scoped_id": chosen})
+    assert taken.status_code == 400
+    rival_app = admin.get("/_admin/orgs").json()["data"]
+    app_id = next(a["id"] for o in rival_app if o["id"] == rival_org for a in o["apps"])
+    ada = admin.get(f"/_admin/users/{ADA_ID}").json()
+    joined = admin.post(f"/_admin/apps/{app_id}/users", data={"alias": ada["alias"]}).json()
+    assert joined["org_scoped_id"] == "777000111000111" and joined["id"] != ADA_ID
+    assert ada["org_scoped_id"] != "777000111000111"  # the person's id in their first org is another
+
+
+@pytest.mark.sqlite_only  # no server: a SQLite file or memory
+def test_the_world_file_gives_an_org_scoped_id_without_an_app(tmp_path: Path) -> None:
+    text = STUDIO + """
+[[orgs]]
+id = "4000000000000001"
+name = "Web shop"
+  [[orgs.apps]]
+  id = "4000000000000002"
+  name = "Later game"
+
+[[users]]
+alias = "cleo"
+  [[users.orgs]]
+  org = "4000000000000001"
+  org_scoped_id = "4000000000000009"
+"""
+    server = file_server(tmp_path, text)
+    try:
+        person = server.identity.store.find_person_by_alias("cleo")
+        assert person is not None
+        assert server.identity.store.get_org_scoped_id(4000000000000001, person) == 4000000000000009
+        later = server.identity.create_user(4000000000000002, "cleo")
+        assert server.identity.org_scoped_id(later) == 4000000000000009
+    finally:
+        server.db.close()
+    for bad, message in (('org = "3000000000000001"\n  org_scoped_id = "x"', "org_scoped_id"),
+                         ('org = "3999999999999999"', "declared under [[orgs]]"),
+                         ('oops = 1', "unknown key 'oops'")):
+        broken = STUDIO + f"""
+[[users]]
+alias = "dan"
+  [[users.orgs]]
+  {bad}
+"""
+        with pytest.raises(WorldError, match=re.escape(message)):
+            world(broken)

@@ -25,6 +25,7 @@ from questgraph.server.graph.cursors import (
 )
 from questgraph.server.graph.routing import ObjectRoute, Route, Router
 from questgraph.server.leaderboards import routes as leaderboard_routes
+from questgraph.server.notifications import routes as notification_routes
 from questgraph.server.ranking.keys import sort_key
 from questgraph.server.sso import routes as sso_routes
 from questgraph.server.sso.pages import SsoPages
@@ -35,12 +36,14 @@ GRAPH_TABLES: list[tuple[str, Any]] = [
     ("leaderboards", leaderboard_routes.ROUTES), ("sso", sso_routes.ROUTES),
     ("achievements", achievement_routes.ROUTES), ("users", user_routes.ROUTES),
     ("commerce", commerce_routes.ROUTES),
+    ("notifications", notification_routes.ROUTES),
 ]
 ADMIN_TABLES: list[tuple[str, Any]] = [
     ("identity", admin_routes.IDENTITY), ("state", admin_routes.STATE), ("users", admin_routes.USERS),
     ("achievements", admin_routes.ACHIEVEMENTS), ("commerce", admin_routes.COMMERCE),
     ("dashboard", admin_routes.DASHBOARD), ("sso", admin_routes.SSO),
     ("faults", admin_routes.FAULTS),
+    ("notifications", admin_routes.NOTIFICATIONS),
 ]
 # A method (or methods, `POST\|GET`) and a path, in backquotes.
 _DOCUMENTED = re.compile(r"`((?:GET|POST|DELETE)(?:\\\|(?:GET|POST|DELETE))*) (/[^`\s?]*)[^`]*`")

@@ -15,8 +15,8 @@ from typing import Any
 
 from questgraph.cli import USER_HELP, CommandError, decimal_id, positive_int, unix_time, user_id_of, user_ref
 
-GRAPH_COMMANDS = ("achievements", "purchases", "subscriptions")
-ADMIN_COMMANDS = ("catalogue", "links", "nonces", "reset", "clock", "snapshot")
+GRAPH_COMMANDS = ("achievements", "purchases", "subscriptions", "notify")
+ADMIN_COMMANDS = ("catalogue", "links", "nonces", "reset", "clock", "snapshot", "notifications")
 COMMANDS = GRAPH_COMMANDS + ADMIN_COMMANDS + ("wait-ready",)
 
 
@@ -112,6 +112,25 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     restore = add(snapshot, "import", "replace the whole state with a file's snapshot")
     restore.add_argument("file", type=Path, help="the snapshot (- : stdin)")
 
+    # user notifications (D37): trigger one (Graph API) and the templates and record (admin API)
+    notify = sub.add_parser("notify", help="trigger an event-based user notification (Graph API, with --token)",
+                            description="POST /{request_id}/triggered_notifs_with_text_map: the app token for "
+                                        "Events and Promotion requests, a user token for Social ones.",
+                            parents=[common])
+    notify.add_argument("request_id", type=decimal_id, help="the notification request id")
+    notify.add_argument("recipient_ids", type=decimal_id, nargs="+", help="app-scoped user ids of the recipients")
+    notifications = group("notifications", "notification request templates and what was sent (admin API)")
+    add(notifications, "requests", "list an app's notification requests").add_argument(
+        "app_id", type=decimal_id, help="the app's id")
+    request = add(notifications, "add", "register a notification request id, as Meta's dashboard issues one")
+    request.add_argument("app_id", type=decimal_id, help="the app's id")
+    request.add_argument("category", type=str.upper, choices=["SOCIAL", "EVENTS", "PROMOTION"],
+                         help="SOCIAL (sent with a user token), EVENTS or PROMOTION (the app token)")
+    request.add_argument("--name", help="a label (at most 256 characters)")
+    request.add_argument("--id", type=decimal_id, help="its id (15-17 digits; default: random)")
+    add(notifications, "sent", "every notification an app triggered, oldest first").add_argument(
+        "app_id", type=decimal_id, help="the app's id")
+
     ready = sub.add_parser("wait-ready", help="wait until the server answers Graph calls (for CI scripts)",
                            description="Poll /_health/ready until the server is ready (exit 0) or the timeout "
                                        "runs out (exit 1).")
@@ -130,6 +149,10 @@ def dispatch(args: argparse.Namespace) -> str:
         if getattr(args, "user_id", None) is not None:
             args.user_id = user_id_of(args, args.user_id)
         with cli._graph(args) as client:
+            if command == "notify":
+                client.notifications.trigger(args.request_id, args.recipient_ids)
+                return (cli._json({"success": True}) if args.json
+                        else f"notification {args.request_id} sent to {len(set(args.recipient_ids))} user(s)")
             if command == "achievements" and action == "unlock":
                 done = client.achievements.force_unlock(args.user_id, args.api_name)
                 if args.json:
@@ -167,6 +190,8 @@ def dispatch(args: argparse.Namespace) -> str:
     with cli._admin(args) as admin:
         if command in ("reset", "clock", "snapshot"):
             return _state(args, admin)
+        if command == "notifications":
+            return _notifications(args, admin)
         if getattr(args, "user_id", None) is not None:
             args.user_id = user_id_of(args, args.user_id, admin)
         item_columns = ["sku", "type", "name", "price", "subscription_term", "trial_type", "id"]
@@ -193,6 +218,23 @@ def dispatch(args: argparse.Namespace) -> str:
                             note="Revoked: the link's oauth_tokens and refresh code no longer work.")
         nonce = admin.mint_nonce(args.user_id, ttl_seconds=args.ttl, nonce=args.nonce)
         return cli._json({"nonce": nonce.nonce, "expires_at": nonce.expires_at}) if args.json else nonce.nonce
+
+
+def _notifications(args: argparse.Namespace, admin: Any) -> str:
+    from questgraph import cli
+
+    request_columns = ["id", "category", "name", "created_at"]
+    if args.action == "requests":
+        return cli._out(args, admin.notif_requests(args.app_id), request_columns, many=True)
+    if args.action == "add":
+        return cli._out(args, [admin.create_notif_request(args.app_id, args.category, name=args.name, id=args.id)],
+                        request_columns)
+    rows = admin.notifications(args.app_id)
+    if args.json:
+        return cli._json(rows)
+    return cli._table([{"sent_at": r.sent_at, "request_id": r.request_id, "recipients": ",".join(r.recipient_ids),
+                        "sender_id": r.sender_id, "id": r.id} for r in rows],
+                      ["sent_at", "request_id", "recipients", "sender_id", "id"])
 
 
 def _purchase_row(p: Any) -> dict[str, Any]:

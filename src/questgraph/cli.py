@@ -21,6 +21,7 @@ from questgraph import __version__
 
 if TYPE_CHECKING:
     from questgraph.server.app import Server
+    from questgraph.server.tls import TlsFiles
     from questgraph.server.world import World
 
 
@@ -42,7 +43,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--memory", action="store_true", help="keep everything in memory (lost on exit)")
     serve.add_argument("--reset", action="store_true", help="wipe the database first, then apply the world")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    serve.add_argument("--port", type=int, default=None, help="port to listen on (default 8080; 8443 with --tls)")
     serve.add_argument("--public-url", help="base URL clients use to reach this server (paging links)")
     serve.add_argument("--trust-forwarded-headers", action="store_true",
                        help="build paging links from X-Forwarded-*/Forwarded (only behind your own proxy)")
@@ -75,6 +76,14 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--inspector-sample-rate", type=_checked("inspector_sample_rate"), default=None,
                        help="share of Graph requests the inspector keeps, 0 to 1 (default: 1 in emulator mode, "
                        "0 with --production)")
+    # HTTPS as graph.oculus.com (issue 18, docs/drop-in.md)
+    serve.add_argument("--tls", action="store_true",
+                       help="serve HTTPS with a certificate for graph.oculus.com, auth.oculus.com and localhost, "
+                       "signed by questgraph's local certificate authority (made once; see `questgraph ca`)")
+    serve.add_argument("--tls-dir", type=Path, default=None,
+                       help="where the authority and the certificate are kept (default $QUESTGRAPH_TLS_DIR, else "
+                       "~/.local/share/questgraph/tls)")
+
 
 
 def _checked(name: str) -> Any:
@@ -94,6 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "conformance":  # conformance/cli.py: its own exit codes (1: the servers differ)
+        from questgraph.conformance import cli as conformance
+
+        return conformance.main(args)
+    if args.command == "ca":
+        return ca_command(args)
+    if args.command == "proxy":
+        return proxy_command(args)
     return run_client_command(args)
 
 
@@ -106,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"questgraph {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
+    _ca_parser(sub)
+    _proxy_parser(sub)
     _client_parsers(sub)
+    from questgraph.conformance.cli import add_parser as add_conformance_parser
+
+    add_conformance_parser(sub)
     return parser
 
 
@@ -129,6 +151,8 @@ def workers_refusal(workers: int, database: str, rank_index: str | None) -> str 
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.port is None:
+        args.port = 8443 if args.tls else 8080
     refusal = workers_refusal(args.workers, ":memory:" if args.memory else args.db or "questgraph.sqlite3",
                               args.rank_index)
     if refusal is not None:  # before anything is opened or wiped
@@ -179,6 +203,15 @@ def serve(args: argparse.Namespace) -> int:
     if args.max_admin_body_bytes is not None:  # argparse checks the environment's default like the flag
         settings.max_admin_body_bytes = args.max_admin_body_bytes
     settings.inspector_sample_rate = args.inspector_sample_rate  # None: the mode's default
+    tls_options: dict[str, Any] = {}
+    if args.tls:
+        tls_files = _tls_files(args.tls_dir)
+        if tls_files is None:
+            return 2
+        from questgraph.server.tls import uvicorn_options
+
+        settings.tls_dir = str(tls_files.directory)
+        tls_options = uvicorn_options(tls_files)
     try:
         # With --workers, this first Server applies the world to an empty database once, before any
         # worker starts (workers then find it applied); it serves nothing itself.
@@ -191,9 +224,9 @@ def serve(args: argparse.Namespace) -> int:
     # Forwarded headers are questgraph's to judge (--trust-forwarded-headers), not uvicorn's.
     if args.workers > 1:
         server.db.close()
-        return _serve_workers(args, settings)
+        return _serve_workers(args, settings, tls_options)
     uvicorn.run(server.asgi(), host=args.host, port=args.port, log_level=args.log_level.lower(),
-                access_log=False, proxy_headers=False, http=protocol_class(args.http))
+                access_log=False, proxy_headers=False, http=protocol_class(args.http), **tls_options)
     return 0
 
 
@@ -208,12 +241,16 @@ def port_in_use(host: str, port: int) -> str | None:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as exc:
+        if isinstance(exc, PermissionError) and port < 1024:  # --tls on 443 (docs/drop-in.md)
+            return (f"questgraph: cannot listen on {host}:{port} ({exc.strerror or exc}): ports below 1024 need "
+                    "root or CAP_NET_BIND_SERVICE.\n  See docs/drop-in.md for port 443 without root, or pick a "
+                    "port of 1024 or more with --port N.")
         return (f"questgraph: cannot listen on {host}:{port} ({exc.strerror or exc}): another server may be "
                 f"using it.\n  Pick another port with --port N (or another address with --host).")
     return None
 
 
-def _serve_workers(args: argparse.Namespace, settings: Any) -> int:
+def _serve_workers(args: argparse.Namespace, settings: Any, tls_options: dict[str, Any]) -> int:
     """N processes of ``questgraph.server.asgi:app``, configured through the environment (asgi.py)."""
     import shutil
     import tempfile
@@ -231,10 +268,94 @@ def _serve_workers(args: argparse.Namespace, settings: Any) -> int:
     try:
         uvicorn.run("questgraph.server.asgi:app", factory=True, workers=args.workers, host=args.host,
                     port=args.port, log_level=args.log_level.lower(), access_log=False, proxy_headers=False,
-                    http=protocol_class(args.http))
+                    http=protocol_class(args.http), **tls_options)
     finally:
         if own_dir is not None:
             shutil.rmtree(own_dir, ignore_errors=True)
+    return 0
+
+
+# --- HTTPS as graph.oculus.com: `serve --tls` and `questgraph ca` (server/tls.py, docs/drop-in.md) ----------
+def _tls_files(tls_dir: Path | None) -> TlsFiles | None:
+    """The authority and a current server certificate (made where needed), or None after saying why not."""
+    try:
+        from questgraph.server import tls
+    except ImportError as exc:
+        print(f"questgraph: --tls needs the server extra ({exc.name} is missing).\n"
+              '  Install it with: pip install "questgraph[server]"', file=sys.stderr)
+        return None
+    directory = tls_dir or tls.default_dir()
+    try:
+        files = tls.ensure(directory)
+    except (OSError, ValueError) as exc:
+        print(f"questgraph: cannot make or read the TLS files in {directory}: {exc}\n"
+              "  Pick a directory you can write with --tls-dir DIR (or QUESTGRAPH_TLS_DIR).", file=sys.stderr)
+        return None
+    return files
+
+
+def _ca_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ca = sub.add_parser("ca", help="show questgraph's local certificate authority (serve --tls) and how to trust it",
+                        description="Print where the local certificate authority of `serve --tls` is, its "
+                        "fingerprint and how each kind of client trusts it (made first if it does not exist yet). "
+                        "See docs/drop-in.md.")
+    ca.add_argument("--tls-dir", type=Path, default=None,
+                    help="where it is kept (default $QUESTGRAPH_TLS_DIR, else ~/.local/share/questgraph/tls)")
+    ca.add_argument("--pem", action="store_true", help="print only the certificate (PEM), for a pipe")
+    ca.add_argument("--out", type=Path, help="also write the certificate (PEM) to this file")
+
+
+def ca_command(args: argparse.Namespace) -> int:
+    files = _tls_files(args.tls_dir)
+    if files is None:
+        return 2
+    from questgraph.server import tls
+
+    pem = files.ca_cert.read_text()  # the certificate only: the key never leaves the directory
+    if args.out is not None:
+        try:
+            args.out.write_text(pem)
+        except OSError as exc:
+            print(f"questgraph: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    if args.pem:
+        print(pem, end="")
+        return 0
+    print(tls.trust_instructions(args.out or files.ca_cert))
+    return 0
+
+
+def _proxy_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    proxy = sub.add_parser("proxy", help="an HTTPS_PROXY that sends graph.oculus.com and auth.oculus.com to "
+                           "`serve --tls` (and refuses every other host)",
+                           description="A forward proxy for clients that honour HTTPS_PROXY: CONNECT to "
+                           "graph.oculus.com:443 or auth.oculus.com:443 is tunnelled to questgraph's TLS port; any "
+                           "other host is refused (403). See docs/drop-in.md.")
+    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    proxy.add_argument("--port", type=int, default=3128, help="port to listen on (default 3128)")
+    proxy.add_argument("--to", default="127.0.0.1:8443", type=_host_port,
+                       help="where `questgraph serve --tls` listens (default 127.0.0.1:8443)")
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT, like 127.0.0.1:8443")
+    return host.strip("[]"), int(port)
+
+
+def proxy_command(args: argparse.Namespace) -> int:
+    from questgraph.server import meta_proxy
+
+    busy = port_in_use(args.host, args.port)
+    if busy is not None:
+        print(busy, file=sys.stderr)
+        return 2
+    print(f"questgraph proxy on http://{args.host}:{args.port}: sends {' and '.join(meta_proxy.META_HOSTS)} "
+          f"to {args.to[0]}:{args.to[1]}; every other host is refused.\n"
+          f"  Use it: HTTPS_PROXY=http://{args.host}:{args.port} (and trust the authority: questgraph ca)",
+          flush=True)
+    meta_proxy.run(args.host, args.port, args.to)
     return 0
 
 

@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from questgraph.client import AdminClient, Client
+from questgraph.client import AdminClient, Client, SentNotification
 
 if TYPE_CHECKING:
     import uvicorn
@@ -304,3 +304,16 @@ def questgraph_faults(questgraph: QuestgraphServer) -> Iterator[FaultRules]:
     rules = FaultRules(questgraph)
     yield rules
     rules.clear()
+# --- user notifications (D37) ----------------------------------------------------------------------------------
+@pytest.fixture
+def questgraph_notifications(questgraph: QuestgraphServer) -> Callable[..., list[SentNotification]]:
+    """``sent(app_id=None)``: every notification the app (default: the world's first app) triggered on the
+    test's server, oldest first, to assert on what a backend sent. Nothing is delivered anywhere."""
+
+    def sent(app_id: str | None = None) -> list[SentNotification]:
+        app = app_id or next((str(a["id"]) for a in questgraph._apps() if "id" in a), None)
+        if app is None:
+            raise ValueError("the world's first app needs an id; pass app_id")
+        return questgraph.admin.notifications(app)
+
+    return sent

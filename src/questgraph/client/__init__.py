@@ -57,6 +57,7 @@ from questgraph.client._models import (
     User,
 )
 from questgraph.client._nonce import MintedNonce
+from questgraph.client._notifications import AsyncNotifications, Notifications, NotifRequest, SentNotification
 from questgraph.client._retry import NO_RETRY, RetryPolicy
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "AsyncClient",
     "AsyncEntitlements",
     "AsyncLeaderboards",
+    "AsyncNotifications",
     "AsyncSubscriptions",
     "AuthError",
     "BillingPlan",
@@ -102,6 +104,8 @@ __all__ = [
     "NotEntitled",
     "NotFound",
     "NotRanked",
+    "NotifRequest",
+    "Notifications",
     "Offer",
     "Org",
     "Page",
@@ -114,6 +118,7 @@ __all__ = [
     "RateLimited",
     "RequestTimeout",
     "RetryPolicy",
+    "SentNotification",
     "ServerError",
     "SubmitResult",
     "Subscription",

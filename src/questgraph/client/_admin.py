@@ -38,6 +38,7 @@ from questgraph.client._models import (
     opt_id,
 )
 from questgraph.client._nonce import MintedNonce
+from questgraph.client._notifications import NotifCategory, NotifRequest, SentNotification
 from questgraph.client._retry import RetryPolicy
 
 LOCAL_URL = "http://127.0.0.1:8080"  # where `questgraph serve` listens by default
@@ -256,6 +257,27 @@ class _Admin(Group[C]):
         """The password of the SSO page's production sign-in for the person behind ``user_id``."""
         return Call("POST", _user(user_id, "/password"), params(password=password), success,
                     safe=True)  # setting the same password twice leaves the same state
+
+    # --- user notifications (D37) ------------------------------------------------------------------------------
+    @endpoint
+    def notif_requests(self, app_id: Id) -> Call[list[NotifRequest]]:
+        """The app's notification request templates, by id."""
+        return Call("GET", _app(app_id, "/notif_requests"), {},
+                    lambda b: [NotifRequest.from_json(r) for r in b["data"]], safe=True)
+
+    @endpoint
+    def create_notif_request(self, app_id: Id, category: NotifCategory, *, name: str | None = None,
+                             id: Id | None = None) -> Call[NotifRequest]:
+        """Register a notification request id for the app, as Meta's dashboard issues one after review.
+        Not retried (a chosen id taken by the first attempt would be a 400)."""
+        return Call("POST", _app(app_id, "/notif_requests"), params(category=category, name=name, id=opt_id(id, "id")),
+                    NotifRequest.from_json)
+
+    @endpoint
+    def notifications(self, app_id: Id) -> Call[list[SentNotification]]:
+        """Every notification the app triggered, oldest first."""
+        return Call("GET", _app(app_id, "/notifications"), {},
+                    lambda b: [SentNotification.from_json(r) for r in b["data"]], safe=True)
 
 
 class AdminClient(_Admin[Client]):

@@ -40,6 +40,7 @@ class AsyncClient(BaseClient):
         from questgraph.client._commerce import AsyncEntitlements, AsyncSubscriptions
         from questgraph.client._leaderboards import AsyncLeaderboards
         from questgraph.client._linking import AsyncAccountLinking
+        from questgraph.client._notifications import AsyncNotifications
         from questgraph.client._users import AsyncUsers
 
         self.leaderboards = AsyncLeaderboards(self)
@@ -48,6 +49,7 @@ class AsyncClient(BaseClient):
         self.subscriptions = AsyncSubscriptions(self)
         self.users = AsyncUsers(self)
         self.account_linking = AsyncAccountLinking(self)
+        self.notifications = AsyncNotifications(self)
 
     def as_user(self, access_token: str) -> AsyncClient:
         """As ``Client.as_user``: a client with a user's token sharing this one's connections."""

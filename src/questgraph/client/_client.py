@@ -43,6 +43,7 @@ class Client(BaseClient):
         from questgraph.client._commerce import Entitlements, Subscriptions
         from questgraph.client._leaderboards import Leaderboards
         from questgraph.client._linking import AccountLinking
+        from questgraph.client._notifications import Notifications
         from questgraph.client._users import Users
 
         self.leaderboards = Leaderboards(self)
@@ -51,6 +52,7 @@ class Client(BaseClient):
         self.subscriptions = Subscriptions(self)
         self.users = Users(self)
         self.account_linking = AccountLinking(self)
+        self.notifications = Notifications(self)
 
     def as_user(self, access_token: str) -> Client:
         """A client with a user's token, for the calls that need one (viewer-centred and FRIENDS reads,

@@ -45,12 +45,19 @@ class User:
     display_name: str | None = None
     profile_url: str | None = None
     org_scoped_id: str | None = None  # GET /{user_id} only
+    # Old Meta docs' fields (D10), filled only when asked for by name: questgraph answers "", "OFFLINE" and
+    # the profile_url.
+    presence: str | None = None
+    presence_status: str | None = None
+    profile_url_small: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> User:
         org = data.get("org_scoped_id")
         return cls(id=str(data["id"]), alias=data.get("alias"), display_name=data.get("display_name"),
-                   profile_url=data.get("profile_url"), org_scoped_id=None if org is None else str(org))
+                   profile_url=data.get("profile_url"), org_scoped_id=None if org is None else str(org),
+                   presence=data.get("presence"), presence_status=data.get("presence_status"),
+                   profile_url_small=data.get("profile_url_small"))
 
 
 @dataclass(frozen=True)

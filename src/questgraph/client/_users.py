@@ -11,7 +11,8 @@ from questgraph.client._client import Client
 from questgraph.client._group import C, Group, endpoint
 from questgraph.client._models import User, id_str
 
-ProfileField = Literal["id", "alias", "display_name", "profile_url", "org_scoped_id"]
+ProfileField = Literal["id", "alias", "display_name", "profile_url", "org_scoped_id",
+                       "presence", "presence_status", "profile_url_small"]  # the last three: asked for by name (D10)
 PROFILE_FIELDS: tuple[ProfileField, ...] = ("id", "alias", "display_name", "profile_url", "org_scoped_id")
 ME_FIELDS: tuple[ProfileField, ...] = ("id", "alias")  # all an SSO oauth_token may ask for (D33)
 

@@ -74,6 +74,9 @@ from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.metrics import METRICS_PATH, Metrics
+from questgraph.server.notifications import NotificationService
+from questgraph.server.notifications import routes as notification_routes
+from questgraph.server.notifications.store import NotificationStore
 from questgraph.server.openapi import OPENAPI_PATH, document_bytes
 from questgraph.server.ranking.index import ProgressLog
 from questgraph.server.ranking.keeper import index_errors, open_rank_index
@@ -143,6 +146,8 @@ class Server:
         self.commerce = CommerceService(db, self.commerce_store, identity_store, self.clock, self.identity)
         self.dashboard = DashboardService(db, self.dashboard_store, identity_store, self.sso_store, self.clock,
                                           self.identity)  # dashboard accounts, audit log
+        self.notifications = NotificationService(db, NotificationStore(self.db), identity_store, self.clock,
+                                                 self.identity)  # event-based user notifications (D37)
         sample = self.settings.inspector_sample_rate
         self.inspector = RequestInspector(self.settings.inspector_size,
                                           (1.0 if self.settings.emulator else 0.0) if sample is None else sample)
@@ -164,6 +169,7 @@ class Server:
         self.graph.add_table(achievement_routes.ROUTES, self.achievements, self.objects)
         self.graph.add_table(user_routes.ROUTES, self.users, self.objects)
         self.graph.add_table(commerce_routes.ROUTES, self.commerce, self.objects)
+        self.graph.add_table(notification_routes.ROUTES, self.notifications, self.objects)
         self.graph.add_table(object_routes.ROUTES, self.objects)  # GET/DELETE /{id}, by the kinds above
         # Fault injection (docs/fault-injection.md): emulator only; a request pays one attribute check until a
         # rule exists. Its rules name the Graph routes registered above.
@@ -175,7 +181,7 @@ class Server:
         self.dashboard_pages = DashboardPages(
             self, dashboard=self.dashboard, identity=self.identity, leaderboards=self.leaderboards,
             achievements=self.achievements, commerce=self.commerce, users=self.users, sso=self.sso,
-            inspector=self.inspector)
+            inspector=self.inspector, notifications=self.notifications)
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
         self.executor.observe = self.metrics.observe_trip
         self.applied_world = False  # then the start-up build must rebuild a shared index too
@@ -224,7 +230,7 @@ class Server:
     def _apply_world(self, world: World) -> None:
         with self.db.transaction():
             world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce,
-                        sso=self.sso, dashboard=self.dashboard, users=self.users)
+                        sso=self.sso, dashboard=self.dashboard, users=self.users, notifications=self.notifications)
             self.whole_state.set_setting(WORLD_SETTING, world.digest)
             for n, spec in enumerate(world.faults):  # [[faults]] (docs/fault-injection.md)
                 try:
@@ -238,7 +244,9 @@ class Server:
 
     def import_snapshot(self, tables: Tables) -> None:
         try:
-            self.whole_state.import_tables(tables, ProgressLog("snapshot import: rows", every=50_000).step)
+            rows = sum(len(v) for v in tables.values() if isinstance(v, list))
+            progress = ProgressLog("snapshot import: rows", every=50_000, total=rows)
+            self.whole_state.import_tables(tables, progress.step)
         except Exception as exc:  # a foreign or edited snapshot: reject it whole, keep the state
             raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
         # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).

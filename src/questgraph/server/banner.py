@@ -9,6 +9,7 @@ get a new one. Long lists are cut short, with the command that lists them all.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from questgraph import __version__
@@ -57,8 +58,11 @@ def _works(server: Server, token: str) -> AppCaller | UserCaller | None:
 
 def banner(server: Server, world: World | None) -> str:
     settings = server.settings
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    scheme = "https" if settings.tls_dir else "http"
+    base = settings.public_url or f"{scheme}://{settings.host}:{settings.port}"
     lines = [f"questgraph {__version__} — S2S Graph API at {base}  (database: {settings.database})"]
+    if settings.tls_dir:
+        lines += _tls_lines(settings.tls_dir, settings.port)
     # D30: the account-linking page may live on a base of its own
     lines.append(f"Dashboard: {base}/dashboard   Account-linking (SSO) page: {settings.sso_public_url or base}/sso/")
     if world is not None and server.world_not_applied:
@@ -103,7 +107,8 @@ def banner(server: Server, world: World | None) -> str:
         lines += [
             "",
             "Try it:",
-            f"  curl -G -H 'Authorization: Bearer {token}' -d api_name={api_name} -d summary=true \\",
+            f"  curl -G{_cacert(settings.tls_dir)} -H 'Authorization: Bearer {token}' -d api_name={api_name} "
+            "-d summary=true \\",
             f"    -d 'fields=user{{id,alias}},rank,score,timestamp' {base}/leaderboard_entries",
         ]
     elif rotated:
@@ -117,3 +122,25 @@ def banner(server: Server, world: World | None) -> str:
                      " (docs/config.md)")
     lines.append("Every endpoint, its parameters and answers: docs/api.md")
     return "\n".join(lines)
+
+
+def _tls_lines(tls_dir: str, port: int) -> list[str]:
+    """serve --tls: the names the certificate holds, its authority and how to reach it as Meta's hosts."""
+    from questgraph.server.tls import TlsFiles, fingerprint
+
+    ca = TlsFiles(Path(tls_dir)).ca_cert
+    on = "" if port == 443 else f":{port}"
+    return [
+        f"HTTPS as https://graph.oculus.com{on}/ and https://auth.oculus.com{on}/sso/ (and localhost, 127.0.0.1)",
+        f"  certificate authority: {ca}  (SHA-256 {fingerprint(ca)[:23]}…); how to trust it: questgraph ca",
+        "  point Meta's hosts here: '127.0.0.1 graph.oculus.com auth.oculus.com' in /etc/hosts"
+        + ("" if port == 443 else " (unmodified URLs mean port 443: see docs/drop-in.md)"),
+    ]
+
+
+def _cacert(tls_dir: str | None) -> str:
+    if not tls_dir:
+        return ""
+    from questgraph.server.tls import TlsFiles
+
+    return f" --cacert {TlsFiles(Path(tls_dir)).ca_cert}"

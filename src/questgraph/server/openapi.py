@@ -25,6 +25,7 @@ from questgraph.server.errors import GraphError
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.routing import ObjectRoute, Param, Route, RouteTable
 from questgraph.server.leaderboards import routes as leaderboard_routes
+from questgraph.server.notifications import routes as notification_routes
 from questgraph.server.sso import routes as sso_routes
 from questgraph.server.users import routes as user_routes
 
@@ -36,11 +37,12 @@ Table = RouteTable[Any]
 GRAPH_TABLES: tuple[tuple[str, Table], ...] = (
     ("leaderboards", leaderboard_routes.ROUTES), ("account linking", sso_routes.ROUTES),
     ("achievements", achievement_routes.ROUTES), ("users", user_routes.ROUTES),
-    ("entitlements, IAP and subscriptions", commerce_routes.ROUTES), ("objects", object_routes.ROUTES),
+    ("entitlements, IAP and subscriptions", commerce_routes.ROUTES),
+    ("user notifications", notification_routes.ROUTES), ("objects", object_routes.ROUTES),
 )
 ADMIN_TABLES: tuple[Table, ...] = (
     admin_routes.IDENTITY, admin_routes.STATE, admin_routes.USERS, admin_routes.ACHIEVEMENTS,
-    admin_routes.COMMERCE, admin_routes.DASHBOARD, admin_routes.SSO,
+    admin_routes.COMMERCE, admin_routes.DASHBOARD, admin_routes.SSO, admin_routes.NOTIFICATIONS,
     admin_routes.FAULTS,
 )
 
@@ -88,7 +90,8 @@ def nullable(schema: Schema) -> Schema:
 
 
 # --- answers -----------------------------------------------------------------------------------------------
-USER_REF = {"id": ID, "alias": STR, "display_name": STR, "profile_url": STR}
+USER_REF = {"id": ID, "alias": STR, "display_name": STR, "profile_url": STR,
+            "presence": STR, "presence_status": STR, "profile_url_small": STR}  # the last three: D10
 _OFFER = {"id": ID, "description": STR, "name": STR, "price": ref("Price")}
 GRAPH_SCHEMAS: dict[str, Schema] = {
     "Success": obj({"success": TRUE}, ["success"]),
@@ -158,6 +161,7 @@ _LINK = {"id": ID, "org_id": ID, "org_scoped_id": ID, "app_id": ID, "created_at"
 _HISTORY = {"id": ID, "sku": STR, "type": STR, "granted_at": INT}
 ADMIN_SCHEMAS: dict[str, Schema] = {
     "Org": obj({"id": ID, "name": STR}, ["id", "name"]),
+    "OrgScopedId": exact({"org_id": ID, "org_scoped_id": ID}),
     "App": obj({**_APP, "secret": STR, "app_access_token": STR}, _APP),  # the secret only when made (D12)
     "Orgs": listing(obj({"id": ID, "name": STR, "apps": {"type": "array", "items": ref("App")},
                          "sso_redirect_uris": {"type": "array", "items": STR}},
@@ -204,6 +208,12 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
                      ["id", "kind", "remaining", "hits", "created_at"]),
     "FaultsCleared": obj({"success": TRUE, "deleted": INT}, ["success", "deleted"]),
     "FaultRules": obj({"data": {"type": "array", "items": ref("FaultRule")}, "enabled": BOOL}, ["data", "enabled"]),
+    # user notifications (D37)
+    "NotifRequest": exact({"id": ID, "app_id": ID, "category": STR, "name": STR, "created_at": INT}),
+    "NotifRequests": listing(ref("NotifRequest")),
+    "Notifications": listing(exact({"id": ID, "app_id": ID, "request_id": ID,
+                                    "recipient_ids": {"type": "array", "items": ID},
+                                    "sender_id": nullable(ID), "sent_at": INT})),
 }
 
 

@@ -26,3 +26,6 @@ class Settings:
     sso_public_url: str | None = None
     # Trips of domain calls run at once (server/executor.py), on PostgreSQL + Redis only: elsewhere one.
     domain_lanes: int = 4
+    # serve --tls: the directory of the local certificate authority and server certificate (server/tls.py);
+    # None: plain HTTP.
+    tls_dir: str | None = None

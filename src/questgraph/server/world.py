@@ -47,6 +47,8 @@ from questgraph.server.leaderboards.service import (
     LeaderboardService,
     decode_extra_data,
 )
+from questgraph.server.notifications.service import NotificationService
+from questgraph.server.notifications.world_spec import NotifRequestSpec, world_notif_requests
 from questgraph.server.ranking.index import ProgressLog
 from questgraph.server.sso.service import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SsoService
 from questgraph.server.users.service import UserService
@@ -55,11 +57,12 @@ from questgraph.server.users.world_nonces import NonceSpec, plant_nonce, world_n
 # Every key a world file may hold, per table; anything else is a typo and an error.
 TOP_KEYS = ("admin_key", "orgs", "users", "faults")  # faults: docs/fault-injection.md
 ORG_KEYS = ("id", "name", "sso_redirect_uris", "apps", "members")
-APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items")
+APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items", "notif_requests")
 BOARD_KEYS = ("api_name", "sort_order", "entry_write_policy", "earliest_allowed_entry_time",
               "latest_allowed_entry_time", "title_locale_map", "entries")
 ENTRY_KEYS = ("user", "score", "extra_data_base64")
-USER_KEYS = ("alias", "display_name", "profile_url", "age_category", "friends", "apps", "password")
+USER_KEYS = ("alias", "display_name", "profile_url", "age_category", "friends", "apps", "password", "orgs")
+PERSON_ORG_KEYS = ("org", "org_scoped_id")
 MEMBER_KEYS = ("app", "id", "org_scoped_id", "entitled", "entitled_at", "tokens", "purchases", "nonces")
 _OBJECT_ID = re.compile(r"[0-9]{15,17}")
 PROGRESS_EVERY = 5_000  # users applied between progress lines on the log: a world of 30,000 takes seconds
@@ -99,6 +102,7 @@ class _App:
     boards: list[_Board]
     achievements: list[AchievementSpec] = field(default_factory=list)
     items: list[ItemSpec] = field(default_factory=list)
+    notif_requests: list[tuple[NotifRequestSpec, int | None]] = field(default_factory=list)  # with checked ids
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ class _User:
     friends: list[str]
     members: list[_Member]
     password: str | None = None  # for the SSO page's production sign-in; stored only as a scrypt hash
+    orgs: list[tuple[int, int | None]] = field(default_factory=list)  # (org id, org-scoped id) with no app
 
 
 @dataclass
@@ -193,7 +198,8 @@ class World:
         return str(key) if key else None
 
     def apply(self, identity: IdentityService, leaderboards: LeaderboardService, *, achievements: AchievementService,
-              commerce: CommerceService, sso: SsoService, dashboard: DashboardService, users: UserService) -> None:
+              commerce: CommerceService, sso: SsoService, dashboard: DashboardService, users: UserService,
+              notifications: NotificationService | None = None) -> None:
         """Create everything the world declares, in one transaction (the database should be empty)."""
         where = "top level"
         plan = self._plan
@@ -217,7 +223,8 @@ class World:
                         callers[id(app_spec)] = AppCaller(made.app)
                 persons: dict[str, int] = {}
                 members: dict[tuple[int, str], int] = {}  # (app id, alias or user id) -> user id
-                progress = ProgressLog(f"{self.source}: users applied", every=PROGRESS_EVERY)
+                progress = ProgressLog(f"{self.source}: users applied", every=PROGRESS_EVERY,
+                                       total=len(plan.users))
                 for user_spec in plan.users:
                     where = user_spec.where
                     progress.step()
@@ -226,6 +233,9 @@ class World:
                     persons[user_spec.alias] = person
                     if user_spec.password is not None:
                         sso.set_password(person, user_spec.password)
+                    for org_id, org_scoped_id in user_spec.orgs:  # before the apps: an app may then agree
+                        where = f"{user_spec.where}.orgs"
+                        identity.join_org(person, org_id, org_scoped_id)
                     for member in user_spec.members:
                         where = member.where
                         user = identity.join_app(person, member.app, member.id, member.org_scoped_id)
@@ -276,6 +286,11 @@ class World:
                         for item_spec in app_spec.items:
                             where = f"{app_spec.where}.items ({item_spec.sku})"
                             commerce.create_item(callers[id(app_spec)].app.id, item_spec)
+                        for notif_spec, notif_id in app_spec.notif_requests:
+                            where = notif_spec.where  # D37: request templates, as the admin API registers them
+                            if notifications is not None:
+                                notifications.register_request(callers[id(app_spec)].app.id, notif_spec.category,
+                                                               notif_spec.name, notif_id)
                 for user_spec in plan.users:
                     for grantee in user_spec.members:
                         for grant in grantee.purchases:
@@ -297,6 +312,7 @@ def _check(data: Any) -> _Plan:
         raise WorldError("admin_key must be a string")
     plan = _Plan()
     declared_apps: dict[int, str] = {}
+    declared_orgs: set[int] = set()
     fixed_ids: dict[int, str] = {}
 
     def claim(object_id: int | None, where: str) -> None:
@@ -314,6 +330,8 @@ def _check(data: Any) -> _Plan:
         where = f"{where} ({name})"
         org_id = _object_id(org.get("id"), where, "id")
         claim(org_id, where)
+        if org_id is not None:
+            declared_orgs.add(org_id)
         uris = [_string(u, f"{where}.sso_redirect_uris[{i}]")
                 for i, u in enumerate(_list(org.get("sso_redirect_uris", []), f"{where}.sso_redirect_uris"))]
         for i, uri in enumerate(uris):
@@ -352,7 +370,17 @@ def _check(data: Any) -> _Plan:
                 items = world_items(app.get("items", []), f"{app_where}.items")
             except ValueError as exc:
                 raise WorldError(str(exc)) from None
-            apps.append(_App(app_where, app_id, app_name, secret, boards, achievements, items=items))
+            try:
+                notif_specs = world_notif_requests(app.get("notif_requests", []), f"{app_where}.notif_requests")
+            except ValueError as exc:
+                raise WorldError(str(exc)) from None
+            notif_requests = []
+            for notif_spec in notif_specs:
+                notif_id = _object_id(notif_spec.id, notif_spec.where, "id")
+                claim(notif_id, notif_spec.where)
+                notif_requests.append((notif_spec, notif_id))
+            apps.append(_App(app_where, app_id, app_name, secret, boards, achievements, items=items,
+                             notif_requests=notif_requests))
         try:
             org_members = world_members(org.get("members", []), f"{where}.members")
         except ValueError as exc:
@@ -425,6 +453,18 @@ def _check(data: Any) -> _Plan:
                 raise WorldError(str(exc)) from None
             members.append(_Member(member_where, app_id, user_id, org_scoped_id, entitled, member_tokens,
                                    purchases=purchases, nonces=nonces, entitled_at=entitled_at))
+        person_orgs: list[tuple[int, int | None]] = []
+        for n, raw_org in enumerate(_list(user.get("orgs", []), f"{where}.orgs")):
+            org_where = f"{where}.orgs[{n}]"
+            person_org = _table(raw_org, org_where, PERSON_ORG_KEYS)
+            org_id = _object_id(person_org.get("org"), org_where, "org")
+            if org_id is None or org_id not in declared_orgs:
+                raise WorldError(f"{org_where}: org must be the id of an org declared under [[orgs]] with that id")
+            if any(known == org_id for known, _ in person_orgs):
+                raise WorldError(f"{org_where}: {alias} already has an org-scoped id in org {org_id}")
+            org_scoped_id = _object_id(person_org.get("org_scoped_id"), org_where, "org_scoped_id")
+            claim(org_scoped_id, org_where)
+            person_orgs.append((org_id, org_scoped_id))
         password = user.get("password")
         if password is not None and (not isinstance(password, str)
                                      or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH):
@@ -432,7 +472,8 @@ def _check(data: Any) -> _Plan:
             raise WorldError(f"{where}: password must be a string of {MIN_PASSWORD_LENGTH} to "
                              f"{MAX_PASSWORD_LENGTH} characters")
         plan.users.append(_User(where, alias, _optional_string(user, "display_name", where),
-                                _optional_string(user, "profile_url", where), age, friends, members, password))
+                                _optional_string(user, "profile_url", where), age, friends, members, password,
+                                person_orgs))
 
     for user_spec in plan.users:
         for i, friend in enumerate(user_spec.friends):

@@ -15,6 +15,7 @@ from questgraph.server.commerce.service import CommerceService
 from questgraph.server.dashboard.service import DashboardService
 from questgraph.server.faults.service import FaultService
 from questgraph.server.identity.service import IdentityService
+from questgraph.server.notifications.service import NotificationService
 from questgraph.server.settings import Settings
 from questgraph.server.sso.service import SsoService
 from questgraph.server.users.service import UserService
@@ -32,6 +33,7 @@ class AdminContext(Protocol):
     sso: SsoService
     dashboard: DashboardService
     faults: FaultService
+    notifications: NotificationService
 
     def reset(self, apply_world: bool = True) -> None:
         """Empty the database (and apply the world file, unless told not to); rebuild the rank index."""

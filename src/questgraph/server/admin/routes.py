@@ -19,6 +19,8 @@ from questgraph.server.faults.service import KINDS as FAULT_KINDS
 from questgraph.server.faults.service import MAX_LATENCY_MS, FaultService
 from questgraph.server.graph.routing import Param, Route, Router, RouteTable
 from questgraph.server.identity.service import AGE_CATEGORIES, MAX_TOKEN_TTL_SECONDS, IdentityService
+from questgraph.server.notifications import admin as notification_admin
+from questgraph.server.notifications.service import CATEGORIES, NotificationService
 from questgraph.server.sso import admin as sso_admin
 from questgraph.server.sso.service import SsoService
 from questgraph.server.users import admin as user_admin
@@ -42,6 +44,8 @@ IDENTITY: RouteTable[IdentityService] = (
     Route("POST", "/_admin/users/{user_id}/entitlements", views.grant_entitlement,
           (Param("granted_at", "integer", minimum=0),)),
     Route("POST", "/_admin/users/{user_id}/friends", views.befriend, (Param("friend_id", "id", required=True),)),
+    Route("POST", "/_admin/users/{user_id}/orgs", views.join_org,
+          (Param("org_id", "id", required=True), Param("org_scoped_id", "id")), "OrgScopedId"),
 )
 STATE: RouteTable[AdminContext] = (  # whole-state actions, and the one read across features
     Route("GET", "/_admin/orgs", views.list_orgs, answer="Orgs"),
@@ -108,6 +112,12 @@ FAULTS: RouteTable[FaultService] = (  # fault injection (docs/fault-injection.md
     Route("DELETE", "/_admin/faults/{rule_id}", faults_admin.delete_fault),
 )
 
+NOTIFICATIONS: RouteTable[NotificationService] = (  # notification request templates and what was sent (D37)
+    Route("GET", "/_admin/apps/{app_id}/notif_requests", notification_admin.list_requests, answer="NotifRequests"),
+    Route("POST", "/_admin/apps/{app_id}/notif_requests", notification_admin.register_request,
+          (Param("category", required=True, enum=CATEGORIES), Param("name"), Param("id", "id")), "NotifRequest"),
+    Route("GET", "/_admin/apps/{app_id}/notifications", notification_admin.list_sent, answer="Notifications"),
+)
 
 def register(router: Router, server: AdminContext) -> None:
     router.add_table(IDENTITY, server.identity)
@@ -118,3 +128,4 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(DASHBOARD, server.dashboard)
     router.add_table(SSO, server.sso)
     router.add_table(FAULTS, server.faults)
+    router.add_table(NOTIFICATIONS, server.notifications)

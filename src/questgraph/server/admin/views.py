@@ -112,6 +112,14 @@ def befriend(identity: IdentityService, request: GraphRequest) -> Any:
     return {"success": True}
 
 
+def join_org(identity: IdentityService, request: GraphRequest) -> Any:
+    """Give the person behind a user an org-scoped id in an organization none of whose apps they use (D10)."""
+    user = identity.user(request.path_id("user_id"))
+    org_id = parse_id("org_id", require_param(request, "org_id"))
+    org_scoped_id = identity.join_org(user.person_id, org_id, _optional_id(request, "org_scoped_id"))
+    return {"org_id": str(org_id), "org_scoped_id": str(org_scoped_id)}
+
+
 # --- whole state ------------------------------------------------------------------------------------------
 def reset(server: AdminContext, request: GraphRequest) -> Any:
     server.reset(apply_world=not request.params.boolean("empty"))

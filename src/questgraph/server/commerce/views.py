@@ -27,6 +27,7 @@ from questgraph.server.graph.cursors import (
 from questgraph.server.graph.fields import Field, NodeType, Selection
 from questgraph.server.graph.params import parse_id, parse_json
 from questgraph.server.graph.request import GraphRequest, require_param
+from questgraph.server.users.fields import presence_fields
 
 T = TypeVar("T")
 MAX_SKUS = 1000
@@ -117,6 +118,7 @@ OWNER_NODE = NodeType("User", {
     "alias": Field(lambda u: u.alias),
     "display_name": Field(lambda u: u.display_name),
     "profile_url": Field(lambda u: u.profile_url),
+    **presence_fields(lambda u: u.profile_url),
 })
 
 PRICE_TERM_NODE = ValueNode("PriceTerm", {

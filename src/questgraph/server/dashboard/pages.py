@@ -7,11 +7,15 @@ Security: a session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS) names 
 organization; every page checks on the server that the objects it shows belong to that organization (a
 foreign id is a plain 404, as an unknown one), and every admin-only page or action checks the role. Every
 POST carries a CSRF token bound to the session (or, before sign-in, to a pre-session cookie). New secrets
-and tokens are shown once, in the answer to the POST that made them, and never again.
+and tokens are shown once and never again: a new app secret in the answer to the POST that made it (a
+reload cannot rotate twice: the form names the secret it replaces); a minted user token or nonce after a
+redirect, carried to the one page that shows it by a short-lived cookie that page clears (FLASH_COOKIE), so
+a reload neither mints again nor shows it again.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import ipaddress
 import json
@@ -66,6 +70,7 @@ from questgraph.server.leaderboards.service import (
     LeaderboardService,
     decode_extra_data,
 )
+from questgraph.server.notifications.service import NotificationService
 from questgraph.server.settings import Settings
 from questgraph.server.snapshots import SNAPSHOT_VERSION, check_snapshot_tables
 from questgraph.server.sso.limiter import TooManyAttempts
@@ -78,6 +83,8 @@ log = logging.getLogger("questgraph.dashboard")
 PREFIX = "/dashboard"
 COOKIE = "qg_dash_session"
 PRE_COOKIE = "qg_dash_pre"  # before sign-in: what the sign-in forms' CSRF token is bound to
+FLASH_COOKIE = "qg_dash_once"  # a just-minted user token or nonce, on its way to the one page that shows it
+FLASH_SECONDS = 120
 PAGE_SIZE = 25  # rows of a paged list (users, entries, inspector)
 AUDIT_PAGE_SIZE = 50
 MAX_PAGE = 10**9  # a page number past any list: the page is empty, the offset still fits int64
@@ -146,6 +153,7 @@ class Ctx:
     pre_cookie: str | None
     client: str
     base_url: str
+    flash: str | None = None  # FLASH_COOKIE's value
     path_params: dict[str, str] = field(default_factory=dict)
     viewer: Viewer | None = None
 
@@ -183,6 +191,8 @@ class Outcome:
     clear_cookie: bool = False
     pre_cookie: str | None = None
     download: tuple[bytes, str, str] | None = None  # body, file name, content type
+    flash: str | None = None  # set FLASH_COOKIE to this
+    clear_flash: bool = False
 
 
 T = TypeVar("T")
@@ -190,7 +200,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Paged(Generic[T]):
-    """One page of a list the page filtered in memory."""
+    """One page of a list: ``of`` cuts it from a list the page filtered in memory; the users page asks the
+    database for one page and its total."""
 
     rows: list[T]
     page_no: int
@@ -269,7 +280,17 @@ class Denied(Exception):
 
 
 class _TooLarge(Exception):
-    pass
+    """A form over its limit; ``flag`` names the serve option that raises that limit, if one does."""
+
+    def __init__(self, limit: int, flag: str | None) -> None:
+        super().__init__(limit)
+        self.limit = limit
+        self.flag = flag
+
+
+# The snapshot upload is the admin API's snapshot import in a form: it takes the admin body limit
+# (--max-admin-body-bytes), not the Graph one, so a snapshot the dashboard exported can be brought back.
+SNAPSHOT_UPLOAD = f"{PREFIX}/emulator/snapshot"
 
 
 def _asset(name: str) -> bytes:
@@ -312,6 +333,24 @@ def _purchase_state(purchase: Purchase, now: int) -> str:
     return "owned" if purchase.owned_at(now) else "expired"
 
 
+def _flash(value: dict[str, Any]) -> str:
+    """FLASH_COOKIE's value: JSON in base64url, which needs no quoting in a cookie."""
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+
+def _minted(flash: str | None, user_id: int) -> tuple[str | None, MintedNonce | None]:
+    """The token or nonce FLASH_COOKIE carries for this user's page; anything else in it is ignored."""
+    try:
+        value = json.loads(base64.urlsafe_b64decode(flash)) if flash else None
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return None, None
+    if not isinstance(value, dict) or value.get("user") != user_id:
+        return None, None
+    token, nonce, expires_at = value.get("token"), value.get("nonce"), value.get("expires_at")
+    return (token if isinstance(token, str) else None,
+            MintedNonce(nonce, expires_at) if isinstance(nonce, str) and isinstance(expires_at, int) else None)
+
+
 def _page_no(ctx: Ctx) -> int:
     """The ``page`` asked for (1 when none); anything but a page number is a 400."""
     return ctx.params.int64("page", minimum=1, maximum=MAX_PAGE) or 1
@@ -328,7 +367,8 @@ def _safe_next(target: str) -> str:
 class DashboardPages:
     def __init__(self, host: DashboardHost, *, dashboard: DashboardService, identity: IdentityService,
                  leaderboards: LeaderboardService, achievements: AchievementService, commerce: CommerceService,
-                 users: UserService, sso: SsoService, inspector: RequestInspector) -> None:
+                 users: UserService, sso: SsoService, inspector: RequestInspector,
+                 notifications: NotificationService | None = None) -> None:
         self.host = host
         self.service = dashboard
         self.identity = identity
@@ -338,6 +378,7 @@ class DashboardPages:
         self.users = users
         self.sso = sso
         self.inspector = inspector
+        self.notifications = notifications
         self.assets = {"dashboard.css": (_asset("dashboard.css"), "text/css"),
                        "dashboard.js": (_asset("dashboard.js"), "text/javascript"),
                        "callback.js": (_asset("callback.js"), "text/javascript")}
@@ -380,6 +421,8 @@ class DashboardPages:
             ("POST", "/emulator/snapshot", self.import_snapshot),
             ("POST", "/emulator/faults", self.add_fault),  # fault injection (docs/fault-injection.md)
             ("POST", "/emulator/faults/{rule_id}/delete", self.delete_fault),
+            ("GET", "/apps/{app_id}/notifications", self.notifications_page),
+            ("POST", "/apps/{app_id}/notifications", self.create_notif_request),
         ]:
             self.private.add(method, PREFIX + path, handler)
 
@@ -405,7 +448,7 @@ class DashboardPages:
             values = dict(parse_qsl(request.url.query, keep_blank_values=True))
             files: dict[str, bytes] = {}
             if method == "POST":
-                form, files = await self._form(request)
+                form, files = await self._form(request, path)
                 values.update(form)
             # The Graph layer's text rule (D2): a NUL or a lone surrogate no backend can store never reaches
             # the database, where PostgreSQL would refuse it as if the database had failed. ``next`` is never
@@ -413,12 +456,14 @@ class DashboardPages:
             Params([(key, value) for key, value in values.items() if key != "next"]).check_text()
             ctx = Ctx(method, path, values, files, request.cookies.get(COOKIE), request.cookies.get(PRE_COOKIE),
                       request.client.host if request.client else "",
-                      public_base_url(request, settings.public_url, settings.trust_forwarded))
+                      public_base_url(request, settings.public_url, settings.trust_forwarded),
+                      flash=request.cookies.get(FLASH_COOKIE))
             outcome = await anyio.to_thread.run_sync(self._dispatch, ctx, limiter=self.host.limiter)
             return self._page(request, outcome, trace_id)
-        except _TooLarge:
-            return self._page(request, Outcome(413, self._problem("Too large", "The form sent is too large.")),
-                              trace_id)
+        except _TooLarge as exc:
+            raise_it = f"; start the server with a larger {exc.flag} to allow it" if exc.flag else ""
+            return self._page(request, Outcome(413, self._problem(
+                "Too large", f"The form sent is larger than {exc.limit:,} bytes{raise_it}.")), trace_id)
         except InvalidParameter as exc:
             return self._page(request, Outcome(400, self._problem("Not done", exc.message)), trace_id)
         except ClientDisconnect:  # the browser left before its form arrived: no page can reach it
@@ -436,11 +481,13 @@ class DashboardPages:
             return self._page(request, Outcome(500, self._problem("Something went wrong", "An unexpected error "
                                                                   f"happened (trace {trace_id}).")), trace_id)
 
-    async def _form(self, request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
-        limit = self.host.settings.max_body_bytes
+    async def _form(self, request: Request, path: str) -> tuple[dict[str, str], dict[str, bytes]]:
+        settings = self.host.settings
+        limit, flag = ((settings.max_admin_body_bytes, "--max-admin-body-bytes") if path == SNAPSHOT_UPLOAD
+                       else (settings.max_body_bytes, None))
         declared = request.headers.get("content-length")
         if declared is None or not _DIGITS.fullmatch(declared) or int(declared) > limit:
-            raise _TooLarge  # browsers always send a length with a form; anything else is refused unread
+            raise _TooLarge(limit, flag)  # browsers always send a length with a form; others are refused unread
         form = await request.form(max_files=1, max_fields=200)
         values: dict[str, str] = {}
         files: dict[str, bytes] = {}
@@ -513,6 +560,11 @@ class DashboardPages:
         if outcome.pre_cookie is not None:
             response.set_cookie(PRE_COOKIE, outcome.pre_cookie, path=PREFIX, secure=secure, httponly=True,
                                 samesite="strict")
+        if outcome.flash is not None:
+            response.set_cookie(FLASH_COOKIE, outcome.flash, max_age=FLASH_SECONDS, path=PREFIX, secure=secure,
+                                httponly=True, samesite="strict")
+        elif outcome.clear_flash:
+            response.delete_cookie(FLASH_COOKIE, path=PREFIX, secure=secure, httponly=True, samesite="strict")
         return response
 
     @staticmethod
@@ -694,12 +746,9 @@ class DashboardPages:
         """The app's users, 25 a page; ``q`` finds by alias or display name (any case) or by user id."""
         app = self._app(ctx)
         query = ctx.values.get("q", "").strip()
-        users = self.identity.app_users(app.id)
-        if query:
-            lowered = query.casefold()
-            users = [u for u in users if lowered in u.alias.casefold() or lowered in u.display_name.casefold()
-                     or query == str(u.id)]
-        paged = Paged.of(users, _page_no(ctx))
+        page_no = _page_no(ctx)
+        users, total = self.identity.search_app_users(app.id, query, (page_no - 1) * PAGE_SIZE, PAGE_SIZE)
+        paged = Paged(users, page_no, total, PAGE_SIZE)
         rows = [UserRow(u, self.identity.is_entitled(u)) for u in paged.rows]
         return Outcome(200, self._chrome(ctx, "users.html", f"{app.name}: users", f"{PREFIX}/apps/{app.id}/users",
                                          app=app, users=rows, paged=paged, query=query, age_names=AGE_NAMES,
@@ -714,9 +763,9 @@ class DashboardPages:
         self._audit(ctx, "user.create", f"user {made.id}", f"app={app.id} alias={made.alias}")
         return Outcome(303, location=f"{PREFIX}/users/{made.id}")
 
-    def user_page(self, ctx: Ctx, minted_token: str | None = None,
-                  minted_nonce: MintedNonce | None = None) -> Outcome:
+    def user_page(self, ctx: Ctx) -> Outcome:
         user, app = self._user(ctx)
+        minted_token, minted_nonce = _minted(ctx.flash, user.id)
         friend_people = set(self.identity.friends_of(user.person_id))
         app_users = self.identity.app_users(app.id)
         others = [(str(u.id), f"{u.alias} ({u.display_name})") for u in app_users
@@ -724,13 +773,16 @@ class DashboardPages:
         items = [(i.sku, f"{i.name} ({i.sku})") for i in self.commerce.catalogue(app.id)]
         # A person's links with other organizations are not this organization's business.
         links = [v for v in self.sso.links(self.sso.person_of(user.id)) if v.link.org_id == ctx.me.org_id]
-        return Outcome(200, self._chrome(
+        page = Outcome(200, self._chrome(
             ctx, "user.html", f"User {user.alias}", "", user=user, app=app, age_names=AGE_NAMES,
             org_scoped_id=self.identity.org_scoped_id(user),
             entitled=self.identity.is_entitled(user),
             friends=[u for u in app_users if u.person_id in friend_people], others=others,
             achievements=self._achievement_rows(app, user), history=self._history(user), items=items,
             links=links, minted_token=minted_token, minted_nonce=minted_nonce))
+        if ctx.flash is not None:  # shown (or not this user's): never again
+            page.clear_flash = True
+        return page
 
     def _achievement_rows(self, app: App, user: User) -> list[AchievementRow]:
         """Every definition of the app (archived ones too), with the user's progress on it, if any."""
@@ -751,13 +803,14 @@ class DashboardPages:
         user, app = self._user(ctx)
         token = self.identity.mint_user_token(user.id, None, ctx.params.int64("ttl_seconds", minimum=1))
         self._audit(ctx, "user.mint_token", f"user {user.id}", f"app={app.id}")
-        return self.user_page(ctx, minted_token=token)
+        return Outcome(303, location=f"{PREFIX}/users/{user.id}", flash=_flash({"user": user.id, "token": token}))
 
     def mint_nonce(self, ctx: Ctx) -> Outcome:
         user, app = self._user(ctx)
         minted = self.users.mint_nonce(user.id)
         self._audit(ctx, "user.mint_nonce", f"user {user.id}", f"app={app.id}")
-        return self.user_page(ctx, minted_nonce=minted)
+        return Outcome(303, location=f"{PREFIX}/users/{user.id}", flash=_flash(
+            {"user": user.id, "nonce": minted.nonce, "expires_at": minted.expires_at}))
 
     def befriend(self, ctx: Ctx) -> Outcome:
         user, app = self._user(ctx)
@@ -1131,3 +1184,21 @@ class DashboardPages:
         html = render("callback_demo.html", title="Account-linking callback (demo)", base_url=ctx.base_url,
                       apps=[(app, self._app_token(app, may_see)) for app in apps], signed_in=viewer is not None)
         return Outcome(200, html)
+
+    # --- user notifications (D37) -------------------------------------------------------------------
+    def _notification_service(self) -> NotificationService:
+        if self.notifications is None:
+            raise NotFound("notifications are not served here")
+        return self.notifications
+
+    def notifications_page(self, ctx: Ctx) -> Outcome:
+        app, service = self._app(ctx), self._notification_service()
+        return Outcome(200, self._chrome(ctx, "notifications.html", f"{app.name}: notifications",
+                                         f"{PREFIX}/apps/{app.id}/notifications", app=app,
+                                         requests=service.requests(app.id), sent=service.sent(app.id)[::-1]))
+
+    def create_notif_request(self, ctx: Ctx) -> Outcome:
+        app, service = self._app(ctx), self._notification_service()
+        made = service.register_request(app.id, ctx.required("category"), ctx.params.get("name") or "")
+        self._audit(ctx, "notifications.create_request", f"app {app.id}", f"id={made.id} category={made.category}")
+        return Outcome(303, location=f"{PREFIX}/apps/{app.id}/notifications")

@@ -197,8 +197,8 @@ class Params:
             text = raw.strip()
             items: list[Any]
             if text.startswith("["):
-                try:
-                    items = parse_json(text)
+                try:  # ids never hold quotes: ['1', '2'] (Meta's notification example) is read as ["1", "2"]
+                    items = parse_json(text.replace("'", '"'))
                 except ValueError:
                     raise InvalidParameter(f"Param {key} must be a JSON array or a comma-separated list of ids") \
                         from None

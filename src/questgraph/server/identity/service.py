@@ -146,14 +146,23 @@ class IdentityService:
             return existing
         with self.db.transaction():
             self.store.insert_app_user(self.claim_id("user", user_id), app_id, person_id)
-            known_org_id = self.store.get_org_scoped_id(app.org_id, person_id)
-            if known_org_id is None:
-                self.store.insert_org_user(self.claim_id("org_user", org_scoped_id), app.org_id, person_id)
-            elif org_scoped_id is not None and org_scoped_id != known_org_id:
-                raise InvalidParameter(f"Param org_scoped_id: person already has org-scoped id {known_org_id}")
+            self.join_org(person_id, app.org_id, org_scoped_id)
         user = self.store.find_app_user(app_id, person_id)
         assert user is not None
         return user
+
+    def join_org(self, person_id: int, org_id: int, org_scoped_id: int | None = None) -> int:
+        """The person's org-scoped id in ``org_id`` (D10): the one they have, or a new one (``org_scoped_id``
+        when given), with no app of the org needed; a different ``org_scoped_id`` than theirs is a 400."""
+        self.org(org_id)
+        with self.db.transaction():
+            known = self.store.get_org_scoped_id(org_id, person_id)
+            if known is None:
+                known = self.claim_id("org_user", org_scoped_id)
+                self.store.insert_org_user(known, org_id, person_id)
+            elif org_scoped_id is not None and org_scoped_id != known:
+                raise InvalidParameter(f"Param org_scoped_id: person already has org-scoped id {known}")
+        return known
 
     def create_user(self, app_id: int, alias: str, *, display_name: str | None = None,
                     profile_url: str | None = None, age_category: str = "AD", user_id: int | None = None,
@@ -171,6 +180,10 @@ class IdentityService:
 
     def app_users(self, app_id: int) -> list[User]:
         return self.store.list_app_users(self.app(app_id).id)
+
+    def search_app_users(self, app_id: int, query: str, offset: int, limit: int) -> tuple[list[User], int]:
+        """A page of the app's users found by alias or display name (any ASCII case) or id, and the count."""
+        return self.store.search_app_users(self.app(app_id).id, query, offset, limit)
 
     def org_scoped_id(self, user: User) -> int | None:
         """The user's id in their app's organization."""

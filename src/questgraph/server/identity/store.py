@@ -114,6 +114,23 @@ class IdentityStore:
     def list_app_users(self, app_id: int) -> list[User]:
         return [User(*r) for r in self.db.all(USER_SELECT + " WHERE u.app_id = ? ORDER BY p.id", (app_id,))]
 
+    def search_app_users(self, app_id: int, query: str, offset: int, limit: int) -> tuple[list[User], int]:
+        """One page of the app's users whose alias or display name holds ``query`` (``lower()`` on both
+        sides: ASCII letters in any case on every backend; others as the database lowers them) or whose id
+        is ``query``, in person order, and how many there are in all."""
+        where = " WHERE u.app_id = ?"
+        params: list[Any] = [app_id]
+        if query:
+            pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            user_id = int(query) if query.isascii() and query.isdigit() and int(query) < 2**63 else -1
+            where += (" AND (lower(p.alias) LIKE ? ESCAPE '\\' OR lower(p.display_name) LIKE ? ESCAPE '\\'"
+                      " OR u.id = ?)")
+            params += [pattern, pattern, user_id]
+        total = self.db.one("SELECT COUNT(*) FROM app_users u JOIN persons p ON p.id = u.person_id" + where,
+                            params)[0]
+        rows = self.db.all(USER_SELECT + where + " ORDER BY p.id LIMIT ? OFFSET ?", (*params, limit, offset))
+        return [User(*r) for r in rows], int(total)
+
     def insert_org_user(self, org_scoped_id: int, org_id: int, person_id: int) -> None:
         self.db.run("INSERT INTO org_users VALUES (?, ?, ?)", (org_scoped_id, org_id, person_id))
 

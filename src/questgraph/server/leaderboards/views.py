@@ -24,12 +24,14 @@ from questgraph.server.leaderboards.service import (
     RankedEntry,
     decode_extra_data,
 )
+from questgraph.server.users.fields import presence_fields
 
 USER_NODE = NodeType("User", {
     "id": Field(lambda u: str(u.id)),
     "alias": Field(lambda u: u.alias),
     "display_name": Field(lambda u: u.display_name),
     "profile_url": Field(lambda u: u.profile_url),
+    **presence_fields(lambda u: u.profile_url),
 })
 
 

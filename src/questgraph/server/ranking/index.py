@@ -139,14 +139,26 @@ class InMemoryRankIndex:
 
 
 class ProgressLog:
-    """Logs progress of a long build every ``every`` items, with a rate, so operators see it move."""
+    """Logs progress of a long job every ``every`` items, with a rate, so operators see it move; with a
+    ``total``, each line is a progress bar with the share done and the time left. Log lines, not a
+    redrawn terminal line: the server's stderr is as often a CI log or a container's as a terminal."""
 
-    def __init__(self, what: str, every: int = 100_000) -> None:
-        self.what, self.every, self.done, self.started = what, every, 0, time.monotonic()
+    BAR = 20
+
+    def __init__(self, what: str, every: int = 100_000, total: int | None = None) -> None:
+        self.what, self.every, self.total, self.done, self.started = what, every, total, 0, time.monotonic()
 
     def step(self, n: int = 1) -> None:
         before = self.done // self.every
         self.done += n
         if self.done // self.every != before:
             elapsed = time.monotonic() - self.started
-            log.info("%s: %d so far (%.0f/s)", self.what, self.done, self.done / max(elapsed, 1e-9))
+            rate = self.done / max(elapsed, 1e-9)
+            if not self.total:
+                log.info("%s: %d so far (%.0f/s)", self.what, self.done, rate)
+                return
+            share = min(self.done / self.total, 1.0)
+            filled = round(share * self.BAR)
+            log.info("%s: [%s%s] %d of %d (%.0f%%), %.0f/s, about %.0f s left", self.what, "#" * filled,
+                     "-" * (self.BAR - filled), self.done, self.total, share * 100, rate,
+                     max(self.total - self.done, 0) / max(rate, 1e-9))

@@ -8,6 +8,7 @@ from typing import Any
 from questgraph.server.graph.fields import Field, NodeType
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
+from questgraph.server.users.fields import presence_fields
 from questgraph.server.users.service import LinkedPerson, ShownUser, UserService
 
 USER_NODE = NodeType("User", {
@@ -16,6 +17,7 @@ USER_NODE = NodeType("User", {
     "display_name": Field(lambda s: s.user.display_name),
     "profile_url": Field(lambda s: s.user.profile_url),
     "org_scoped_id": Field(lambda s: None if s.org_scoped_id is None else str(s.org_scoped_id)),
+    **presence_fields(lambda s: s.user.profile_url),
 })
 # With an SSO oauth_token only these two exist: any other field is the D5 "nonexisting field" 400 (D33).
 LINKED_NODE = NodeType("User", {

@@ -1,7 +1,7 @@
 """Fault injection's rules (docs/fault-injection.md).
 
-Revision ID: 0002_faults
-Revises: 0001_schema7
+Revision ID: 0003_faults
+Revises: 0002_notifications
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_faults"
-down_revision: str | None = "0001_schema7"
+revision: str = "0003_faults"
+down_revision: str | None = "0002_notifications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
