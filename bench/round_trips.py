@@ -1,10 +1,12 @@
-"""Round trips per keep-best submit on PostgreSQL + Redis, counted in the server's own process.
+"""Round trips per keep-best submit and per leaderboard read on PostgreSQL + Redis, counted in the
+server's own process.
 
 Starts an in-process server (tests/world.toml, a fresh PostgreSQL schema, a fresh Redis prefix) and
 counts what its threads send: PostgreSQL statements (``Connection.execute``, and psycopg's own BEGIN,
 SAVEPOINT, RELEASE, COMMIT, ROLLBACK; a pipeline counts once) and Redis commands (a pipeline counts
 once). It makes 20 submits one at a time, then 20 bursts of 16 at once (half of each burst a better
-score, half not), and prints the round trips per submit of each. Unlike CPU time or throughput, these
+score, half not), then reads (CENTERED_ON_VIEWER with a user token, TOP with the app token) one at a time
+and in bursts of 16, and prints the round trips per request of each. Unlike CPU time or throughput, these
 counts do not depend on how busy the machine is (only the sizes of the trips do, a little).
 
     CI=1 PYTHONPATH=src:. python bench/round_trips.py
@@ -25,7 +27,7 @@ import httpx
 import psycopg
 import redis
 from psycopg._connection_base import BaseConnection
-from tests.conftest import ADA_ID, APP_TOKEN, start_server
+from tests.conftest import ADA_ID, ADA_TOKEN, APP_TOKEN, start_server
 from tests.redis_support import drop_prefix, redis_url
 
 counts = {"pg": 0, "redis": 0}
@@ -84,6 +86,15 @@ def submit(client: httpx.Client, score: int) -> bool:
     return bool(answer.json()["did_update"])
 
 
+def read(client: httpx.Client, token_and_start: tuple[str, str]) -> bool:
+    token, start_at = token_and_start
+    answer = client.get("/leaderboard_entries", params={"api_name": "best_leaderboard", "start_at": start_at,
+                                                        "fields": "rank,score,user{id}"},
+                        headers={"Authorization": f"Bearer {token}"})
+    answer.raise_for_status()
+    return bool(answer.json()["data"])
+
+
 def main() -> None:
     _instrument()
     prefix = f"qgtrips{secrets.token_hex(3)}"
@@ -105,6 +116,20 @@ def main() -> None:
                 client.close()
             print(f"burst {burst:2}: {made} submits ({wrote} wrote): PostgreSQL round trips per submit "
                   f"{(counts['pg'] - before['pg']) / made:.2f}, Redis {(counts['redis'] - before['redis']) / made:.2f}")
+        for kind in ((ADA_TOKEN, "CENTERED_ON_VIEWER"), (APP_TOKEN, "TOP")):
+            for burst in (1, 16):
+                clients = [server.client() for _ in range(burst)]
+                with ThreadPoolExecutor(burst) as pool:
+                    list(pool.map(read, clients, [kind] * burst))  # warm: a process's first use of a token
+                    before, made = dict(counts), 0
+                    for _ in range(20):
+                        assert all(pool.map(read, clients, [kind] * burst))
+                        made += burst
+                for client in clients:
+                    client.close()
+                print(f"burst {burst:2}: {made} {kind[1]} reads: PostgreSQL round trips per read "
+                      f"{(counts['pg'] - before['pg']) / made:.2f}, "
+                      f"Redis {(counts['redis'] - before['redis']) / made:.2f}")
     finally:
         server.stop()
         drop_prefix(prefix)

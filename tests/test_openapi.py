@@ -19,6 +19,7 @@ from questgraph.server.achievements import views as achievement_views
 from questgraph.server.commerce import views as commerce_views
 from questgraph.server.commerce.views import ListNode
 from questgraph.server.errors import NotRanked
+from questgraph.server.federation import views as federation_views
 from questgraph.server.graph.fields import NodeType
 from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.routing import ObjectRoute, Route
@@ -87,6 +88,7 @@ ROOTS: dict[str, NodeType] = {
     "AchievementProgress": achievement_views.progress_node(""), "User": user_views.USER_NODE,
     "IAPItem": commerce_views.ITEM_NODE, "Purchase": commerce_views.PURCHASE_NODE,
     "Subscription": commerce_views.SUBSCRIPTION_NODE,
+    "FederatedUser": federation_views.FEDERATED_USER_NODE,
 }
 
 
@@ -112,7 +114,7 @@ def test_the_answer_schemas_have_the_fields_of_the_node_types() -> None:
     assert {"UserRef", "Offer", "PaidOffer", "TrialOffer", "BillingPlan", "Price", "PriceTerm"} <= seen
     assert set(user_views.LINKED_NODE.fields) <= set(openapi.GRAPH_SCHEMAS["User"]["properties"])  # /me, D33
     kinds = [row.answer for _, table in openapi.GRAPH_TABLES for row in table if isinstance(row, ObjectRoute)]
-    assert sorted(kinds) == ["AchievementDefinition", "Leaderboard", "LeaderboardEntry", "User"]
+    assert sorted(kinds) == ["AchievementDefinition", "FederatedUser", "Leaderboard", "LeaderboardEntry", "User"]
 
 
 # --- the declared parameters are the ones the handlers read ---------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from questgraph.server.achievements import routes as achievement_routes
 from questgraph.server.admin import routes as admin_routes
 from questgraph.server.commerce import routes as commerce_routes
+from questgraph.server.federation import routes as federation_routes
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.cursors import (
     decode_pair_cursor,
@@ -35,8 +36,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 GRAPH_TABLES: list[tuple[str, Any]] = [
     ("leaderboards", leaderboard_routes.ROUTES), ("sso", sso_routes.ROUTES),
     ("achievements", achievement_routes.ROUTES), ("users", user_routes.ROUTES),
-    ("commerce", commerce_routes.ROUTES),
-    ("notifications", notification_routes.ROUTES),
+    ("commerce", commerce_routes.ROUTES), ("notifications", notification_routes.ROUTES),
+    ("federation", federation_routes.ROUTES),
 ]
 ADMIN_TABLES: list[tuple[str, Any]] = [
     ("identity", admin_routes.IDENTITY), ("state", admin_routes.STATE), ("users", admin_routes.USERS),
@@ -44,6 +45,7 @@ ADMIN_TABLES: list[tuple[str, Any]] = [
     ("dashboard", admin_routes.DASHBOARD), ("sso", admin_routes.SSO),
     ("faults", admin_routes.FAULTS),
     ("notifications", admin_routes.NOTIFICATIONS),
+    ("notifications", admin_routes.NOTIFICATIONS), ("federation", admin_routes.FEDERATION),
 ]
 # A method (or methods, `POST\|GET`) and a path, in backquotes.
 _DOCUMENTED = re.compile(r"`((?:GET|POST|DELETE)(?:\\\|(?:GET|POST|DELETE))*) (/[^`\s?]*)[^`]*`")

@@ -80,6 +80,8 @@ EXTRA_ROWS: dict[str, list[dict[str, Any]]] = {
                             "recipient_ids": f'["{USER}"]', "sender_id": None, "sent_at": 1}],
     "fault_rules": [{"id": 9, "spec": '{"kind":"drop","probability":1.0}', "remaining": None, "hits": 0,
                      "created_at": 1}],
+    "federated_users": [{"user_id": USER, "app_id": APP, "persistent_id": "schema-fed", "display_name": "Fed",
+                         "name_number": 1, "created_at": 1}],
 }
 BYTES = {("entries", "extra_data"), ("media_files", "data")}
 
@@ -406,8 +408,8 @@ LATER = '''"""A later revision, for the test only."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_later"
-down_revision = "0001_schema7"
+revision = "0099_later"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -429,11 +431,9 @@ def later_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     """The tree with one more revision after schema 7, as the next release would ship it."""
     tree = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS, tree, ignore=shutil.ignore_patterns("__pycache__"))
-    # after the tree's head, whichever revision that is
-    (tree / "versions" / "0002_later.py").write_text(LATER.replace('"0001_schema7"', f'"{migrate.HEAD}"'),
-                                                      encoding="utf-8")
+    (tree / "versions" / "0099_later.py").write_text(LATER.replace("{head}", migrate.HEAD), encoding="utf-8")
     monkeypatch.setattr(migrate, "MIGRATIONS", tree)
-    monkeypatch.setattr(migrate, "HEAD", "0002_later")
+    monkeypatch.setattr(migrate, "HEAD", "0099_later")
     migrate.revisions.cache_clear()
     migrate.create_statements.cache_clear()
     yield
@@ -452,7 +452,7 @@ def test_later_revisions_run_on_an_older_database_keeping_its_rows(tmp_path: Pat
     insert_rows(db, {"settings": [{"key": "a", "value": "kept"}], "media_files": []})
     opened(db).close()
     with driver(db) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002_later",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0099_later",)]
         assert conn.execute("SELECT key, value, note FROM settings").fetchall() == [("a", "kept", None)]
         conn.execute("INSERT INTO settings (key) VALUES ('b')")  # value may now be NULL
 

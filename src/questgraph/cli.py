@@ -468,6 +468,9 @@ def _client_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     from questgraph._cli_features import add_parsers  # achievements, IAP, subscriptions, account linking, state
 
     add_parsers(sub, common)
+    from questgraph import _cli_federation  # federated users (A.2)
+
+    _cli_federation.add_parsers(sub, common)
     _fault_parsers(sub, common)
 
 
@@ -632,6 +635,10 @@ def _dispatch(args: argparse.Namespace) -> str:
         return _cli_features.dispatch(args)
     if command == "faults":
         return _faults(args)
+    from questgraph import _cli_federation
+
+    if command in _cli_federation.COMMANDS:
+        return _cli_federation.dispatch(args)
     if command == "leaderboard":
         with _graph(args) as client:
             if action == "list":
@@ -704,7 +711,7 @@ def _explain(exc: Exception, args: argparse.Namespace) -> str:
     from questgraph._cli_features import GRAPH_COMMANDS
     from questgraph.client import AuthError, GraphError, NotFound, PermissionDenied, TransportError
 
-    admin = args.command not in ("leaderboard", *GRAPH_COMMANDS)
+    admin = args.command not in ("leaderboard", *GRAPH_COMMANDS, "federated-users")
     if isinstance(exc, TransportError):
         return (f"cannot reach {args.base_url} ({exc}).\n"
                 "  Is the server running (`questgraph serve`)? Point --base-url or QUESTGRAPH_BASE_URL at it.")

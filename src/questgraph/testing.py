@@ -47,6 +47,15 @@ default)::
         assert questgraph_client.entitlements.verify(zoe, sku="sword")
         assert questgraph_client.users.validate_nonce("PluginTestNonce00000000000000001", zoe)
 
+Federated (cross-play) users are declared per app (``"federated_users"``) and play as any user;
+``questgraph.federated_client(persistent_id)`` is a ``Client`` with a token of one::
+
+    @pytest.mark.questgraph_world({"orgs": [{"name": "S", "apps": [{"id": "1234567890123456", "name": "G",
+        "secret": "s3cr3ts3cr3ts3cr3t", "leaderboards": [{"api_name": "laps", "sort_order": "LOWER_IS_BETTER"}],
+        "federated_users": [{"persistent_id": "steam-1", "display_name": "Lancelot"}]}]}]})
+    def test_cross_play_laps(questgraph):
+        questgraph.federated_client("steam-1").leaderboards.submit_entry("laps", 61234)
+
 A world that cannot be applied (say a grant of a sku not in the catalogue) fails the test at set-up with a
 ``WorldError`` naming the item at fault.
 """
@@ -211,6 +220,13 @@ class QuestgraphServer:
         _, app = self._member(alias, app_id)
         return self._keep(Client(app_id=app, access_token=self.token(alias, app_id), base_url=self.url,
                                  **options))
+
+    def federated_client(self, persistent_id: str, app_id: str | None = None, **options: Any) -> Client:
+        """A ``Client`` with a new user token of the app's federated user ``persistent_id`` (A.2; declared
+        under ``"federated_users"`` of the app, or created by the test)."""
+        app = str(app_id or next(iter(self._apps()), {}).get("id"))
+        token = self.client(app).federated_users.gen_access_token(persistent_id)
+        return self._keep(Client(app_id=app, access_token=token, base_url=self.url, **options))
 
     def stop(self) -> None:
         for client in self._clients:

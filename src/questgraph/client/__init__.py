@@ -24,6 +24,7 @@ from questgraph.client._errors import (
     ServerError,
     TransportError,
 )
+from questgraph.client._federation import AsyncFederatedUsers, FederatedUser, FederatedUsers
 from questgraph.client._leaderboards import AsyncLeaderboards, Leaderboards
 from questgraph.client._linking import AccountLinking, AsyncAccountLinking, decode_fragment, sso_url
 from questgraph.client._models import (
@@ -79,6 +80,7 @@ __all__ = [
     "AsyncAdminClient",
     "AsyncClient",
     "AsyncEntitlements",
+    "AsyncFederatedUsers",
     "AsyncLeaderboards",
     "AsyncNotifications",
     "AsyncSubscriptions",
@@ -92,6 +94,8 @@ __all__ = [
     "Entitlement",
     "Entitlements",
     "EntriesPage",
+    "FederatedUser",
+    "FederatedUsers",
     "GraphError",
     "IapItem",
     "InvalidParameter",

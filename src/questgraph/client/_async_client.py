@@ -50,6 +50,9 @@ class AsyncClient(BaseClient):
         self.users = AsyncUsers(self)
         self.account_linking = AsyncAccountLinking(self)
         self.notifications = AsyncNotifications(self)
+        from questgraph.client._federation import AsyncFederatedUsers
+
+        self.federated_users = AsyncFederatedUsers(self)  # cross-play users (A.2)
 
     def as_user(self, access_token: str) -> AsyncClient:
         """As ``Client.as_user``: a client with a user's token sharing this one's connections."""

@@ -53,6 +53,9 @@ class Client(BaseClient):
         self.users = Users(self)
         self.account_linking = AccountLinking(self)
         self.notifications = Notifications(self)
+        from questgraph.client._federation import FederatedUsers
+
+        self.federated_users = FederatedUsers(self)  # cross-play users (A.2)
 
     def as_user(self, access_token: str) -> Client:
         """A client with a user's token, for the calls that need one (viewer-centred and FRIENDS reads,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import logging
 import threading
@@ -36,6 +37,7 @@ from questgraph.server.dashboard.inspector import token_source
 from questgraph.server.dashboard.pages import DashboardPages
 from questgraph.server.dashboard.store import DashboardStore
 from questgraph.server.db import DATA_ERRORS, DATABASE_ERRORS, ObjectIds, WholeState, is_postgres, open_database
+from questgraph.server.db.state import read_cache_version
 from questgraph.server.errors import (
     Forbidden,
     GraphError,
@@ -52,6 +54,10 @@ from questgraph.server.faults.records import FaultRule
 from questgraph.server.faults.service import DropConnection, InjectedError
 from questgraph.server.faults.store import FaultStore
 from questgraph.server.faults.transport import DroppedResponse
+from questgraph.server.federation import routes as federation_routes
+from questgraph.server.federation import views as federation_views
+from questgraph.server.federation.service import FederationService
+from questgraph.server.federation.store import FederationStore
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.objects import ObjectKinds
 from questgraph.server.graph.params import Params
@@ -72,6 +78,7 @@ from questgraph.server.identity import IdentityService
 from questgraph.server.identity.store import IdentityStore
 from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import routes as leaderboard_routes
+from questgraph.server.leaderboards import views as leaderboard_views
 from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.metrics import METRICS_PATH, Metrics
 from questgraph.server.notifications import NotificationService
@@ -79,7 +86,7 @@ from questgraph.server.notifications import routes as notification_routes
 from questgraph.server.notifications.store import NotificationStore
 from questgraph.server.openapi import OPENAPI_PATH, document_bytes
 from questgraph.server.ranking.index import ProgressLog
-from questgraph.server.ranking.keeper import index_errors, open_rank_index
+from questgraph.server.ranking.keeper import IndexUnavailable, index_errors, open_rank_index
 from questgraph.server.settings import Settings
 from questgraph.server.sso import SsoService
 from questgraph.server.sso import routes as sso_routes
@@ -97,6 +104,10 @@ HEALTH_PREFIX = "/_health"
 CLOCK_SETTING = "clock_offset_us"
 WORLD_SETTING = "world_digest"  # the digest of the world file this database was made from
 INDEX_ERRORS = index_errors()
+# Handlers that confirm a cached caller with their first query (auth/tokens.py: the hottest calls skip the
+# token's query), and of those the reads whose page script checks the shared index's marker itself.
+CACHED_CALLER = (leaderboard_views.leaderboard_entries, leaderboard_views.leaderboard_submit_entry)
+MARKER_IN_PAGE = (leaderboard_views.leaderboard_entries,)
 
 
 @dataclass
@@ -134,11 +145,13 @@ class Server:
         self.clock_follower = (ClockFollower(self.clock, lambda: self.whole_state.get_setting(CLOCK_SETTING))
                                if self.settings.emulator and self.index_keeper.kind != "memory" else None)
         db, identity_store = self.db, self.identity_store
-        self.auth = Authenticator(identity_store, self.clock)
+        self.auth = Authenticator(identity_store, self.clock, lambda: read_cache_version(db))
         self.identity = IdentityService(db, identity_store, self.ids, self.clock)
         self.leaderboards = LeaderboardService(db, self.leaderboard_store, identity_store, self.index, self.clock,
                                                self.identity, track_pending=self.index_keeper.tracks_pending)
         self.index_keeper.bind(self.leaderboard_store, self.whole_state, self.leaderboards.build_index)
+        self.leaderboards.confirm_caller = self.auth.confirm
+        self.leaderboards.check_index = self.index_keeper.check
         self.sso = SsoService(db, self.sso_store, identity_store, self.clock, self.identity)
         self.auth.resolve_link = self.sso.resolve_link  # SSO oauth_tokens (OCAe…) become LinkCallers (D33)
         self.achievements = AchievementService(db, self.achievement_store, identity_store, self.clock, self.identity)
@@ -170,6 +183,12 @@ class Server:
         self.graph.add_table(user_routes.ROUTES, self.users, self.objects)
         self.graph.add_table(commerce_routes.ROUTES, self.commerce, self.objects)
         self.graph.add_table(notification_routes.ROUTES, self.notifications, self.objects)
+        # Federated users (A.2): users of an app named by the developer's persistent ids.
+        self.federation_store = FederationStore(self.db)
+        self.federation = FederationService(db, self.federation_store, identity_store, self.clock, self.identity,
+                                            self.leaderboards, self.achievements)
+        self.users.me_override = functools.partial(federation_views.me_of_federated, self.federation)
+        self.graph.add_table(federation_routes.ROUTES, self.federation, self.objects)
         self.graph.add_table(object_routes.ROUTES, self.objects)  # GET/DELETE /{id}, by the kinds above
         # Fault injection (docs/fault-injection.md): emulator only; a request pays one attribute check until a
         # rule exists. Its rules name the Graph routes registered above.
@@ -181,7 +200,7 @@ class Server:
         self.dashboard_pages = DashboardPages(
             self, dashboard=self.dashboard, identity=self.identity, leaderboards=self.leaderboards,
             achievements=self.achievements, commerce=self.commerce, users=self.users, sso=self.sso,
-            inspector=self.inspector, notifications=self.notifications)
+            inspector=self.inspector, notifications=self.notifications, federation=self.federation)
         self.metrics = Metrics([(ADMIN_PREFIX, self.admin), ("", self.graph)], self.index_keeper)
         self.executor.observe = self.metrics.observe_trip
         self.applied_world = False  # then the start-up build must rebuild a shared index too
@@ -230,7 +249,8 @@ class Server:
     def _apply_world(self, world: World) -> None:
         with self.db.transaction():
             world.apply(self.identity, self.leaderboards, achievements=self.achievements, commerce=self.commerce,
-                        sso=self.sso, dashboard=self.dashboard, users=self.users, notifications=self.notifications)
+                        sso=self.sso, dashboard=self.dashboard, users=self.users, notifications=self.notifications,
+                        federation=self.federation)
             self.whole_state.set_setting(WORLD_SETTING, world.digest)
             for n, spec in enumerate(world.faults):  # [[faults]] (docs/fault-injection.md)
                 try:
@@ -366,15 +386,27 @@ class Server:
         )
         if not admin:
             request.state.graph_request = graph_request  # for the request inspector, once answered
+        bound = getattr(handler, "func", None)
+
+        def as_caller(caller: Any) -> Any:
+            graph_request.caller_ = caller
+            return handler(graph_request)
 
         def run() -> Any:
             if self.clock_follower is not None:
                 self.clock_follower.maybe_refresh()
                 self.faults.follow()  # rules another process added or deleted (docs/fault-injection.md)
             if not admin:
-                self.index_keeper.check()  # a shared index may be lost or rebuilding: 503 (D7)
+                # A shared index may be lost or rebuilding: 503 (D7). A page script checks it itself.
+                self.index_keeper.check(marker=bound not in MARKER_IN_PAGE)
                 if token is None:
                     raise MissingToken("An access token is required to request this resource.")
+                if bound in CACHED_CALLER:
+                    try:
+                        return self.auth.with_cached_caller(token, as_caller)
+                    except IndexUnavailable:
+                        self.index_keeper.check()  # the page found no marker: lost (rebuild) or rebuilding
+                        raise
                 graph_request.caller_ = self.auth.authenticate(token)
             result = handler(graph_request)
             if admin and method != "GET":  # audited, durably: the dashboard shows who did what

@@ -22,6 +22,7 @@ from questgraph.server.achievements import routes as achievement_routes
 from questgraph.server.admin import routes as admin_routes
 from questgraph.server.commerce import routes as commerce_routes
 from questgraph.server.errors import GraphError
+from questgraph.server.federation import routes as federation_routes
 from questgraph.server.graph import objects as object_routes
 from questgraph.server.graph.routing import ObjectRoute, Param, Route, RouteTable
 from questgraph.server.leaderboards import routes as leaderboard_routes
@@ -38,12 +39,14 @@ GRAPH_TABLES: tuple[tuple[str, Table], ...] = (
     ("leaderboards", leaderboard_routes.ROUTES), ("account linking", sso_routes.ROUTES),
     ("achievements", achievement_routes.ROUTES), ("users", user_routes.ROUTES),
     ("entitlements, IAP and subscriptions", commerce_routes.ROUTES),
-    ("user notifications", notification_routes.ROUTES), ("objects", object_routes.ROUTES),
+    ("user notifications", notification_routes.ROUTES), ("federated users", federation_routes.ROUTES),
+    ("objects", object_routes.ROUTES),
 )
 ADMIN_TABLES: tuple[Table, ...] = (
     admin_routes.IDENTITY, admin_routes.STATE, admin_routes.USERS, admin_routes.ACHIEVEMENTS,
     admin_routes.COMMERCE, admin_routes.DASHBOARD, admin_routes.SSO, admin_routes.NOTIFICATIONS,
     admin_routes.FAULTS,
+    admin_routes.FEDERATION,
 )
 
 
@@ -154,6 +157,14 @@ GRAPH_SCHEMAS: dict[str, Schema] = {
         "is_active": BOOL, "current_price_term": ref("PriceTerm"), "next_price_term": ref("PriceTerm"),
     }),
     "Subscriptions": page("Subscription"),
+    # federated users (A.2): paging.previous / next are URLs or empty strings, always present
+    "FederatedUser": node({"id": ID, "persistent_id": STR, "unique_name": STR, "display_name": STR}),
+    "FederatedUsers": obj({
+        "data": {"type": "array", "items": ref("FederatedUser")},
+        "paging": obj({"cursors": obj({"before": STR, "after": STR}, ["before", "after"]), "previous": STR,
+                       "next": STR}, ["previous", "next"]),
+    }, ["data", "paging"]),
+    "AccessToken": obj({"access_token": STR}, ["access_token"]),
 }
 _APP = {"id": ID, "org_id": ID, "name": STR}
 _LINK = {"id": ID, "org_id": ID, "org_scoped_id": ID, "app_id": ID, "created_at": INT,
@@ -214,6 +225,9 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
     "Notifications": listing(exact({"id": ID, "app_id": ID, "request_id": ID,
                                     "recipient_ids": {"type": "array", "items": ID},
                                     "sender_id": nullable(ID), "sent_at": INT})),
+    "AdminFederatedUser": exact({"id": ID, "app_id": ID, "persistent_id": STR, "unique_name": STR,
+                                 "display_name": STR, "created_at": INT}),
+    "AdminFederatedUsers": listing(ref("AdminFederatedUser")),
 }
 
 

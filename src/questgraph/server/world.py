@@ -31,6 +31,8 @@ from questgraph.server.commerce.world_spec import GrantSpec, world_grants, world
 from questgraph.server.dashboard.service import DashboardService
 from questgraph.server.dashboard.world_spec import MemberSpec, apply_members, world_members
 from questgraph.server.errors import GraphError
+from questgraph.server.federation.service import FederationService
+from questgraph.server.federation.world_spec import FederatedSpec, apply_federated_users, world_federated_users
 from questgraph.server.graph.params import parse_int
 from questgraph.server.identity.service import (
     AGE_CATEGORIES,
@@ -57,7 +59,8 @@ from questgraph.server.users.world_nonces import NonceSpec, plant_nonce, world_n
 # Every key a world file may hold, per table; anything else is a typo and an error.
 TOP_KEYS = ("admin_key", "orgs", "users", "faults")  # faults: docs/fault-injection.md
 ORG_KEYS = ("id", "name", "sso_redirect_uris", "apps", "members")
-APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items", "notif_requests")
+APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items", "notif_requests",
+            "federated_users")
 BOARD_KEYS = ("api_name", "sort_order", "entry_write_policy", "earliest_allowed_entry_time",
               "latest_allowed_entry_time", "title_locale_map", "entries")
 ENTRY_KEYS = ("user", "score", "extra_data_base64")
@@ -103,6 +106,7 @@ class _App:
     achievements: list[AchievementSpec] = field(default_factory=list)
     items: list[ItemSpec] = field(default_factory=list)
     notif_requests: list[tuple[NotifRequestSpec, int | None]] = field(default_factory=list)  # with checked ids
+    federated_users: list[FederatedSpec] = field(default_factory=list)  # cross-play users (A.2)
 
 
 @dataclass(frozen=True)
@@ -199,7 +203,8 @@ class World:
 
     def apply(self, identity: IdentityService, leaderboards: LeaderboardService, *, achievements: AchievementService,
               commerce: CommerceService, sso: SsoService, dashboard: DashboardService, users: UserService,
-              notifications: NotificationService | None = None) -> None:
+              notifications: NotificationService | None = None,
+              federation: FederationService | None = None) -> None:
         """Create everything the world declares, in one transaction (the database should be empty)."""
         where = "top level"
         plan = self._plan
@@ -221,6 +226,12 @@ class World:
                         where = app_spec.where
                         made = identity.create_app(org.id, app_spec.name, app_spec.id, app_spec.secret)
                         callers[id(app_spec)] = AppCaller(made.app)
+                        if app_spec.federated_users and federation is not None:
+                            def at_federated(item: str) -> None:
+                                nonlocal where
+                                where = item
+
+                            apply_federated_users(federation, made.app.id, app_spec.federated_users, at_federated)
                 persons: dict[str, int] = {}
                 members: dict[tuple[int, str], int] = {}  # (app id, alias or user id) -> user id
                 progress = ProgressLog(f"{self.source}: users applied", every=PROGRESS_EVERY,
@@ -372,6 +383,7 @@ def _check(data: Any) -> _Plan:
                 raise WorldError(str(exc)) from None
             try:
                 notif_specs = world_notif_requests(app.get("notif_requests", []), f"{app_where}.notif_requests")
+                federated = world_federated_users(app.get("federated_users", []), f"{app_where}.federated_users")
             except ValueError as exc:
                 raise WorldError(str(exc)) from None
             notif_requests = []
@@ -379,8 +391,10 @@ def _check(data: Any) -> _Plan:
                 notif_id = _object_id(notif_spec.id, notif_spec.where, "id")
                 claim(notif_id, notif_spec.where)
                 notif_requests.append((notif_spec, notif_id))
+            for spec in federated:
+                claim(spec.id, spec.where)
             apps.append(_App(app_where, app_id, app_name, secret, boards, achievements, items=items,
-                             notif_requests=notif_requests))
+                             notif_requests=notif_requests, federated_users=federated))
         try:
             org_members = world_members(org.get("members", []), f"{where}.members")
         except ValueError as exc:

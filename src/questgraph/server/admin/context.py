@@ -14,6 +14,7 @@ from questgraph.server.clock import Clock
 from questgraph.server.commerce.service import CommerceService
 from questgraph.server.dashboard.service import DashboardService
 from questgraph.server.faults.service import FaultService
+from questgraph.server.federation.service import FederationService
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.notifications.service import NotificationService
 from questgraph.server.settings import Settings
@@ -34,6 +35,7 @@ class AdminContext(Protocol):
     dashboard: DashboardService
     faults: FaultService
     notifications: NotificationService
+    federation: FederationService
 
     def reset(self, apply_world: bool = True) -> None:
         """Empty the database (and apply the world file, unless told not to); rebuild the rank index."""

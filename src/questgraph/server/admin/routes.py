@@ -17,6 +17,8 @@ from questgraph.server.dashboard.service import DashboardService
 from questgraph.server.faults import admin as faults_admin
 from questgraph.server.faults.service import KINDS as FAULT_KINDS
 from questgraph.server.faults.service import MAX_LATENCY_MS, FaultService
+from questgraph.server.federation import admin as federation_admin
+from questgraph.server.federation.service import FederationService
 from questgraph.server.graph.routing import Param, Route, Router, RouteTable
 from questgraph.server.identity.service import AGE_CATEGORIES, MAX_TOKEN_TTL_SECONDS, IdentityService
 from questgraph.server.notifications import admin as notification_admin
@@ -119,6 +121,17 @@ NOTIFICATIONS: RouteTable[NotificationService] = (  # notification request templ
     Route("GET", "/_admin/apps/{app_id}/notifications", notification_admin.list_sent, answer="Notifications"),
 )
 
+# Federated users (A.2) of an app, without its app token.
+FEDERATION: RouteTable[FederationService] = (
+    Route("GET", "/_admin/apps/{app_id}/federated_users", federation_admin.list_federated_users,
+          answer="AdminFederatedUsers"),
+    Route("POST", "/_admin/apps/{app_id}/federated_users", federation_admin.create_federated_user, (
+        Param("persistent_id", required=True), Param("display_name", required=True), Param("id", "id"),
+    ), "AdminFederatedUser"),
+    Route("DELETE", "/_admin/apps/{app_id}/federated_users", federation_admin.delete_federated_user,
+          (Param("persistent_id", required=True),)),
+)
+
 def register(router: Router, server: AdminContext) -> None:
     router.add_table(IDENTITY, server.identity)
     router.add_table(STATE, server)
@@ -129,3 +142,4 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(SSO, server.sso)
     router.add_table(FAULTS, server.faults)
     router.add_table(NOTIFICATIONS, server.notifications)
+    router.add_table(FEDERATION, server.federation)

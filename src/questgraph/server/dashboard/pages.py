@@ -57,6 +57,7 @@ from questgraph.server.db import DATABASE_ERRORS
 from questgraph.server.db.open import DATA_ERRORS
 from questgraph.server.errors import GraphError, InvalidParameter, MethodNotAllowed, NotFound
 from questgraph.server.faults.service import FaultService
+from questgraph.server.federation.service import FederationService
 from questgraph.server.graph.params import Params, parse_id, parse_int, parse_json
 from questgraph.server.graph.routing import Router
 from questgraph.server.graph.transport import CLIENT_CLOSED, public_base_url
@@ -368,8 +369,10 @@ class DashboardPages:
     def __init__(self, host: DashboardHost, *, dashboard: DashboardService, identity: IdentityService,
                  leaderboards: LeaderboardService, achievements: AchievementService, commerce: CommerceService,
                  users: UserService, sso: SsoService, inspector: RequestInspector,
-                 notifications: NotificationService | None = None) -> None:
+                 notifications: NotificationService | None = None,
+                 federation: FederationService | None = None) -> None:
         self.host = host
+        self.federation = federation  # the federated users page (A.2), read-only
         self.service = dashboard
         self.identity = identity
         self.leaderboards = leaderboards
@@ -396,6 +399,7 @@ class DashboardPages:
             ("GET", "/apps/{app_id}", self.app_page), ("POST", "/apps/{app_id}/secret", self.rotate_secret),
             ("GET", "/apps/{app_id}/users", self.users_page), ("POST", "/apps/{app_id}/users", self.create_user),
             ("GET", "/users/{user_id}", self.user_page),
+            ("GET", "/apps/{app_id}/federated_users", self.federated_users_page),
             ("POST", "/users/{user_id}/token", self.mint_token), ("POST", "/users/{user_id}/nonce", self.mint_nonce),
             ("POST", "/users/{user_id}/friends", self.befriend),
             ("POST", "/users/{user_id}/achievements/reset", self.reset_achievements),
@@ -753,6 +757,16 @@ class DashboardPages:
         return Outcome(200, self._chrome(ctx, "users.html", f"{app.name}: users", f"{PREFIX}/apps/{app.id}/users",
                                          app=app, users=rows, paged=paged, query=query, age_names=AGE_NAMES,
                                          age_choices=[(k, AGE_NAMES[k]) for k in ("AD", "TN", "CH")]))
+
+    def federated_users_page(self, ctx: Ctx) -> Outcome:
+        """The app's federated (cross-play) users, 25 a page, read-only: they are made through the Graph API,
+        the admin API or the world file. Each links to its user page (scores, achievements, tokens)."""
+        app = self._app(ctx)
+        found = [] if self.federation is None else self.federation.all_of_app(app.id)
+        paged = Paged.of(found, _page_no(ctx))
+        base = f"{PREFIX}/apps/{app.id}/federated_users"
+        return Outcome(200, self._chrome(ctx, "federated_users.html", f"{app.name}: federated users", base,
+                                         app=app, federated=paged.rows, paged=paged, base=base))
 
     def create_user(self, ctx: Ctx) -> Outcome:
         app = self._app(ctx)

@@ -4,10 +4,30 @@ emulator clock's offset and the rank index's epoch)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 from questgraph.server.db.core import Database
+
+# The deployment's cache version (auth/tokens.py): a random value replaced, in the same transaction, by
+# every change to what a process may cache (an app's secret, a board). A query that selects
+# ``CACHE_VERSION_SQL`` beside its rows tells the caller whether its cached state is still the database's.
+# No row yet (a database nothing cached has changed in since) reads as '': once set, the row only changes
+# (a reset or an import deletes it and sets a new one in the same transaction).
+CACHE_VERSION = "cache_version"
+CACHE_VERSION_SQL = "COALESCE((SELECT value FROM settings WHERE key = 'cache_version'), '')"
+
+
+def bump_cache_version(db: Database) -> None:
+    """Call inside the transaction of a change to cached state: every process drops its caches at its
+    next request that reads the version (random values: a reset or an import never brings one back)."""
+    db.run("INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+           (CACHE_VERSION, secrets.token_hex(8)))
+
+
+def read_cache_version(db: Database) -> str:
+    return str(db.one(f"SELECT {CACHE_VERSION_SQL}")[0])
 
 
 class WholeState:
@@ -19,8 +39,12 @@ class WholeState:
 
     def reset(self) -> None:
         with self.db.transaction():
-            for table in reversed(self.db.tables()):
-                self.db.run(f"DELETE FROM {table}")
+            self._delete_all()
+            bump_cache_version(self.db)
+
+    def _delete_all(self) -> None:
+        for table in reversed(self.db.tables()):
+            self.db.run(f"DELETE FROM {table}")
 
     def export_tables(self) -> dict[str, list[dict[str, Any]]]:
         db = self.db
@@ -34,6 +58,9 @@ class WholeState:
                      for n, v in zip(names, row, strict=True)}
                     for row in rows
                 ]
+        # The cache version is the processes' bookkeeping, not state: a snapshot carries none (an import
+        # makes a new one), so that exporting the same state twice gives the same snapshot.
+        tables["settings"] = [row for row in tables.get("settings", []) if row.get("key") != CACHE_VERSION]
         return tables
 
     def import_tables(self, tables: dict[str, list[dict[str, Any]]],
@@ -46,10 +73,12 @@ class WholeState:
         if unknown:
             raise ValueError(f"unknown table {str(unknown[0])[:64]!r}")
         with db.transaction():
-            self.reset()
+            self._delete_all()
             for table in known:
                 blobs = db.blob_columns(table)
                 for row in tables.get(table, []):
+                    if table == "settings" and row.get("key") == CACHE_VERSION:
+                        continue  # an older snapshot's: replaced below
                     foreign = [name for name in row if name not in blobs]
                     if foreign:
                         raise ValueError(f"table {table} has no column {str(foreign[0])[:64]!r}")
@@ -58,6 +87,7 @@ class WholeState:
                            values)
                     if progress is not None:
                         progress()
+            bump_cache_version(db)  # the snapshot's own version must not match a process's caches
             db.after_explicit_ids()
 
     def get_setting(self, key: str) -> str | None:

@@ -44,6 +44,7 @@ class PageSize:
 ENTRIES_PAGE = PageSize(25, 100)  # leaderboard_entries (D20)
 ACHIEVEMENTS_PAGE = PageSize(100, 1000)  # definitions and progress: short lists, often read unpaged (D21)
 COMMERCE_PAGE = PageSize(25, 500)  # so clients' limit=200 gets one page (D29)
+FEDERATED_PAGE = PageSize(25, 500)  # /{federated_app_id}/federated_users (A.2; as commerce lists)
 
 
 def _encode(raw: bytes) -> str:

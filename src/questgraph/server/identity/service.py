@@ -138,14 +138,15 @@ class IdentityService:
         )
 
     def join_app(self, person_id: int, app_id: int, user_id: int | None = None,
-                 org_scoped_id: int | None = None) -> User:
-        """Give a person their app-scoped id in ``app_id`` (and an org-scoped id in its org)."""
+                 org_scoped_id: int | None = None, kind: str = "user") -> User:
+        """Give a person their app-scoped id in ``app_id`` (and an org-scoped id in its org). ``kind`` is
+        the object kind of the id (D9): ``federated_user`` for a federated user's."""
         app = self.app(app_id)
         existing = self.store.find_app_user(app_id, person_id)
         if existing is not None:
             return existing
         with self.db.transaction():
-            self.store.insert_app_user(self.claim_id("user", user_id), app_id, person_id)
+            self.store.insert_app_user(self.claim_id(kind, user_id), app_id, person_id)
             self.join_org(person_id, app.org_id, org_scoped_id)
         user = self.store.find_app_user(app_id, person_id)
         assert user is not None

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from questgraph.server.db.core import Database
+from questgraph.server.db.state import bump_cache_version
 from questgraph.server.identity.records import App, Org, OrgMember, Person, TokenHolder, User, UserToken
 
 
@@ -77,7 +78,9 @@ class IdentityStore:
         return [App(*r) for r in self.db.all(sql + " WHERE org_id = ? ORDER BY created_at, id", (org_id,))]
 
     def set_app_secret_hash(self, app_id: int, secret_hash: str) -> None:
-        self.db.run("UPDATE apps SET secret_hash = ? WHERE id = ?", (secret_hash, app_id))
+        with self.db.transaction():  # processes caching the app's callers drop them (auth/tokens.py)
+            self.db.run("UPDATE apps SET secret_hash = ? WHERE id = ?", (secret_hash, app_id))
+            bump_cache_version(self.db)
 
     # --- people and their app- and org-scoped ids (D10) -------------------------------------------
     def insert_person(self, alias: str, display_name: str, profile_url: str, age_category: str) -> int:
@@ -85,6 +88,28 @@ class IdentityStore:
             "INSERT INTO persons (alias, display_name, profile_url, age_category) VALUES (?, ?, ?, ?)",
             (alias, display_name, profile_url, age_category),
         )
+
+    def rename_person(self, person_id: int, alias: str, display_name: str) -> None:
+        self.db.run("UPDATE persons SET alias = ?, display_name = ? WHERE id = ?", (alias, display_name, person_id))
+
+    def delete_app_user(self, user_id: int) -> None:
+        """Delete an app user with their tokens and entitlements, and their person when the person is no
+        other app's user (with the org-scoped ids and friendships); other features' rows go first."""
+        with self.db.transaction():
+            user = self.get_user(user_id)
+            if user is None:
+                return
+            self.db.run("DELETE FROM user_tokens WHERE user_id = ?", (user_id,))
+            self.db.run("DELETE FROM entitlements WHERE user_id = ?", (user_id,))
+            self.db.run("DELETE FROM app_users WHERE id = ?", (user_id,))
+            self.db.run("DELETE FROM objects WHERE id = ?", (user_id,))
+            if self.db.one("SELECT 1 FROM app_users WHERE person_id = ?", (user.person_id,)) is None:
+                self.db.run("DELETE FROM objects WHERE id IN (SELECT id FROM org_users WHERE person_id = ?)",
+                            (user.person_id,))
+                self.db.run("DELETE FROM org_users WHERE person_id = ?", (user.person_id,))
+                self.db.run("DELETE FROM friendships WHERE person_a = ? OR person_b = ?",
+                            (user.person_id, user.person_id))
+                self.db.run("DELETE FROM persons WHERE id = ?", (user.person_id,))
 
     def find_person_by_alias(self, alias: str) -> int | None:
         row = self.db.one("SELECT id FROM persons WHERE alias = ?", (alias,))

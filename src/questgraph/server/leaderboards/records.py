@@ -43,6 +43,7 @@ class SubmitTarget:
     user: User | None  # the user the id names, of any app; None when there is none
     entitled: bool  # that user is entitled to the board's app
     entry: Entry | None  # that user's entry on the board
+    cache_version: str | None = None  # the deployment's, read with the rest (auth/tokens.py: confirm)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ import base64
 import binascii
 import bisect
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -149,6 +150,13 @@ class LeaderboardService:
         self._settled_rows: list[int] = []
         self._settled_since = 0.0  # monotonic time of the oldest of them
         self._settled_lock = threading.Lock()
+        # Set by the server: raises when the caller came from this process's cache and the deployment's
+        # cache version, read by the call's first query, is no longer the one it was cached at
+        # (auth/tokens.py, ``Authenticator.confirm``): the call is then made again, before it writes.
+        self.confirm_caller: Callable[[str | None], None] = lambda version: None
+        # Set by the server: the shared index's ready check (ranking/keeper.py), for a read that does not
+        # go through the index's page script (which checks the marker itself): a filtered read.
+        self.check_index: Callable[[], None] = lambda: None
 
     # --- pending index updates (D22) -------------------------------------------------------------
     def _pending(self, board_id: int, entry_id: int | None = None) -> int | None:
@@ -357,6 +365,18 @@ class LeaderboardService:
             self.store.delete_all_entries(board.id)
             self._then_index(self._pending(board.id), lambda: self.index.clear(board.id))
 
+    def remove_entries_of_user(self, user_id: int) -> int:
+        """Delete every entry of one user on every board (federated user deletion, A.2); the rank index
+        forgets each once the deletion has committed. The number of entries deleted."""
+        entries = self.store.entries_of_user(user_id)
+        with self.db.transaction():
+            for entry in entries:
+                self.store.delete_entry(entry.id)
+                pending_id = self._pending(entry.leaderboard_id, entry.id)
+                self._then_index(pending_id, functools.partial(self.index.remove, entry.leaderboard_id, entry.id,
+                                                               pending_id or 0))
+        return len(entries)
+
     # --- entries ----------------------------------------------------------------------------------
     def _writer(self, caller: Caller, target: SubmitTarget, user_id: int | None) -> User:
         """Who the entry is for, under the write rules of D16."""
@@ -384,6 +404,7 @@ class LeaderboardService:
         target = self.store.submit_target(caller.app.id, api_name, writer_id if writer_id is not None else 0)
         if target is None:
             raise _no_board(api_name)
+        self.confirm_caller(target.cache_version)
         board, existing = target.board, target.entry
         user = self._writer(caller, target, user_id)
         now = self.clock.now()
@@ -442,14 +463,13 @@ class LeaderboardService:
     def entries(self, caller: Caller, query: EntriesQuery) -> EntriesPage:
         viewer = caller.user if isinstance(caller, UserCaller) else None
         centered = query.start_at.startswith("CENTERED") and query.after is None and query.before is None
-        viewer_entry: Entry | None = None
-        if centered and viewer is not None:  # the board and the viewer's entry in one query
-            found = self.store.find_leaderboard_and_entry(caller.app.id, query.api_name, viewer.id)
-            if found is None:
-                raise _no_board(query.api_name)
-            board, viewer_entry = found
-        else:
-            board = self.board(caller, query.api_name)
+        # The board, the viewer's entry (a centred read) and the cache version in one query.
+        found, viewer_entry, version = self.store.board_for_read(
+            caller.app.id, query.api_name, viewer.id if centered and viewer is not None else None)
+        self.confirm_caller(version)
+        if found is None:
+            raise _no_board(query.api_name)
+        board = found
         needs_viewer = query.start_at.startswith("CENTERED") or query.filter == "FRIENDS"
         if needs_viewer and viewer is None:  # with or without a cursor (D20)
             raise Forbidden("A viewer-centred or FRIENDS read needs a user access token")
@@ -457,6 +477,7 @@ class LeaderboardService:
         if query.filter == "NONE":
             view = _BoardView(self.index, board.id)
         else:
+            self.check_index()  # while the shared index is lost or rebuilding, every read is a 503 (D7)
             if query.filter == "FRIENDS":
                 assert viewer is not None
                 user_ids = set(self._friend_user_ids(viewer))

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from questgraph.server.db.core import Database
+from questgraph.server.db.state import CACHE_VERSION_SQL
 from questgraph.server.identity.records import User
 from questgraph.server.identity.store import BULK_CHUNK, USER_COLUMNS_OF_U_P, chunks, qualified
 from questgraph.server.leaderboards.records import Entry, IndexPending, Leaderboard, SubmitTarget
@@ -53,15 +54,18 @@ class LeaderboardStore:
                           (app_id, api_name))
         return None if row is None else Leaderboard(*row)
 
-    def find_leaderboard_and_entry(self, app_id: int, api_name: str,
-                                   user_id: int) -> tuple[Leaderboard, Entry | None] | None:
-        """The board and that user's entry on it, in one query (a viewer-centred read)."""
-        row = self.db.one(f"SELECT {BOARD_COLUMNS_OF_B}, {ENTRY_COLUMNS_OF_E} FROM leaderboards b "
-                          "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = ? "
-                          "WHERE b.app_id = ? AND b.api_name = ?", (user_id, app_id, api_name))
-        if row is None:
-            return None
-        return Leaderboard(*row[:9]), None if row[9] is None else _entry(row[9:])
+    def board_for_read(self, app_id: int, api_name: str,
+                       user_id: int | None) -> tuple[Leaderboard | None, Entry | None, str | None]:
+        """The board, that user's entry on it (None without a user) and the deployment's cache version
+        (db/state.py), in one query (a leaderboard read): the version comes even when there is no board."""
+        row = self.db.one(f"SELECT {CACHE_VERSION_SQL}, {BOARD_COLUMNS_OF_B}, {ENTRY_COLUMNS_OF_E} "
+                          "FROM (SELECT 1) AS one LEFT JOIN leaderboards b ON b.app_id = ? AND b.api_name = ? "
+                          "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = ?",
+                          (app_id, api_name, 0 if user_id is None else user_id))
+        version = str(row[0])
+        if row[1] is None:
+            return None, None, version
+        return Leaderboard(*row[1:10]), None if row[10] is None else _entry(row[10:]), version
 
     def list_leaderboards(self, app_id: int) -> list[Leaderboard]:
         rows = self.db.all(f"SELECT {BOARD_COLUMNS} FROM leaderboards WHERE app_id = ? ORDER BY created_at, id",
@@ -89,20 +93,21 @@ class LeaderboardStore:
 
     def submit_target(self, app_id: int, api_name: str, user_id: int) -> SubmitTarget | None:
         """The app's board ``api_name`` (None when it has none), with the user ``user_id``, whether they
-        are entitled to the app, and their entry on the board: one read instead of four."""
+        are entitled to the app, their entry on the board and the deployment's cache version (db/state.py):
+        one read instead of five."""
         row = self.db.one(
             f"SELECT {BOARD_COLUMNS_OF_B}, {USER_COLUMNS_OF_U_P}, "
             "(SELECT 1 FROM entitlements t WHERE t.user_id = u.id AND t.app_id = b.app_id), "
-            f"{ENTRY_COLUMNS_OF_E} "
+            f"{ENTRY_COLUMNS_OF_E}, {CACHE_VERSION_SQL} "
             "FROM leaderboards b LEFT JOIN app_users u ON u.id = ? LEFT JOIN persons p ON p.id = u.person_id "
             "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = ? "
             "WHERE b.app_id = ? AND b.api_name = ?",
             (user_id, user_id, app_id, api_name))
         if row is None:
             return None
-        board, user, entitled, entry = row[:9], row[9:16], row[16], row[17:]
+        board, user, entitled, entry, version = row[:9], row[9:16], row[16], row[17:23], row[23]
         return SubmitTarget(Leaderboard(*board), None if user[0] is None else User(*user), entitled is not None,
-                            None if entry[0] is None else _entry(entry))
+                            None if entry[0] is None else _entry(entry), None if version is None else str(version))
 
     def submit_entry(self, entry: Entry, higher_is_better: bool, force: bool, pending: bool = False,
                      settled: Sequence[int] = ()) -> tuple[Entry, int | None] | None:
@@ -182,6 +187,10 @@ class LeaderboardStore:
             )
             found.extend(_entry(r) for r in rows)
         return found
+
+    def entries_of_user(self, user_id: int) -> list[Entry]:
+        """Every entry of one user, on every board (a deleted federated user's scores)."""
+        return [_entry(r) for r in self.db.all(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE user_id = ?", (user_id,))]
 
     def count_entries(self, board_id: int) -> int:
         return int(self.db.one("SELECT COUNT(*) FROM entries WHERE leaderboard_id = ?", (board_id,))[0])

@@ -128,7 +128,8 @@ def leaderboard_entries(service: LeaderboardService, request: GraphRequest) -> d
     if query.filter == "USER_IDS" and "user_ids" not in params:
         raise InvalidParameter("The parameter user_ids is required with filter=USER_IDS")
     page = service.entries(request.caller, query)
-    body: dict[str, Any] = {"data": [ENTRY_NODE.render(r, selection) for r in page.rows]}
+    render = ENTRY_NODE.renderer(selection)
+    body: dict[str, Any] = {"data": [render(r) for r in page.rows]}
     if params.boolean("summary"):
         body["summary"] = {"total_count": page.total_count}
     if page.keys:

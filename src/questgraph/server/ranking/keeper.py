@@ -89,8 +89,10 @@ class IndexKeeper(Protocol):
 
     def bind(self, store: LeaderboardStore, whole_state: WholeState, build: Callable[[], object]) -> None: ...
     def state(self) -> State: ...
-    def check(self) -> None:
-        """Per Graph request: return when the index can be read, else raise ``IndexUnavailable``."""
+    def check(self, marker: bool = True) -> None:
+        """Per Graph request: return when the index can be read, else raise ``IndexUnavailable``.
+        ``marker=False``: the request's own index read checks the ready marker (a page script), so only
+        the periodic work is done here."""
         ...
 
     def trip(self) -> AbstractContextManager[None]:
@@ -162,7 +164,7 @@ class MemoryKeeper:
     def state(self) -> State:
         return "ready"
 
-    def check(self) -> None:
+    def check(self, marker: bool = True) -> None:
         return None
 
     def trip(self) -> AbstractContextManager[None]:
@@ -275,10 +277,14 @@ class RedisKeeper:
         finally:
             self._local.in_trip, self._local.checked = False, False
 
-    def check(self) -> None:
+    def check(self, marker: bool = True) -> None:
         if getattr(self._local, "checked", False):
             return  # the trip's calls started together (server/executor.py): one round trip answers for all
         now = time.monotonic()
+        if not marker:
+            if now >= self._next_sweep:
+                self._sweep()
+            return
         # Trips that start within READY_MEMO_S share one round trip too. A flush or stop of Redis is seen
         # by the next trip, and within READY_MEMO_S (docs/fidelity.md).
         if now >= self._ready_until:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from questgraph.server.auth.callers import AnyCaller, AppCaller, Caller, LinkCaller, UserCaller
 from questgraph.server.auth.secrets import digest
@@ -59,6 +61,9 @@ class UserService:
         self.identity_store = identity_store
         self.clock = clock
         self.identity = identity
+        # Set by the federation feature: ``/me``'s answer for a user token of a federated user (A.2),
+        # called as (request, user) and returning None for any other user.
+        self.me_override: Callable[..., dict[str, Any] | None] | None = None
 
     def _shown(self, user: User) -> ShownUser:
         app = self.identity_store.get_app(user.app_id)

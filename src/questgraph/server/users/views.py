@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from questgraph.server.auth.callers import UserCaller
 from questgraph.server.graph.fields import Field, NodeType
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
@@ -40,6 +41,10 @@ def user_get(service: UserService, request: GraphRequest, user_id: int) -> dict[
 
 def me(service: UserService, request: GraphRequest) -> dict[str, Any]:
     caller = request.any_caller  # the one Graph call an SSO oauth_token may make (D33)
+    if isinstance(caller, UserCaller) and service.me_override is not None:
+        overridden = service.me_override(request, caller.user)  # a federated user's node (A.2)
+        if overridden is not None:
+            return overridden
     return render_user(request, service.me(caller))
 
 

@@ -1,7 +1,7 @@
 """Fault injection's rules (docs/fault-injection.md).
 
-Revision ID: 0003_faults
-Revises: 0002_notifications
+Revision ID: 0004_faults
+Revises: 0003_federated_users
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_faults"
-down_revision: str | None = "0002_notifications"
+revision: str = "0004_faults"
+down_revision: str | None = "0003_federated_users"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
