@@ -48,6 +48,8 @@ ADMIN_TABLES: list[tuple[str, Any]] = [
     ("identity", admin_routes.IDENTITY), ("state", admin_routes.STATE), ("users", admin_routes.USERS),
     ("achievements", admin_routes.ACHIEVEMENTS), ("commerce", admin_routes.COMMERCE),
     ("dashboard", admin_routes.DASHBOARD), ("sso", admin_routes.SSO),
+    ("faults", admin_routes.FAULTS),
+    ("notifications", admin_routes.NOTIFICATIONS),
     ("notifications", admin_routes.NOTIFICATIONS), ("federation", admin_routes.FEDERATION),
     ("integrity", admin_routes.INTEGRITY), ("challenges", admin_routes.CHALLENGES),
 ]

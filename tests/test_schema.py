@@ -78,6 +78,8 @@ EXTRA_ROWS: dict[str, list[dict[str, Any]]] = {
     "notif_requests": [{"id": 9400000000000001, "app_id": APP, "category": "EVENTS", "name": "N", "created_at": 1}],
     "sent_notifications": [{"id": 8, "app_id": APP, "request_id": 9400000000000001,
                             "recipient_ids": f'["{USER}"]', "sender_id": None, "sent_at": 1}],
+    "fault_rules": [{"id": 9, "spec": '{"kind":"drop","probability":1.0}', "remaining": None, "hits": 0,
+                     "created_at": 1}],
     "federated_users": [{"user_id": USER, "app_id": APP, "persistent_id": "schema-fed", "display_name": "Fed",
                          "name_number": 1, "created_at": 1}],
     # platform integrity (0004_integrity)

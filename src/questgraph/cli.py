@@ -471,6 +471,58 @@ def _client_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     from questgraph import _cli_federation  # federated users (A.2)
 
     _cli_federation.add_parsers(sub, common)
+    _fault_parsers(sub, common)
+
+
+# --- fault injection (docs/fault-injection.md) -------------------------------------------------------------
+FAULT_COLUMNS = ["id", "method", "route", "app_id", "kind", "status", "code", "latency_ms", "probability", "remaining",
+                 "hits"]
+
+
+def _fault_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    text = "fault rules: make chosen Graph requests fail as Meta's do (admin API, emulator only)"
+    actions = sub.add_parser("faults", help=text, description=text).add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="list the rules", parents=[common])
+    add = actions.add_parser("add", help="add a rule", parents=[common], description=(
+        "Add a fault rule. Examples: `faults add --route 'POST /leaderboard_submit_entry' --status 503 --count 1`, "
+        "`faults add --route /leaderboard_entries --latency-ms 2000 --probability 0.5 --seed 7`, "
+        "`faults add --app 1234757621998335 --kind drop`."))
+    add.add_argument("--route", help="a documented Graph path, or METHOD and path (default: every route)")
+    add.add_argument("--app", dest="rule_app_id", type=decimal_id, metavar="APP_ID",
+                     help="only this app's requests (not --app-id, which may come from QUESTGRAPH_APP_ID)")
+    add.add_argument("--kind", choices=["error", "latency", "drop"], help="default: error (latency with --latency-ms)")
+    add.add_argument("--status", type=positive_int, help="error: the HTTP status, 400-599 (default 503)")
+    add.add_argument("--code", type=int, help="error: the envelope's code (default: Meta's for the status)")
+    add.add_argument("--error-subcode", type=positive_int, help="error: an error_subcode")
+    add.add_argument("--message", help="error: the message (default: Meta's for the status)")
+    add.add_argument("--transient", dest="is_transient", choices=["true", "false"], help="error: is_transient")
+    add.add_argument("--latency-ms", type=positive_int, help="latency: the delay, 1-60000 ms")
+    add.add_argument("--count", type=positive_int, help="only the next N matching requests")
+    add.add_argument("--probability", type=float, help="the share of matching requests, 0-1 (default 1)")
+    add.add_argument("--seed", type=int, help="with --probability: repeatable draws")
+    delete = actions.add_parser("delete", help="delete one rule", parents=[common])
+    delete.add_argument("rule_id", type=decimal_id, help="the rule's id")
+    actions.add_parser("clear", help="delete every rule", parents=[common])
+
+
+def _faults(args: argparse.Namespace) -> str:
+    with _admin(args) as admin:
+        graph = admin._client  # the admin API's routes under /_admin, through the client's one send path
+        if args.action == "list":
+            return _out(args, graph.raw("GET", "/_admin/faults")["data"], FAULT_COLUMNS, many=True)
+        if args.action == "add":
+            names = ("route", "kind", "status", "code", "error_subcode", "message", "is_transient",
+                     "latency_ms", "count", "probability", "seed")
+            from questgraph.client._base import Call, params
+
+            values = params(app_id=args.rule_app_id, **{n: getattr(args, n) for n in names})
+            rule = graph.send(Call("POST", "/_admin/faults", values))  # not raw(): a rule has a "method" field
+            return _out(args, [rule], FAULT_COLUMNS)
+        if args.action == "delete":
+            graph.raw("DELETE", f"/_admin/faults/{args.rule_id}")
+            return _json({"success": True}) if args.json else f"fault rule {args.rule_id} deleted"
+        deleted = graph.raw("DELETE", "/_admin/faults")["deleted"]
+        return _json({"success": True, "deleted": deleted}) if args.json else f"{deleted} fault rules deleted"
 
 
 def positive_int(text: str) -> int:
@@ -581,6 +633,8 @@ def _dispatch(args: argparse.Namespace) -> str:
 
     if command in _cli_features.COMMANDS:
         return _cli_features.dispatch(args)
+    if command == "faults":
+        return _faults(args)
     from questgraph import _cli_federation
 
     if command in _cli_federation.COMMANDS:

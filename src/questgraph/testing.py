@@ -15,6 +15,8 @@ Fixtures:
 * ``questgraph_attestation``: ``mint(**claims)``, an attestation token of the first app with the chosen
   claims (``device_integrity_state="Basic"``, ``unique_id=…``, ``ttl_seconds=…``), signed by the server so
   that ``GET /platform_integrity/verify`` accepts it: a game's anti-cheat path can run in CI.
+* ``questgraph_faults``: the server's fault rules (docs/fault-injection.md): ``add(**rule)``, ``list()``,
+  ``get(id)``, ``clear()``; cleared after the test.
 * ``questgraph_factory``: a function ``make(world) -> QuestgraphServer`` for tests that need several
   servers or build their world on the fly. Every server it starts stops at the end of the test.
 
@@ -285,6 +287,49 @@ def questgraph_client(questgraph: QuestgraphServer) -> Client:
     return questgraph.client()
 
 
+# --- fault injection (docs/fault-injection.md) -------------------------------------------------------------
+class FaultRules:
+    """The fault rules of a test's server, through its admin API (``/_admin/faults``)."""
+
+    def __init__(self, server: QuestgraphServer) -> None:
+        self.url = f"{server.url}/_admin/faults"
+        self.headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+    def add(self, **rule: Any) -> dict[str, Any]:
+        """A new rule (the fields of docs/fault-injection.md: ``route``, ``app_id``, ``kind``, ``status``,
+        ``code``, ``latency_ms``, ``count``, ``probability``, ``seed``, …); returns it, with its ``id``."""
+        import httpx
+
+        values = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in rule.items() if v is not None}
+        response = httpx.post(self.url, data=values, headers=self.headers, timeout=10)
+        if response.status_code != 200:
+            raise ValueError(f"the fault rule was refused: {response.json()['error']['message']}")
+        return dict(response.json())
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every rule, with its ``remaining`` count and ``hits``."""
+        import httpx
+
+        response = httpx.get(self.url, headers=self.headers, timeout=10)
+        response.raise_for_status()
+        return list(response.json()["data"])
+
+    def get(self, rule_id: str) -> dict[str, Any]:
+        return next(r for r in self.list() if r["id"] == str(rule_id))
+
+    def clear(self) -> None:
+        import httpx
+
+        httpx.delete(self.url, headers=self.headers, timeout=10).raise_for_status()
+
+
+@pytest.fixture
+def questgraph_faults(questgraph: QuestgraphServer) -> Iterator[FaultRules]:
+    """Fault rules of the ``questgraph`` server: ``questgraph_faults.add(route="/leaderboard_submit_entry",
+    status=503, count=1)`` makes the next submit answer Meta's transient 503; cleared after the test."""
+    rules = FaultRules(questgraph)
+    yield rules
+    rules.clear()
 # --- user notifications (D37) ----------------------------------------------------------------------------------
 @pytest.fixture
 def questgraph_notifications(questgraph: QuestgraphServer) -> Callable[..., list[SentNotification]]:

@@ -52,6 +52,11 @@ from questgraph.server.errors import (
     Unavailable,
 )
 from questgraph.server.executor import DomainExecutor
+from questgraph.server.faults import FaultService
+from questgraph.server.faults.records import FaultRule
+from questgraph.server.faults.service import DropConnection, InjectedError
+from questgraph.server.faults.store import FaultStore
+from questgraph.server.faults.transport import DroppedResponse
 from questgraph.server.federation import routes as federation_routes
 from questgraph.server.federation import views as federation_views
 from questgraph.server.federation.service import FederationService
@@ -96,7 +101,7 @@ from questgraph.server.sso.store import SsoStore
 from questgraph.server.users import UserService
 from questgraph.server.users import routes as user_routes
 from questgraph.server.users.store import UserStore
-from questgraph.server.world import World
+from questgraph.server.world import World, WorldError
 
 log = logging.getLogger("questgraph.server")
 access_log = logging.getLogger("questgraph.access")
@@ -121,6 +126,9 @@ class Server:
     build_error: str | None = None
 
     def __post_init__(self) -> None:
+        if self.world is not None and self.world.faults and not self.settings.emulator:  # before any connection
+            raise ValueError(f"{self.world.source}: [[faults]] cannot be used with --production (fault injection "
+                             "is an emulator feature)")
         # SQLite or PostgreSQL by the setting; a PostgreSQL pool sized for the domain lanes.
         self.db = open_database(self.settings.database, self.settings.domain_lanes)
         # Each feature's tables behind its own store, all on the one database (one transaction spans them).
@@ -196,6 +204,11 @@ class Server:
         self.graph.add_table(federation_routes.ROUTES, self.federation, self.objects)
         self.graph.add_table(integrity_routes.ROUTES, self.integrity, self.objects)
         self.graph.add_table(object_routes.ROUTES, self.objects)  # GET/DELETE /{id}, by the kinds above
+        # Fault injection (docs/fault-injection.md): emulator only; a request pays one attribute check until a
+        # rule exists. Its rules name the Graph routes registered above.
+        self.faults = FaultService(db, FaultStore(db), self.clock, enabled=self.settings.emulator,
+                                   routes=((r.method, r.segments) for r in self.graph.routes))
+        self.faults.reload()
         self.admin = Router()
         admin_routes.register(self.admin, self)
         self.dashboard_pages = DashboardPages(
@@ -245,6 +258,7 @@ class Server:
             self.clock.offset_us = 0
             if apply_world and self.world is not None:
                 self._apply_world(self.world)
+            self.faults.reload()  # the reset deleted the rules; the world file's are back
             self.build_index()
 
     def _apply_world(self, world: World) -> None:
@@ -253,6 +267,11 @@ class Server:
                         sso=self.sso, dashboard=self.dashboard, users=self.users, notifications=self.notifications,
                         federation=self.federation, integrity=self.integrity, challenges=self.challenges)
             self.whole_state.set_setting(WORLD_SETTING, world.digest)
+            for n, spec in enumerate(world.faults):  # [[faults]] (docs/fault-injection.md)
+                try:
+                    self.faults.add(spec)
+                except GraphError as exc:
+                    raise WorldError(f"{world.source}: faults[{n}]: {exc.message}") from None
         self.world_not_applied = False
 
     def export_snapshot(self) -> Tables:
@@ -267,6 +286,7 @@ class Server:
             raise InvalidParameter(f"The snapshot cannot be imported: {type(exc).__name__}: {exc}") from None
         # The imported clock offset applies in emulator mode only; production stays on the wall clock (D36).
         self.clock.load_setting(self.whole_state.get_setting(CLOCK_SETTING) if self.settings.emulator else None)
+        self.faults.reload()
         self.build_index()
 
     @contextlib.contextmanager
@@ -299,7 +319,8 @@ class Server:
                 path=graph_request.path, params=graph_request.params.items(), token=graph_request.token,
                 status=response.status_code,
                 token_source=token_source(request.headers, request.query_params.keys(), graph_request.token),
-                body=bytes(response.body), latency_ms=(time.perf_counter() - started) * 1000, trace_id=trace_id)
+                body=bytes(response.body), latency_ms=(time.perf_counter() - started) * 1000, trace_id=trace_id,
+                fault=graph_request.fault)
         self.metrics.observe(request.method, path, response.status_code, time.perf_counter() - started)
         # Our own access log: the path without the query string, which may carry an access token.
         access_log.info("%s %s %d %.1fms trace=%s", request.method, path, response.status_code,
@@ -331,6 +352,8 @@ class Server:
             return json_response(body, headers=headers)
         except GraphError as error:
             return error_response(error, trace_id)
+        except DropConnection:  # a fault rule's drop: no answer at all
+            return DroppedResponse()
         except ClientDisconnect:
             log.info("the client closed the connection before its request body had arrived (trace %s)", trace_id)
             return Response(status_code=CLIENT_CLOSED)
@@ -387,6 +410,7 @@ class Server:
         def run() -> Any:
             if self.clock_follower is not None:
                 self.clock_follower.maybe_refresh()
+                self.faults.follow()  # rules another process added or deleted (docs/fault-injection.md)
             if not admin:
                 # A shared index may be lost or rebuilding: 503 (D7). A page script checks it itself.
                 self.index_keeper.check(marker=bound not in MARKER_IN_PAGE)
@@ -404,10 +428,40 @@ class Server:
                 self.dashboard.audit_admin_call(method, path, graph_request.params.items())
             return result
 
+        if not admin and self.faults.rules:  # fault injection: one attribute check while no rule exists
+            await self._inject_fault(graph_request)
         if admin:  # may reset, import or rebuild whole state: alone, and off the event loop
             return await anyio.to_thread.run_sync(run, limiter=self.limiter)
         # A Graph write may share a commit with the writes queued beside it (group commit); reads run alone.
         return await self.executor.run(run, groupable=method not in ("GET", "HEAD"))
+
+    async def _inject_fault(self, graph_request: GraphRequest) -> None:
+        """Apply the first fault rule that takes this request (docs/fault-injection.md): raise its error, wait
+        its latency (then the request is served), or drop the connection. Only authenticated requests: an
+        unknown token gets its 401, and the inspector knows the app."""
+        def pick() -> FaultRule | None:
+            if graph_request.token is None:
+                return None
+            try:
+                caller = self.auth.authenticate(graph_request.token)
+            except GraphError:
+                return None
+            graph_request.caller_ = caller
+            app = getattr(caller, "app", None)  # an SSO link has no app: only rules for any app take it
+            return self.faults.pick(graph_request.method, graph_request.path, None if app is None else app.id)
+
+        rule = await self.executor.run(pick)
+        if rule is None:
+            return
+        graph_request.fault = rule.describe()
+        self.metrics.injected(rule.kind)
+        log.info("injected fault %s into %s %s", graph_request.fault, graph_request.method, graph_request.path)
+        if rule.kind == "latency":
+            await asyncio.sleep((rule.latency_ms or 0) / 1000)
+        elif rule.kind == "drop":
+            raise DropConnection
+        else:
+            raise InjectedError(rule)
 
     def _browser_at_root(self, request: Request) -> bool:
         """A browser opening the emulator's root (it asks for HTML, as no Graph client does)."""

@@ -16,6 +16,7 @@ from typing import Any
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from questgraph.server.errors import GraphError, InvalidParameter, MethodNotAllowed
+from questgraph.server.faults.transport import DROP_KEY
 from questgraph.server.graph.responses import error_body, new_trace_id
 
 PARSERS = ("auto", "httptools", "h11")
@@ -37,7 +38,17 @@ def refusal(error: GraphError) -> bytes:
 MALFORMED = "The HTTP request could not be parsed"
 
 
+def offer_drop(protocol: Any) -> None:
+    """Give each request of the connection a way to close it unanswered (a fault rule's drop,
+    server/faults/transport.py): through the per-request copy uvicorn makes of ``app_state``."""
+    protocol.app_state = {**protocol.app_state, DROP_KEY: lambda: protocol.transport.close()}
+
+
 class GraphH11Protocol(H11Protocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offer_drop(self)
+
     def send_400_response(self, msg: str) -> None:
         self.transport.write(refusal(InvalidParameter(MALFORMED)))
         self.transport.close()
@@ -74,6 +85,7 @@ else:
             super().__init__(*args, **kwargs)
             self.refused_method: str | None = None
             self.parser = GraphParser(self)
+            offer_drop(self)
             with contextlib.suppress(AttributeError):  # as uvicorn sets up its own (httptools >= 0.6.3)
                 self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
 

@@ -79,6 +79,9 @@ class Metrics:
                              registry=target)
         self.calls = Counter("questgraph_domain_calls", "Domain calls run, by whether they committed in a group",
                              ["grouped"], registry=target)
+        # Fault injection (docs/fault-injection.md): every injected fault, by kind (error, latency, drop).
+        self.faults = Counter("questgraph_injected_faults", "Faults injected by fault rules, by kind",
+                              ["kind"], registry=target)
         if not self.multiprocess:
             self.registry.register(_IndexCollector(keeper))
         self._templates: dict[str, str] = {}
@@ -139,6 +142,9 @@ class Metrics:
             self.calls.labels("true").inc(grouped)
         if calls > grouped:
             self.calls.labels("false").inc(calls - grouped)
+
+    def injected(self, kind: str) -> None:
+        self.faults.labels(kind).inc()
 
     def exposition(self) -> tuple[bytes, str]:
         if not self.multiprocess:

@@ -47,6 +47,7 @@ GRAPH_TABLES: tuple[tuple[str, Table], ...] = (
 ADMIN_TABLES: tuple[Table, ...] = (
     admin_routes.IDENTITY, admin_routes.STATE, admin_routes.USERS, admin_routes.ACHIEVEMENTS,
     admin_routes.COMMERCE, admin_routes.DASHBOARD, admin_routes.SSO, admin_routes.NOTIFICATIONS,
+    admin_routes.FAULTS,
     admin_routes.FEDERATION,
     admin_routes.INTEGRITY,
 )
@@ -244,6 +245,13 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
         "entry_count": INT,
     }, ["id", "app_id", "leaderboard_id", "visibility", "start_date", "end_date", "state"]),
     "AdminChallenges": listing(ref("AdminChallenge")),
+    # Fault injection (docs/fault-injection.md)
+    "FaultRule": obj({"id": ID, "kind": STR, "method": STR, "route": STR, "app_id": ID, "status": INT, "code": INT,
+                      "error_subcode": INT, "type": STR, "message": STR, "is_transient": BOOL, "latency_ms": INT,
+                      "probability": NUM, "seed": INT, "remaining": nullable(INT), "hits": INT, "created_at": INT},
+                     ["id", "kind", "remaining", "hits", "created_at"]),
+    "FaultsCleared": obj({"success": TRUE, "deleted": INT}, ["success", "deleted"]),
+    "FaultRules": obj({"data": {"type": "array", "items": ref("FaultRule")}, "enabled": BOOL}, ["data", "enabled"]),
     # user notifications (D37)
     "NotifRequest": exact({"id": ID, "app_id": ID, "category": STR, "name": STR, "created_at": INT}),
     "NotifRequests": listing(ref("NotifRequest")),

@@ -60,7 +60,7 @@ from questgraph.server.users.service import UserService
 from questgraph.server.users.world_nonces import NonceSpec, plant_nonce, world_nonces
 
 # Every key a world file may hold, per table; anything else is a typo and an error.
-TOP_KEYS = ("admin_key", "orgs", "users")
+TOP_KEYS = ("admin_key", "orgs", "users", "faults")  # faults: docs/fault-injection.md
 ORG_KEYS = ("id", "name", "sso_redirect_uris", "apps", "members")
 APP_KEYS = ("id", "name", "secret", "leaderboards", "achievements", "items", "notif_requests",
             "federated_users", "devices")
@@ -192,6 +192,15 @@ class World:
         a start-up can tell that the file was edited since (and is not applied to a database in use)."""
         text = json.dumps(self.data, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def faults(self) -> list[dict[str, Any]]:
+        """The ``[[faults]]`` rules (docs/fault-injection.md), as written: the fault service checks each when
+        the world is applied (it knows the routes a rule may name)."""
+        rules = self.data.get("faults", [])
+        if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+            raise WorldError(f"{self.source}: faults must be an array of tables ([[faults]])")
+        return rules
 
     @property
     def admin_key(self) -> str | None:

@@ -14,6 +14,7 @@ from questgraph.server.challenges.service import ChallengeService
 from questgraph.server.clock import Clock
 from questgraph.server.commerce.service import CommerceService
 from questgraph.server.dashboard.service import DashboardService
+from questgraph.server.faults.service import FaultService
 from questgraph.server.federation.service import FederationService
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.integrity.service import IntegrityService
@@ -35,6 +36,7 @@ class AdminContext(Protocol):
     challenges: ChallengeService
     sso: SsoService
     dashboard: DashboardService
+    faults: FaultService
     notifications: NotificationService
     federation: FederationService
     integrity: IntegrityService

@@ -16,6 +16,9 @@ from questgraph.server.commerce.terms import TERMS, TRIAL_TYPES
 from questgraph.server.dashboard import admin as dashboard_admin
 from questgraph.server.dashboard.records import ROLES
 from questgraph.server.dashboard.service import DashboardService
+from questgraph.server.faults import admin as faults_admin
+from questgraph.server.faults.service import KINDS as FAULT_KINDS
+from questgraph.server.faults.service import MAX_LATENCY_MS, FaultService
 from questgraph.server.federation import admin as federation_admin
 from questgraph.server.federation.service import FederationService
 from questgraph.server.graph.routing import Param, Route, Router, RouteTable
@@ -115,6 +118,18 @@ CHALLENGES: RouteTable[ChallengeService] = (  # graph-api.md A.1
     ), "AdminChallenge"),
     Route("DELETE", "/_admin/challenges/{challenge_id}", challenge_admin.delete_challenge),
 )
+FAULTS: RouteTable[FaultService] = (  # fault injection (docs/fault-injection.md); emulator only
+    Route("GET", "/_admin/faults", faults_admin.list_faults, answer="FaultRules"),
+    Route("POST", "/_admin/faults", faults_admin.add_fault, (
+        Param("route"), Param("app_id", "id"), Param("kind", enum=FAULT_KINDS),
+        Param("status", "integer", minimum=400, maximum=599), Param("code", "integer", minimum=-1),
+        Param("error_subcode", "integer", minimum=0), Param("type"), Param("message"), Param("is_transient", "boolean"),
+        Param("latency_ms", "integer", minimum=1, maximum=MAX_LATENCY_MS), Param("probability"),
+        Param("seed", "integer"), Param("count", "integer", minimum=1, maximum=1_000_000),
+    ), "FaultRule"),
+    Route("DELETE", "/_admin/faults", faults_admin.clear_faults, answer="FaultsCleared"),
+    Route("DELETE", "/_admin/faults/{rule_id}", faults_admin.delete_fault),
+)
 NOTIFICATIONS: RouteTable[NotificationService] = (  # notification request templates and what was sent (D37)
     Route("GET", "/_admin/apps/{app_id}/notif_requests", notification_admin.list_requests, answer="NotifRequests"),
     Route("POST", "/_admin/apps/{app_id}/notif_requests", notification_admin.register_request,
@@ -152,6 +167,7 @@ def register(router: Router, server: AdminContext) -> None:
     router.add_table(DASHBOARD, server.dashboard)
     router.add_table(SSO, server.sso)
     router.add_table(CHALLENGES, server.challenges)
+    router.add_table(FAULTS, server.faults)
     router.add_table(NOTIFICATIONS, server.notifications)
     router.add_table(FEDERATION, server.federation)
     router.add_table(INTEGRITY, server.integrity)

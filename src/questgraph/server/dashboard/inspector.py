@@ -113,6 +113,7 @@ class InspectedRequest:
     latency_ms: float
     trace_id: str
     response: str  # masked, compact JSON, cut to MAX_RESPONSE_CHARS
+    fault: str | None = None  # the fault rule injected into it ("rule 3: error 503 code 2"), docs/fault-injection.md
 
     @property
     def endpoint(self) -> str:
@@ -145,7 +146,7 @@ class RequestInspector:
 
     def record(self, *, at_us: int, caller: AnyCaller | None, method: str, path: str,
                params: Iterable[tuple[str, str]], token: str | None, token_source: str, status: int, body: bytes,
-               latency_ms: float, trace_id: str) -> InspectedRequest | None:
+               latency_ms: float, trace_id: str, fault: str | None = None) -> InspectedRequest | None:
         """Keep one answered Graph request. Only authenticated app and user calls are kept: the app is then
         known for sure, so nobody can fill another app's inspector with made-up requests."""
         if not isinstance(caller, AppCaller | UserCaller):
@@ -175,7 +176,7 @@ class RequestInspector:
             error.get("code") if isinstance(error.get("code"), int) else None,
             str(error["type"]) if "type" in error else None,
             _cut(str(error["message"]), MAX_VALUE_CHARS) if "message" in error else None,
-            round(latency_ms, 2), trace_id, _cut(response, MAX_RESPONSE_CHARS),
+            round(latency_ms, 2), trace_id, _cut(response, MAX_RESPONSE_CHARS), fault,
         )
         size = _chars(entry)
         with self._lock:

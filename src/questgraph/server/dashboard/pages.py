@@ -58,6 +58,7 @@ from questgraph.server.dashboard.service import (
 from questgraph.server.db import DATABASE_ERRORS
 from questgraph.server.db.open import DATA_ERRORS
 from questgraph.server.errors import GraphError, InvalidParameter, MethodNotAllowed, NotFound
+from questgraph.server.faults.service import FaultService
 from questgraph.server.federation.service import FederationService
 from questgraph.server.graph.params import Params, parse_id, parse_int, parse_json
 from questgraph.server.graph.routing import Router
@@ -134,6 +135,9 @@ class DashboardHost(Protocol):
     def export_snapshot(self) -> Tables: ...
 
     def import_snapshot(self, tables: Tables) -> None: ...
+
+    @property
+    def faults(self) -> FaultService: ...  # fault rules (docs/fault-injection.md), on the emulator page
 
     def known_app_secrets(self) -> list[str]:
         """App secrets the server was told in the clear (its world file): an app's is shown in emulator mode
@@ -437,6 +441,8 @@ class DashboardPages:
             ("GET", "/emulator", self.emulator_page), ("POST", "/emulator/clock", self.move_clock),
             ("POST", "/emulator/reset", self.reset), ("GET", "/emulator/snapshot", self.export_snapshot),
             ("POST", "/emulator/snapshot", self.import_snapshot),
+            ("POST", "/emulator/faults", self.add_fault),  # fault injection (docs/fault-injection.md)
+            ("POST", "/emulator/faults/{rule_id}/delete", self.delete_fault),
             ("GET", "/apps/{app_id}/notifications", self.notifications_page),
             ("POST", "/apps/{app_id}/notifications", self.create_notif_request),
             ("GET", "/apps/{app_id}/integrity", self.integrity_page),
@@ -1134,7 +1140,7 @@ class DashboardPages:
         return Outcome(200, self._chrome(ctx, "emulator.html", "Emulator", f"{PREFIX}/emulator",
                                          imported=ctx.values.get("imported") == "1", now=clock.now(),
                                          offset_seconds=clock.offset_us / 1_000_000,
-                                         frozen=clock.frozen_us is not None))
+                                         frozen=clock.frozen_us is not None, faults=self.host.faults.list()))
 
     def move_clock(self, ctx: Ctx) -> Outcome:
         """The page's forms: advance by seconds, set to a UTC time, freeze or let run (the admin API's
@@ -1188,6 +1194,25 @@ class DashboardPages:
         if self.service.viewer(ctx.cookie) is None:  # the snapshot's sessions replaced ours
             return Outcome(303, location=f"{PREFIX}/login", clear_cookie=True)
         return Outcome(303, location=f"{PREFIX}/emulator?imported=1")  # a reload must not import again
+
+    # --- fault injection (docs/fault-injection.md) -----------------------------------------------------
+    def add_fault(self, ctx: Ctx) -> Outcome:
+        """The emulator page's form: the admin API's fields; a bad rule is the 400 page naming the field."""
+        self._require_emulator(ctx)
+        names = ("route", "app_id", "kind", "status", "code", "latency_ms", "count", "probability", "seed")
+        values = {n: ctx.values[n] for n in names if ctx.values.get(n, "").strip()}
+        if values.get("kind") != "error":  # the form's error defaults do not belong to a latency or drop rule
+            values.pop("status", None)
+        rule = self.host.faults.add(values)
+        self._audit(ctx, "emulator.fault", f"fault rule {rule.id}", rule.describe(), org_id=None)
+        return Outcome(303, location=f"{PREFIX}/emulator#faults")
+
+    def delete_fault(self, ctx: Ctx) -> Outcome:
+        self._require_emulator(ctx)
+        rule_id = ctx.id("rule_id")
+        self.host.faults.delete(rule_id)
+        self._audit(ctx, "emulator.fault.delete", f"fault rule {rule_id}", org_id=None)
+        return Outcome(303, location=f"{PREFIX}/emulator#faults")
 
     # --- the account-linking demo callback ------------------------------------------------------------
     def callback_demo(self, ctx: Ctx) -> Outcome:

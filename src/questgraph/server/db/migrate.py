@@ -50,7 +50,7 @@ log = logging.getLogger("questgraph.storage")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001_schema7"  # the revision equal to schema 7 of the first releases' SQL scripts
-HEAD = "0005_challenges"  # the newest revision (tests/test_schema.py checks it is the tree's head)
+HEAD = "0006_faults"  # the newest revision (tests/test_schema.py checks it is the tree's head)
 LEGACY_VERSIONS = frozenset(range(1, 8))  # schema_migrations of a schema-7 database
 # pg_advisory_xact_lock key taken while migrating (any constant: "qgmigr" in ASCII).
 MIGRATION_LOCK = 0x7167_6D69_6772

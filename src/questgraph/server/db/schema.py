@@ -15,7 +15,7 @@ from questgraph.server.db.tables import metadata
 
 # Importing a feature's tables.py declares its tables; the order here is their declaration order.
 FEATURES = ("identity", "leaderboards", "achievements", "users", "commerce", "sso", "dashboard", "notifications",
-            "federation", "integrity", "challenges")
+            "federation", "integrity", "challenges", "faults")
 for _feature in FEATURES:
     importlib.import_module(f"questgraph.server.{_feature}.tables")
 

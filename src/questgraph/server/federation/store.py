@@ -66,9 +66,9 @@ class FederationStore:
 
     def delete(self, user_id: int) -> None:
         """The federated row, and the rows of other features that name the user and would keep the app user
-        from being deleted (user proof nonces, challenge entries, purchases, subscriptions, sent notifications' sender): Meta
-        deletes "all associated user data" (A.2). Leaderboard entries and achievement progress go through
-        their services."""
+        from being deleted (user proof nonces, challenge entries, purchases, subscriptions, sent
+        notifications' sender): Meta deletes "all associated user data" (A.2). Leaderboard entries and
+        achievement progress go through their services."""
         with self.db.transaction():
             self.db.run("DELETE FROM federated_users WHERE user_id = ?", (user_id,))
             self.db.run("DELETE FROM user_nonces WHERE user_id = ?", (user_id,))

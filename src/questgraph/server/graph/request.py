@@ -25,6 +25,7 @@ class GraphRequest:
     token: str | None = None
     caller_: AnyCaller | None = None
     files: dict[str, Any] = field(default_factory=dict)
+    fault: str | None = None  # the fault rule injected into this request, for the inspector (server/faults/)
 
     @property
     def any_caller(self) -> AnyCaller:
