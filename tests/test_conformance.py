@@ -3,8 +3,8 @@ stand for the target and the questgraph. Identical ones differ nowhere; a test-o
 second one's app injects one difference (a key renamed or removed, a type changed, a status or error code
 changed, paging dropped), and the run must report exactly that difference, nothing more.
 
-To add a variant (fault injection through the admin API, say), append to INJECTIONS: an injection is any
-callable that changes the second server for the run and returns an undo."""
+An injection is any callable that changes the second server for the run and returns an undo: a rewrite of
+its answers, or a rule of its own fault injection through the admin API."""
 
 from __future__ import annotations
 
@@ -148,6 +148,19 @@ def _error_code(code: int) -> Rewrite:
     return rewrite
 
 
+def _fault(**rule: str) -> Callable[[RunningServer], Callable[[], None]]:
+    """A fault rule of the server's own fault injection (docs/fault-injection.md), removed by the undo."""
+    def inject(server: RunningServer) -> Callable[[], None]:
+        with server.admin() as admin:
+            admin.post("/_admin/faults", data=rule).raise_for_status()
+
+        def undo() -> None:
+            with server.admin() as admin:
+                admin.delete("/_admin/faults").raise_for_status()
+        return undo
+    return inject
+
+
 Injection = Callable[[RunningServer], Callable[[], None]]
 INJECTIONS: list[tuple[str, Injection, set[tuple[str, str, str]]]] = [
     ("key removed from the user node", lambda s: _inject(s, _route(f"/{ADA_ID}"), _without("alias")),
@@ -170,6 +183,13 @@ INJECTIONS: list[tuple[str, Injection, set[tuple[str, str, str]]]] = [
      # Only the missing object itself: what it would have held is not a difference of its own. The next
      # page has no cursor on one side, so that step is skipped on both, not a difference.
      {("leaderboard_entries.first_page", "paging", "$.paging")}),
+    # The server's own fault injection (issue 18): a Meta-shaped 503 on one route is found there only.
+    ("injected 503", _fault(route="GET /{app_id}/achievement_definitions", status="503"),
+     # An error where the target answered data: its status, its error, and the shape it lacks, on that one
+     # step and no other.
+     {("achievement_definitions", "status", "status"), ("achievement_definitions", "error", "type/code/subcode"),
+      ("achievement_definitions", "shape", "$.error"), ("achievement_definitions", "shape", "$.data"),
+      ("achievement_definitions", "paging", "$.paging")}),
 ]
 
 
