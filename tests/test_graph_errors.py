@@ -264,9 +264,12 @@ def test_500_from_object_dispatch(private: RunningServer, client: httpx.Client,
 
 def test_500_from_authentication(private: RunningServer, client: httpx.Client,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """D6/D7: a bug while checking a token is a 500, not a 401 and not a framework page."""
-    monkeypatch.setattr(private.server.auth, "authenticate", boom)
+    """D6/D7: a bug while checking a token is a 500, not a 401 and not a framework page: on a route that reads
+    the token for each trip and on one that takes its caller from the process's cache (issue 14)."""
+    monkeypatch.setattr(private.server.auth, "_read_caller", boom)
+    private.server.auth._cached.clear()
     assert_internal_error(client.get("/leaderboard_entries", params={"api_name": BOARD}))
+    assert_internal_error(client.get(f"/{APP_ID}/leaderboards"))
 
 
 def test_500_when_the_response_cannot_be_serialised(private: RunningServer, client: httpx.Client,

@@ -87,8 +87,10 @@ class Metrics:
         self._templates: dict[str, str] = {}
         self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
-    def route_of(self, path: str) -> str:
-        """The route template of a path, with no id, key or token in it."""
+    def route_of(self, path: str, method: str = "GET") -> str:
+        """The route template of a request, with no id, key or token in it: the route of its method that
+        matches the path (``GET /{id}``, not ``POST /{challenge_id}``), else any route that matches it
+        (the 405 of a known path is counted under that path's template)."""
         if path == METRICS_PATH or path.rstrip("/") == OPENAPI_PATH:
             return path.rstrip("/")
         if path.startswith("/_health/"):
@@ -98,19 +100,20 @@ class Metrics:
         if path.startswith("/_media/"):
             return "/_media/{key}"
         parts = [p for p in path.split("/") if p]
-        normal = "/" + "/".join("{}" if _ID_SEGMENT.fullmatch(p) else p for p in parts)
+        normal = method + " /" + "/".join("{}" if _ID_SEGMENT.fullmatch(p) else p for p in parts)
         found = self._templates.get(normal)
         if found is not None:
             return found
-        for prefix, router in self.routers:
-            if prefix and not path.startswith(prefix):
-                continue
-            for route in router.routes:
-                if route.match(parts) is not None:
-                    template = "/" + "/".join(route.segments)
-                    if len(self._templates) < 10_000:  # bounded by the routes; the cap is a safety net
-                        self._templates[normal] = template
-                    return template
+        for same_method in (True, False):
+            for prefix, router in self.routers:
+                if prefix and not path.startswith(prefix):
+                    continue
+                for route in router.routes:
+                    if (route.method == method or not same_method) and route.match(parts) is not None:
+                        template = "/" + "/".join(route.segments)
+                        if len(self._templates) < 10_000:  # bounded by the routes; the cap is a safety net
+                            self._templates[normal] = template
+                        return template
         return "unmatched"
 
     def observe(self, method: str, path: str, status: int, seconds: float) -> None:
@@ -128,8 +131,8 @@ class Metrics:
 
     def _children_of(self, method: str, path: str, status: int) -> tuple[Any, Any, Any]:
         """The labelled metrics one answer counts in; looked up once per (method, path, status)."""
-        route = self.route_of(path)
         method = method.upper() if method.upper() in _METHODS else "other"
+        route = self.route_of(path, method)
         errors = None
         if status >= 400:
             kind = "client" if status < 500 else "unavailable" if status == 503 else "internal"
