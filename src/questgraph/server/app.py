@@ -433,7 +433,9 @@ class Server:
         if admin:  # may reset, import or rebuild whole state: alone, and off the event loop
             return await anyio.to_thread.run_sync(run, limiter=self.limiter)
         # A Graph write may share a commit with the writes queued beside it (group commit); reads run alone.
-        return await self.executor.run(run, groupable=method not in ("GET", "HEAD"))
+        params = graph_request.params
+        order = (path, params.get("api_name") or "", params.get("user_id") or "", token or "")
+        return await self.executor.run(run, groupable=method not in ("GET", "HEAD"), order=order)
 
     async def _inject_fault(self, graph_request: GraphRequest) -> None:
         """Apply the first fault rule that takes this request (docs/fault-injection.md): raise its error, wait

@@ -45,6 +45,7 @@ class _Call:
     groupable: bool
     future: asyncio.Future[Any]
     outcome: tuple[bool, Any] = field(default=(False, None))  # (succeeded, value or exception)
+    order: tuple[str, ...] = ()  # what the call writes (route, board, user): a group runs its calls in this order
 
 
 class DomainExecutor:
@@ -72,12 +73,12 @@ class DomainExecutor:
         self.trips = 0  # for tests and metrics: how many trips the calls took
         self.grouped = 0  # calls that committed in a group of more than one
 
-    async def run(self, call: Callable[[], Any], groupable: bool = False) -> Any:
+    async def run(self, call: Callable[[], Any], groupable: bool = False, order: tuple[str, ...] = ()) -> Any:
         """Run ``call`` in a trip (in the worker thread, or on the event loop when inline) and return (or
         raise) what it did. ``groupable`` calls may share a transaction with the groupable calls beside
-        them in the same trip."""
+        them in the same trip; ``order`` names the rows the call writes (see ``_run_calls``)."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Call(call, groupable, future))
+        self._queue.append(_Call(call, groupable, future, order=order))
         self._open_lanes()
         # A client that goes away cancels only its wait: the call itself still runs (and commits).
         return await future
@@ -161,7 +162,10 @@ class DomainExecutor:
                 while stop < len(trip) and trip[stop].groupable:
                     stop += 1
             if stop - start > 1:
-                grouped += self._run_group(trip[start:stop])
+                # Groups of several lanes run at once, each holding its rows' locks to its commit: in one
+                # order of what they write (stable: calls on the same row keep their arrival order), two
+                # groups that write the same two rows cannot each wait for the other (a deadlock, a 503).
+                grouped += self._run_group(sorted(trip[start:stop], key=lambda call: call.order))
             elif trip[start].groupable:
                 self._run_lone_write(trip[start])
             else:
