@@ -268,3 +268,19 @@ def test_every_uploaded_file_is_closed_whatever_the_answer(http: httpx.Client, m
                                   {"no admin key": 401, "unknown route": 404, "wrong method": 405}.get(refusal, 400))
     assert len(_Spooled.made) == len(files)
     assert all(spooled.closed for spooled in _Spooled.made)
+
+
+@pytest.mark.sqlite_only  # no server: the parameter reader alone
+def test_string_lists_read_every_form_real_clients_send() -> None:
+    """One reader for ``skus``, achievement names and certificate digests (D20): a JSON array (with " or '
+    quotes), a comma list, or repeated; items stripped, empty ones dropped; anything else a 400 naming it."""
+    from questgraph.server.errors import InvalidParameter
+    from questgraph.server.graph.params import Params
+
+    for given, wanted in (([("k", '["a", " b "]')], ["a", "b"]), ([("k", "['a','b']")], ["a", "b"]),
+                          ([("k", "a, b,,c")], ["a", "b", "c"]), ([("k", "a"), ("k", "b")], ["a", "b"]),
+                          ([("k", "")], []), ([], [])):
+        assert Params(given).string_list("k") == wanted, given
+    for bad in ("[1, 2]", "[\"a\"", "{\"a\": 1}", "[[\"a\"]]"):
+        with pytest.raises(InvalidParameter, match="Param k must be a JSON array of strings"):
+            Params([("k", bad)]).string_list("k")

@@ -28,7 +28,7 @@ from questgraph.server.achievements.service import (
 from questgraph.server.errors import InvalidParameter
 from questgraph.server.graph.cursors import ACHIEVEMENTS_PAGE, cursor_param, decode_pair_cursor, encode_pair_cursor
 from questgraph.server.graph.fields import Field, NodeType
-from questgraph.server.graph.params import Params, parse_id, parse_json
+from questgraph.server.graph.params import Params, parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 
 MEDIA_PREFIX = "/_media/"
@@ -101,27 +101,7 @@ def progress_node(base_url: str) -> NodeType:
 def name_list(params: Params, key: str) -> list[str] | None:
     """api_names as a JSON array (``["A","B"]``, as Meta's examples), a comma list, or repeated; None when
     absent or empty (all)."""
-    names: list[str] = []
-    for raw in params.get_all(key):
-        text = raw.strip()
-        if text.startswith("["):
-            try:
-                items = parse_json(text)
-            except ValueError:
-                # Meta's other examples quote with ' (recipient_ids=['id1','id2']): accept that too.
-                try:
-                    items = parse_json(text.replace("'", '"'))
-                except ValueError:
-                    raise InvalidParameter(f"Param {key} must be a JSON array of strings or a comma-separated "
-                                           "list") from None
-            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise InvalidParameter(f"Param {key} must be a JSON array of strings")
-        elif text.startswith("{"):
-            raise InvalidParameter(f"Param {key} must be a JSON array of strings or a comma-separated list")
-        else:
-            items = text.split(",")
-        names.extend(i.strip() for i in items if i.strip())
-    return names or None
+    return params.string_list(key) or None
 
 
 def _page_args(params: Params) -> tuple[int, Keyset | None, Keyset | None]:

@@ -25,7 +25,7 @@ from questgraph.server.graph.cursors import (
     json_cursor_decoder,
 )
 from questgraph.server.graph.fields import Field, NodeType, Selection
-from questgraph.server.graph.params import parse_id, parse_json
+from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.users.fields import presence_fields
 
@@ -169,19 +169,7 @@ def _optional_boolean(request: GraphRequest, key: str) -> bool | None:
 
 def _skus(request: GraphRequest) -> list[str]:
     """``skus`` as a comma list, a JSON array, or repeated."""
-    found: list[str] = []
-    for raw in request.params.get_all("skus"):
-        text = raw.strip()
-        if text.startswith("["):
-            try:
-                items = parse_json(text)
-            except ValueError:
-                items = None
-            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise InvalidParameter("Param skus must be a comma-separated list or a JSON array of strings")
-        else:
-            items = text.split(",")
-        found.extend(i.strip() for i in items if i.strip())
+    found = request.params.string_list("skus")
     if len(found) > MAX_SKUS:
         raise InvalidParameter(f"Param skus must list at most {MAX_SKUS} skus")
     return found

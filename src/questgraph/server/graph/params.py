@@ -190,6 +190,31 @@ class Params:
             raise InvalidParameter(f"Param {key} must be one of {{{', '.join(allowed)}}}")
         return upper
 
+    def string_list(self, key: str) -> list[str]:
+        """Strings given as a JSON array (``["A","B"]``, as Meta's examples, or with ``'`` quotes as its other
+        examples), a comma list, or repeated; each stripped, empty ones dropped (D20)."""
+        found: list[str] = []
+        for raw in self.get_all(key):
+            text = raw.strip()
+            items: Any
+            if text.startswith("["):
+                try:
+                    items = parse_json(text)
+                except ValueError:
+                    try:  # recipient_ids=['id1','id2']
+                        items = parse_json(text.replace("'", '"'))
+                    except ValueError:
+                        raise InvalidParameter(f"Param {key} must be a JSON array of strings or a "
+                                               "comma-separated list") from None
+                if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                    raise InvalidParameter(f"Param {key} must be a JSON array of strings")
+            elif text.startswith("{"):
+                raise InvalidParameter(f"Param {key} must be a JSON array of strings or a comma-separated list")
+            else:
+                items = text.split(",")
+            found.extend(i.strip() for i in items if i.strip())
+        return found
+
     def id_list(self, key: str) -> list[int]:
         """Ids given as a JSON array, a comma list, or repeated (D20)."""
         ids: list[int] = []

@@ -5,28 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from questgraph.server.errors import InvalidParameter
-from questgraph.server.graph.params import parse_json
 from questgraph.server.graph.request import GraphRequest
 from questgraph.server.integrity.service import IntegrityService, TokenRequest
 
 
 def _digests(request: GraphRequest) -> list[str]:
     """``package_cert_sha256_digest``: a JSON array, a comma list, or repeated."""
-    found: list[str] = []
-    for raw in request.params.get_all("package_cert_sha256_digest"):
-        text = raw.strip()
-        if text.startswith("["):
-            try:
-                items = parse_json(text)
-            except ValueError:
-                items = None
-            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise InvalidParameter("Param package_cert_sha256_digest must be a JSON array of strings")
-            found.extend(items)
-        else:
-            found.extend(part.strip() for part in text.split(",") if part.strip())
-    return found
+    return request.params.string_list("package_cert_sha256_digest")
 
 
 def mint_attestation_token(integrity: IntegrityService, request: GraphRequest) -> Any:
