@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from questgraph.server.db.migrate import upgrade_sqlite
 from questgraph.server.db.schema import blob_columns, table_order
 
 STREAM_BATCH = 10_000
+WAL_SWITCH_SECONDS = 10.0  # how long a start waits for other processes opening a new file at once
 
 
 class SqliteDatabase(Database):
@@ -30,7 +32,7 @@ class SqliteDatabase(Database):
         self._tx = TransactionState()
         self._conn.execute("PRAGMA foreign_keys = ON")
         if path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._enter_wal()
         self._conn.execute("PRAGMA synchronous = FULL")
         self._conn.execute("PRAGMA busy_timeout = 5000")
         # A big board's rows and users are read at random: 64 MiB of page cache (the default is 2 MiB), and
@@ -41,6 +43,19 @@ class SqliteDatabase(Database):
         self._migrate()
 
     # --- lifecycle --------------------------------------------------------------------------------
+    def _enter_wal(self) -> None:
+        """Switch a new file to WAL. The switch needs the file to itself, and SQLite answers "database is
+        locked" at once (no busy wait) while another process is opening it too: try again for a while."""
+        deadline = time.monotonic() + WAL_SWITCH_SECONDS
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
     def _migrate(self) -> None:
         upgrade_sqlite(self._conn)
 
