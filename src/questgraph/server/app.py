@@ -433,9 +433,11 @@ class Server:
         if admin:  # may reset, import or rebuild whole state: alone, and off the event loop
             return await anyio.to_thread.run_sync(run, limiter=self.limiter)
         # A Graph write may share a commit with the writes queued beside it (group commit); reads run alone.
-        params = graph_request.params
+        if method in ("GET", "HEAD"):
+            return await self.executor.run(run)
+        params = graph_request.params  # what the write touches: a group runs its writes in this order
         order = (path, params.get("api_name") or "", params.get("user_id") or "", token or "")
-        return await self.executor.run(run, groupable=method not in ("GET", "HEAD"), order=order)
+        return await self.executor.run(run, groupable=True, order=order)
 
     async def _inject_fault(self, graph_request: GraphRequest) -> None:
         """Apply the first fault rule that takes this request (docs/fault-injection.md): raise its error, wait
