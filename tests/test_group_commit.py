@@ -237,6 +237,83 @@ def test_a_trip_takes_at_most_max_trip_calls(db: Database) -> None:
     assert run_calls.executor.trips == 2  # type: ignore[attr-defined]
 
 
+class LoggingSet:
+    """A set runner (server/executor.py ``SetRunner``) that writes a row per item in one statement each and
+    answers each item, leaves the items in ``alone`` to run alone, or raises after writing (``fail``)."""
+
+    def __init__(self, db: Database, alone: frozenset[int] = frozenset(), fail: bool = False) -> None:
+        self.db, self.alone, self.fail = db, alone, fail
+        self.sets: list[list[int]] = []
+        self.ran: list[str] = []
+
+    def run_set(self, items: list[int]) -> list[Any]:
+        self.sets.append(list(items))
+        outcomes: list[Any] = []
+        for item in items:
+            if item in self.alone:
+                outcomes.append(None)
+                continue
+            log_write(self.db, item, "set")
+            outcomes.append((True, f"set {item}", [lambda item=item: self.ran.append(f"index {item}")]))
+        if self.fail:
+            raise Boom("after the set's writes")
+        return outcomes
+
+
+def run_set_calls(db: Database, runner: LoggingSet, items: list[int], plain: int = 0) -> list[Any]:
+    """``items`` queued together as calls of ``runner``'s set (each also runnable alone, by a call that logs
+    "alone"), then ``plain`` groupable calls without a set."""
+
+    def alone(item: int) -> Callable[[], str]:
+        def call() -> str:
+            with db.transaction():
+                log_write(db, item, "alone")
+                db.after_commit(lambda: runner.ran.append(f"index {item} alone"))
+            return f"alone {item}"
+        return call
+
+    async def main() -> list[Any]:
+        executor = DomainExecutor(db, anyio.CapacityLimiter(1))
+        calls = [executor.run(alone(n), True, ("/s", str(n)), set_runner=runner, set_item=n) for n in items]
+        calls += [executor.run(alone(100 + n), True, ("/p", str(n))) for n in range(plain)]
+        outcomes = list(await asyncio.gather(*calls, return_exceptions=True))
+        run_set_calls.executor = executor  # type: ignore[attr-defined]
+        return outcomes
+
+    return asyncio.run(main())
+
+
+def test_a_groups_set_calls_run_as_one_set_and_the_rest_alone_after_it(db: Database) -> None:
+    """A set runner answers its calls of the group together; a call it leaves out runs alone after the set
+    (in the same transaction: it sees the set's writes), as do calls of no set; after-commit actions follow
+    the commit, each call's own."""
+    runner = LoggingSet(db, alone=frozenset({2}))
+    outcomes = run_set_calls(db, runner, [1, 2, 3], plain=1)
+    assert outcomes == ["set 1", "alone 2", "set 3", "alone 100"]
+    assert runner.sets == [[1, 2, 3]]  # one set, in the group's order
+    assert logged(db) == [(1, "set"), (2, "alone"), (3, "set"), (100, "alone")]
+    assert sorted(runner.ran) == ["index 1", "index 100 alone", "index 2 alone", "index 3"]
+    executor: DomainExecutor = run_set_calls.executor  # type: ignore[attr-defined]
+    assert executor.trips == 1 and executor.grouped == 4 and executor.in_sets == 2
+
+
+def test_a_set_that_raises_keeps_nothing_and_its_calls_run_alone(db: Database) -> None:
+    """The set wrote, then raised: the whole group rolls back (none of the set's rows stay) and every call
+    runs again by itself, answered by its own call."""
+    runner = LoggingSet(db, fail=True)
+    outcomes = run_set_calls(db, runner, [1, 2, 3])
+    assert outcomes == ["alone 1", "alone 2", "alone 3"]
+    assert logged(db) == [(1, "alone"), (2, "alone"), (3, "alone")]
+    assert runner.ran == ["index 1 alone", "index 2 alone", "index 3 alone"]  # never the set's actions
+    assert run_set_calls.executor.in_sets == 0  # type: ignore[attr-defined]
+
+
+def test_a_lone_set_call_runs_by_its_own_call(db: Database) -> None:
+    runner = LoggingSet(db)
+    assert run_set_calls(db, runner, [7]) == ["alone 7"]
+    assert runner.sets == [] and logged(db) == [(7, "alone")]
+
+
 def test_lanes_run_trips_at_once_and_share_the_waiting_calls() -> None:
     """PostgreSQL + Redis (server/app.py): several trips at once, each in its own thread. Three calls that
     each wait for the other two can only finish if three trips run together; one lane would break the

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 
@@ -36,7 +36,21 @@ MAX_GATHER = 8  # event-loop passes a trip may wait for more calls to join it
 
 
 class _GroupFailed(Exception):
-    """An error aborted the group's transaction (``db.group_failed()``)."""
+    """An error aborted the group's transaction (``db.group_failed()``), or a set of calls failed."""
+
+
+# What a set runner answers for one call: (succeeded, value or exception, the after-commit actions of a
+# success), or None for a call it leaves to run alone (by its own ``run``, after the set, in the group).
+SetOutcome = tuple[bool, Any, list[Callable[[], None]]] | None
+
+
+class SetRunner(Protocol):
+    """Runs the calls of one kind that a group holds together, in set-based statements (a trip's
+    leaderboard submits on PostgreSQL: one query and one upsert for all instead of three statements each).
+    Runs inside the group's transaction and returns one outcome per item, in order. If it raises, nothing
+    of the group is kept: the transaction rolls back and every call runs alone, as after a failed group."""
+
+    def run_set(self, items: list[Any]) -> list[SetOutcome]: ...
 
 
 @dataclass
@@ -46,12 +60,15 @@ class _Call:
     future: asyncio.Future[Any]
     outcome: tuple[bool, Any] = field(default=(False, None))  # (succeeded, value or exception)
     order: tuple[str, ...] = ()  # what the call writes (route, board, user): a group runs its calls in this order
+    set_runner: SetRunner | None = None  # in a group of several, the call runs in this runner's set …
+    set_item: Any = None  # … as this item
+    in_set: bool = False  # it was answered by its set (for the metrics)
 
 
 class DomainExecutor:
     def __init__(self, db: Database, limiter: anyio.CapacityLimiter,
                  actions_scope: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
-                 inline: bool = False, observe: Callable[[int, int], None] | None = None,
+                 inline: bool = False, observe: Callable[[int, int, int], None] | None = None,
                  trip_scope: Callable[[], AbstractContextManager[None]] | None = None, lanes: int = 1) -> None:
         if lanes < 1 or (inline and lanes != 1):
             raise ValueError("lanes must be at least 1, and 1 when inline")
@@ -59,7 +76,7 @@ class DomainExecutor:
         self.lanes = lanes  # trips that may run at once
         # Wraps each trip: by default the database's session (one connection for the trip's lone reads).
         self.trip_scope = trip_scope or db.session
-        self.observe = observe  # (calls, grouped calls) of each trip: the server's metrics
+        self.observe = observe  # (calls, grouped calls, calls answered in sets) of each trip: the server's metrics
         # Inline: trips run on the event loop itself, with no thread hop. For a local database (SQLite and
         # the in-memory index) whose calls take microseconds and never wait on a network; measured in
         # bench/load.py, it is the faster of the two there. A networked database waits on every
@@ -72,13 +89,17 @@ class DomainExecutor:
         self._drainers: set[asyncio.Task[None]] = set()
         self.trips = 0  # for tests and metrics: how many trips the calls took
         self.grouped = 0  # calls that committed in a group of more than one
+        self.in_sets = 0  # of those, calls answered by a set runner's statements
 
-    async def run(self, call: Callable[[], Any], groupable: bool = False, order: tuple[str, ...] = ()) -> Any:
+    async def run(self, call: Callable[[], Any], groupable: bool = False, order: tuple[str, ...] = (),
+                  set_runner: SetRunner | None = None, set_item: Any = None) -> Any:
         """Run ``call`` in a trip (in the worker thread, or on the event loop when inline) and return (or
         raise) what it did. ``groupable`` calls may share a transaction with the groupable calls beside
-        them in the same trip; ``order`` names the rows the call writes (see ``_run_calls``)."""
+        them in the same trip; ``order`` names the rows the call writes (see ``_run_calls``). A groupable
+        call with a ``set_runner`` runs, in a group, as ``set_item`` of that runner's set (``_run_sets``);
+        alone, or when the runner leaves it out, by ``call``."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Call(call, groupable, future, order=order))
+        self._queue.append(_Call(call, groupable, future, order=order, set_runner=set_runner, set_item=set_item))
         self._open_lanes()
         # A client that goes away cancels only its wait: the call itself still runs (and commits).
         return await future
@@ -120,9 +141,11 @@ class DomainExecutor:
                     call.outcome = (False, exc if isinstance(exc, Exception) else asyncio.CancelledError())
             raise
         finally:
+            in_sets = sum(call.in_set for call in trip)
             self.grouped += grouped
+            self.in_sets += in_sets
             if self.observe is not None:
-                self.observe(len(trip), grouped)
+                self.observe(len(trip), grouped, in_sets)
             for call in trip:
                 if not call.future.done():
                     succeeded, value = call.outcome
@@ -185,13 +208,13 @@ class DomainExecutor:
 
     def _run_group(self, calls: list[_Call]) -> int:
         """Run ``calls`` in one transaction; how many committed together (0 if they ran alone)."""
-        spans: list[tuple[int, int]] = []
+        spans: list[tuple[_Call, int, int]] = []  # each call that ran, with its share of the actions
         try:
             with self.db.group() as actions:
-                for call in calls:
+                for call in self._run_sets(calls, actions, spans):
                     first = len(actions)
                     _run_alone(call)
-                    spans.append((first, len(actions)))
+                    spans.append((call, first, len(actions)))
                     if self.db.group_failed():
                         raise _GroupFailed
         except Exception as exc:
@@ -200,6 +223,7 @@ class DomainExecutor:
                 # or was seen outside it (the index is updated only after a commit), so each call runs
                 # again on its own, as if the group had never been tried.
                 for call in calls:
+                    call.in_set = False
                     _run_alone(call)
                 return 0
             # The commit failed: none of the group is durable (or, if the connection broke during COMMIT,
@@ -211,7 +235,7 @@ class DomainExecutor:
             return 0
         try:
             with self.actions_scope():
-                for call, (first, last) in zip(calls, spans, strict=True):
+                for call, first, last in spans:
                     for action in actions[first:last]:
                         try:
                             action()
@@ -219,10 +243,38 @@ class DomainExecutor:
                             if call.outcome[0]:
                                 call.outcome = (False, exc)
         except Exception as exc:  # the updates held back to the scope's end failed together
-            for call, (first, last) in zip(calls, spans, strict=True):
+            for call, first, last in spans:
                 if last > first and call.outcome[0]:
                     call.outcome = (False, exc)
         return len(calls)
+
+    def _run_sets(self, calls: list[_Call], actions: list[Callable[[], None]],
+                  spans: list[tuple[_Call, int, int]]) -> list[_Call]:
+        """Inside the group's transaction: run each set runner's calls (two or more) as one set, first; the
+        calls left to run alone, in the group's order."""
+        sets: dict[SetRunner, list[_Call]] = {}
+        for call in calls:
+            if call.set_runner is not None:
+                sets.setdefault(call.set_runner, []).append(call)
+        answered: set[int] = set()
+        for runner, members in sets.items():
+            if len(members) < 2:
+                continue
+            try:
+                outcomes = runner.run_set([call.set_item for call in members])
+            except Exception as exc:
+                log.warning("a set of %d calls failed (%s): they run alone", len(members), type(exc).__name__)
+                raise _GroupFailed from exc
+            for call, outcome in zip(members, outcomes, strict=True):
+                if outcome is not None:
+                    succeeded, value, after = outcome
+                    call.outcome = (succeeded, value)
+                    first = len(actions)
+                    actions.extend(after)
+                    spans.append((call, first, len(actions)))
+                    answered.add(id(call))
+                    call.in_set = True
+        return [call for call in calls if id(call) not in answered]
 
 
 def _run_alone(call: _Call) -> None:

@@ -79,6 +79,9 @@ class Metrics:
                              registry=target)
         self.calls = Counter("questgraph_domain_calls", "Domain calls run, by whether they committed in a group",
                              ["grouped"], registry=target)
+        # Of the grouped calls, those answered by set-based statements (a trip's leaderboard submits, PostgreSQL).
+        self.set_calls = Counter("questgraph_domain_set_calls", "Grouped domain calls answered in set-based "
+                                 "statements (one query and one upsert for a trip's submits)", registry=target)
         # Fault injection (docs/fault-injection.md): every injected fault, by kind (error, latency, drop).
         self.faults = Counter("questgraph_injected_faults", "Faults injected by fault rules, by kind",
                               ["kind"], registry=target)
@@ -139,8 +142,10 @@ class Metrics:
             errors = self.errors.labels(route, kind)
         return self.requests.labels(route, method, str(status)), self.latency.labels(route), errors
 
-    def observe_trip(self, calls: int, grouped: int) -> None:
+    def observe_trip(self, calls: int, grouped: int, in_sets: int = 0) -> None:
         self.trips.inc()
+        if in_sets:
+            self.set_calls.inc(in_sets)
         if grouped:
             self.calls.labels("true").inc(grouped)
         if calls > grouped:

@@ -90,6 +90,19 @@ class Authenticator:
                 self._local.cached_at = None
         raise AssertionError("unreachable: the last attempt reads the caller afresh")
 
+    def cached_caller(self, token: str) -> tuple[AnyCaller, str | None]:
+        """The token's caller from this process's cache, and the cache version it was cached at; None
+        when it was read from the database just now. For a set of calls that reads the version itself
+        (``Server``'s submit set): it must compare the two before it writes, and ``drop_cache`` on a
+        difference."""
+        try:
+            return self._cached_caller(token), getattr(self._local, "cached_at", None)
+        finally:
+            self._local.cached_at = None
+
+    def drop_cache(self) -> None:
+        self._cached.clear()
+
     def confirm(self, version: str | None) -> None:
         """Raise ``StaleCaller`` when this thread's call runs as a cached caller and ``version`` (just read
         from the database) is not the one it was cached at; the cache is then emptied."""
@@ -98,7 +111,7 @@ class Authenticator:
             return
         self._local.cached_at = None
         if version != cached_at:
-            self._cached.clear()
+            self.drop_cache()
             raise StaleCaller
 
     def _confirm_now(self) -> None:

@@ -30,7 +30,15 @@ from questgraph.server.auth.access import require_app_token, require_path_app
 from questgraph.server.auth.callers import Caller, UserCaller
 from questgraph.server.clock import Clock
 from questgraph.server.db import Database
-from questgraph.server.errors import Forbidden, InvalidParameter, NotEntitled, NotFound, NotRanked, Unavailable
+from questgraph.server.errors import (
+    Forbidden,
+    GraphError,
+    InvalidParameter,
+    NotEntitled,
+    NotFound,
+    NotRanked,
+    Unavailable,
+)
 from questgraph.server.graph.cursors import ENTRIES_PAGE
 from questgraph.server.graph.params import parse_json
 from questgraph.server.identity.records import User
@@ -135,6 +143,24 @@ def decode_extra_data(value: str | None) -> bytes:
     return data
 
 
+@dataclass(frozen=True, slots=True)
+class Submit:
+    """One leaderboard submit of a set (``submit_set``): ``submit``'s arguments."""
+
+    caller: Caller
+    api_name: str
+    score: int
+    extra_data: bytes
+    force_update: bool
+    user_id: int | None
+
+
+# A submit of a set: (True, did_update, its after-commit actions), (False, its GraphError, []), or
+# RUN_ALONE: the caller runs it by itself (``submit``), after the set.
+SubmitOutcome = tuple[bool, bool | GraphError, list[Callable[[], None]]] | None
+RUN_ALONE: SubmitOutcome = None
+
+
 class ChallengeSubmits(Protocol):
     """What a submit asks of challenges (challenges/service.py), without importing them."""
 
@@ -180,12 +206,14 @@ class LeaderboardService:
         """Call inside the write's transaction: ``change`` updates the rank index once the write has
         committed (never before: the index never shows a write that is not durable; never if it rolls
         back), and then the pending row is settled."""
+        self.db.after_commit(self._index_action(pending_id, change))
 
+    def _index_action(self, pending_id: int | None, change: Callable[[], None]) -> Callable[[], None]:
         def apply() -> None:
             change()
             self._settled(pending_id)
 
-        self.db.after_commit(apply)
+        return apply
 
     def _settled(self, pending_id: int | None) -> None:
         """The index update succeeded: the row is no longer needed."""
@@ -420,11 +448,7 @@ class LeaderboardService:
         self.confirm_caller(target.cache_version)
         board, existing = target.board, target.entry
         user = self._writer(caller, target, user_id)
-        now = self.clock.now()
-        if board.earliest_allowed_entry_time is not None and now < board.earliest_allowed_entry_time:
-            raise InvalidParameter("This leaderboard entry is too early for the leaderboard's allowed time window.")
-        if board.latest_allowed_entry_time is not None and now > board.latest_allowed_entry_time:
-            raise InvalidParameter("This leaderboard entry is too late for the leaderboard's allowed time window.")
+        _check_submit_time(board, self.clock.now())
         if existing is not None and not force_update and not _better(board.sort_order, score, existing.score):
             return False  # not better than the entry as read: no write at all
         settled = self._take_settled() if self.track_pending else []
@@ -452,6 +476,78 @@ class LeaderboardService:
             self._give_back(settled)
             raise
         return True
+
+    def submit_set(self, submits: Sequence[Submit],
+                   version_ok: Callable[[str | None], bool]) -> list[SubmitOutcome]:
+        """The submits of a trip at once, in set-based statements (PostgreSQL, server/executor.py): one
+        query reads every target (``submit_targets``), one statement per (direction, force) writes every
+        winning entry with its pending row (``submit_entries``). The same rules and answers as ``submit``,
+        call by call, in the caller's transaction (the group's; if anything raises, the executor rolls it
+        back and runs each call alone). ``version_ok`` is given the cache
+        version the query read before anything is written: False (a cached caller is stale) makes every
+        call RUN_ALONE, as does a second submit for an entry already in the set (it runs after the set and
+        sees its write) and a submit to an app with challenges (``submit_with_challenges``). A successful
+        call's outcome carries its after-commit actions (the index update) instead of registering them."""
+        outcomes: list[SubmitOutcome] = [RUN_ALONE] * len(submits)
+        hook = self.challenges
+        live = [n for n, s in enumerate(submits) if hook is None or not hook.app_has_challenges(s.caller.app.id)]
+        if not live:
+            return outcomes
+        version, targets = self.store.submit_targets(
+            [(submits[n].caller.app.id, submits[n].api_name, _writer_id(submits[n]) or 0) for n in live])
+        if not version_ok(version):
+            return outcomes
+        now = self.clock.now()
+        seen: set[tuple[int, int]] = set()
+        writes: dict[tuple[bool, bool], list[tuple[int, Leaderboard, Entry, int | None]]] = {}
+        for n, target in zip(live, targets, strict=True):
+            submit = submits[n]
+            try:
+                if target is None:
+                    raise _no_board(submit.api_name)
+                board, existing = target.board, target.entry
+                user = self._writer(submit.caller, target, submit.user_id)
+                _check_submit_time(board, now)
+            except GraphError as exc:
+                outcomes[n] = (False, exc, [])
+                continue
+            if (board.id, user.id) in seen:
+                continue  # RUN_ALONE: after the set, so that it reads the entry the set wrote
+            seen.add((board.id, user.id))
+            if existing is not None and not submit.force_update and not _better(board.sort_order, submit.score,
+                                                                                 existing.score):
+                outcomes[n] = (True, False, [])  # not better than the entry as read: no write at all
+                continue
+            claimed = self.identity.claim_id("entry") if existing is None else None
+            wanted = Entry(existing.id if existing is not None else claimed or 0, board.id, user.id, submit.score,
+                           submit.extra_data, self.clock.now_us())
+            writes.setdefault((board.sort_order == HIGHER_IS_BETTER, submit.force_update), []).append(
+                (n, board, wanted, claimed))
+        # Written batch after batch: a set that mixes forced and plain submits (or both directions) takes its
+        # rows' locks out of the trip's order, and may then deadlock with another lane's group, which PostgreSQL
+        # breaks by failing one transaction: its calls then run again alone (server/executor.py).
+        taken = self._take_settled() if self.track_pending and writes else []
+        settled = taken
+        try:
+            for (higher, force), batch in writes.items():
+                stored = self.store.submit_entries([w for _, _, w, _ in batch], higher, force, self.track_pending,
+                                                   settled)
+                settled = []  # deleted by the first statement
+                changed = {(e.leaderboard_id, e.user_id): (e, pending_id) for e, pending_id in stored}
+                for n, board, wanted, claimed in batch:
+                    entry, pending_id = changed.get((wanted.leaderboard_id, wanted.user_id), (None, None))
+                    if claimed is not None and (entry is None or entry.id != claimed):
+                        self.identity.release_id(claimed)  # another process created the entry first
+                    if entry is None:
+                        outcomes[n] = (True, False, [])
+                        continue
+                    put = functools.partial(self.index.put, board.id, entry.id, self._key(board, entry),
+                                            pending_id or 0)
+                    outcomes[n] = (True, True, [self._index_action(pending_id, put)])
+        except BaseException:
+            self._give_back(taken)  # the group rolls back, the delete with it: the next write deletes them
+            raise
+        return outcomes
 
     def submit_with_challenges(self, caller: Caller, api_name: str, score: int, extra_data: bytes,
                                force_update: bool, user_id: int | None) -> tuple[bool, list[int]]:
@@ -565,6 +661,17 @@ class LeaderboardService:
             if friend is not None:
                 ids.append(friend.id)
         return ids
+
+
+def _writer_id(submit: Submit) -> int | None:
+    return submit.caller.user.id if isinstance(submit.caller, UserCaller) else submit.user_id
+
+
+def _check_submit_time(board: Leaderboard, now: int) -> None:
+    if board.earliest_allowed_entry_time is not None and now < board.earliest_allowed_entry_time:
+        raise InvalidParameter("This leaderboard entry is too early for the leaderboard's allowed time window.")
+    if board.latest_allowed_entry_time is not None and now > board.latest_allowed_entry_time:
+        raise InvalidParameter("This leaderboard entry is too late for the leaderboard's allowed time window.")
 
 
 def _no_board(api_name: str) -> NotFound:

@@ -103,11 +103,59 @@ class LeaderboardStore:
             "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = ? "
             "WHERE b.app_id = ? AND b.api_name = ?",
             (user_id, user_id, app_id, api_name))
-        if row is None:
-            return None
+        return None if row is None else self._target(row)
+
+    def submit_targets(self, wanted: Sequence[tuple[int, str, int]]) -> tuple[str | None, list[SubmitTarget | None]]:
+        """``submit_target`` of many (app id, api name, user id) at once, in one query (the submits of a
+        trip, PostgreSQL only: ``unnest``), and the deployment's cache version (None when no board was
+        found: then read none)."""
+        found: dict[int, SubmitTarget] = {}
+        version: str | None = None
+        rows = self.db.all(
+            f"SELECT w.n, {BOARD_COLUMNS_OF_B}, {USER_COLUMNS_OF_U_P}, "
+            "(SELECT 1 FROM entitlements t WHERE t.user_id = u.id AND t.app_id = b.app_id), "
+            f"{ENTRY_COLUMNS_OF_E}, {CACHE_VERSION_SQL} "
+            "FROM unnest(?::bigint[], ?::text[], ?::bigint[]) WITH ORDINALITY AS w(app_id, api_name, user_id, n) "
+            "JOIN leaderboards b ON b.app_id = w.app_id AND b.api_name = w.api_name "
+            "LEFT JOIN app_users u ON u.id = w.user_id LEFT JOIN persons p ON p.id = u.person_id "
+            "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = w.user_id",
+            ([w[0] for w in wanted], [w[1] for w in wanted], [w[2] for w in wanted]))
+        for row in rows:
+            target = self._target(row[1:])
+            found[int(row[0])] = target
+            version = target.cache_version
+        return version, [found.get(n) for n in range(1, len(wanted) + 1)]
+
+    @staticmethod
+    def _target(row: Sequence[Any]) -> SubmitTarget:
         board, user, entitled, entry, version = row[:9], row[9:16], row[16], row[17:23], row[23]
         return SubmitTarget(Leaderboard(*board), None if user[0] is None else User(*user), entitled is not None,
                             None if entry[0] is None else _entry(entry), None if version is None else str(version))
+
+    def submit_entries(self, entries: Sequence[Entry], higher_is_better: bool, force: bool, pending: bool,
+                       settled: Sequence[int] = ()) -> list[tuple[Entry, int | None]]:
+        """``submit_entry`` of many entries in one statement (a trip's submits, PostgreSQL only), at most
+        one per (board, user), all with the same direction and ``force``: the entries that changed, each
+        with its pending row's id (D22) when ``pending``. Rows are written in the order given (the trip's
+        write order, server/executor.py), so two trips that write the same rows take their locks alike."""
+        better = "true" if force else f"excluded.score {'>' if higher_is_better else '<'} entries.score"
+        settle = "settled AS (DELETE FROM index_pending WHERE id = ANY(?)), " if settled else ""
+        returned = ("pending AS (INSERT INTO index_pending (leaderboard_id, entry_id) SELECT leaderboard_id, id "
+                    f"FROM up RETURNING id, entry_id) SELECT {qualified('up', ENTRY_COLUMNS)}, pending.id "
+                    "FROM up JOIN pending ON pending.entry_id = up.id" if pending
+                    else f"SELECT {ENTRY_COLUMNS}, NULL FROM up")
+        params: list[Any] = [list(settled)] if settled else []
+        params += [[e.id for e in entries], [e.leaderboard_id for e in entries], [e.user_id for e in entries],
+                   [e.score for e in entries], [e.extra_data for e in entries], [e.written_us for e in entries]]
+        rows = self.db.all(
+            f"WITH {settle}w AS (SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], "
+            "?::bytea[], ?::bigint[]) WITH ORDINALITY "
+            "AS w(id, leaderboard_id, user_id, score, extra_data, written_us, n)), "
+            f"up AS (INSERT INTO entries ({ENTRY_COLUMNS}) SELECT {ENTRY_COLUMNS} FROM w ORDER BY n "
+            "ON CONFLICT (leaderboard_id, user_id) DO UPDATE SET score = excluded.score, "
+            f"extra_data = excluded.extra_data, written_us = excluded.written_us WHERE {better} "
+            f"RETURNING {ENTRY_COLUMNS}), {returned}", params)
+        return [(_entry(r), None if r[6] is None else int(r[6])) for r in rows]
 
     def submit_entry(self, entry: Entry, higher_is_better: bool, force: bool, pending: bool = False,
                      settled: Sequence[int] = ()) -> tuple[Entry, int | None] | None:

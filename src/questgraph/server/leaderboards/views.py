@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from questgraph.server.errors import InvalidParameter
@@ -22,6 +23,7 @@ from questgraph.server.leaderboards.service import (
     EntriesQuery,
     LeaderboardService,
     RankedEntry,
+    Submit,
     decode_extra_data,
 )
 from questgraph.server.users.fields import presence_fields
@@ -93,6 +95,14 @@ def leaderboards(service: LeaderboardService, request: GraphRequest) -> dict[str
 
 
 def leaderboard_submit_entry(service: LeaderboardService, request: GraphRequest) -> dict[str, Any]:
+    submit = submit_of(request)
+    did_update, challenge_ids = service.submit_with_challenges(
+        submit.caller, submit.api_name, submit.score, submit.extra_data, submit.force_update, submit.user_id)
+    return submit_answer(did_update, challenge_ids)
+
+
+def submit_of(request: GraphRequest) -> Submit:
+    """A submit's parameters, checked in the order the SDK's errors come (and its caller)."""
     params = request.params
     api_name = require_param(request, "api_name")
     score = params.int64("score", required=True)
@@ -100,10 +110,11 @@ def leaderboard_submit_entry(service: LeaderboardService, request: GraphRequest)
     extra = decode_extra_data(params.get("extra_data_base64"))
     force = params.boolean("force_update")
     user_id = params.get("user_id")
-    did_update, challenge_ids = service.submit_with_challenges(
-        request.caller, api_name, score, extra, force,
-        None if user_id is None or user_id == "" else parse_id("user_id", user_id),
-    )
+    return Submit(request.caller, api_name, score, extra, force,
+                  None if user_id is None or user_id == "" else parse_id("user_id", user_id))
+
+
+def submit_answer(did_update: bool, challenge_ids: Sequence[int] = ()) -> dict[str, Any]:
     return {"success": True, "did_update": did_update,
             "updated_challenge_ids": [str(i) for i in challenge_ids]}  # D15
 
