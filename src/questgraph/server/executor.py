@@ -113,9 +113,7 @@ class DomainExecutor:
         try:
             while self._queue:
                 await self._gather()
-                # With several lanes the waiting calls are shared among them: reads gain nothing from one
-                # long trip, and several shorter ones run at once (each still one commit for its writes).
-                size = min(MAX_TRIP, -(-len(self._queue) // self.lanes))
+                size = self._trip_size()
                 trip, self._queue = self._queue[:size], self._queue[size:]
                 if not trip:  # another lane took the queue while this one gathered
                     break
@@ -125,6 +123,16 @@ class DomainExecutor:
             # Here, not in a done-callback: a call queued after the loop above found the queue empty must
             # find this lane free, or it would wait for a drainer that never comes.
             self._drainers.discard(asyncio.current_task())
+
+    def _trip_size(self) -> int:
+        """With several lanes the waiting calls are shared among them: calls that run one by one gain
+        nothing from one long trip, and several shorter ones run at once. Calls that run as a set (a
+        trip's submits on PostgreSQL) are the exception: one lane takes them all, up to MAX_TRIP, since one
+        set of n costs about what a set of one does (bench/load.py, 10k board, 32 connections, 4 lanes:
+        server CPU per submit 0.46 ms shared, 0.30 ms taken whole)."""
+        if self._queue[0].set_runner is not None:
+            return MAX_TRIP
+        return min(MAX_TRIP, -(-len(self._queue) // self.lanes))
 
     async def _take(self, trip: list[_Call]) -> None:
         self.trips += 1

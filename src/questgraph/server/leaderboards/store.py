@@ -116,9 +116,14 @@ class LeaderboardStore:
             "(SELECT 1 FROM entitlements t WHERE t.user_id = u.id AND t.app_id = b.app_id), "
             f"{ENTRY_COLUMNS_OF_E}, {CACHE_VERSION_SQL} "
             "FROM unnest(?::bigint[], ?::text[], ?::bigint[]) WITH ORDINALITY AS w(app_id, api_name, user_id, n) "
-            "JOIN leaderboards b ON b.app_id = w.app_id AND b.api_name = w.api_name "
+            # LATERAL … OFFSET 0 (not flattened into a join): the entry is found by its whole key for each
+            # submit. Joined plainly, the plan looked entries up by board alone and filtered the user after,
+            # reading the board's entries (its estimate of a fresh board's size was far too small).
+            f"CROSS JOIN LATERAL (SELECT {BOARD_COLUMNS} FROM leaderboards "
+            "WHERE app_id = w.app_id AND api_name = w.api_name OFFSET 0) b "
             "LEFT JOIN app_users u ON u.id = w.user_id LEFT JOIN persons p ON p.id = u.person_id "
-            "LEFT JOIN entries e ON e.leaderboard_id = b.id AND e.user_id = w.user_id",
+            f"LEFT JOIN LATERAL (SELECT {ENTRY_COLUMNS} FROM entries "
+            "WHERE leaderboard_id = b.id AND user_id = w.user_id OFFSET 0) e ON true",
             ([w[0] for w in wanted], [w[1] for w in wanted], [w[2] for w in wanted]))
         for row in rows:
             target = self._target(row[1:])
