@@ -27,6 +27,7 @@ from questgraph.server.achievements.views import MEDIA_PREFIX
 from questgraph.server.admin import routes as admin_routes
 from questgraph.server.admin.context import Tables
 from questgraph.server.auth import Authenticator
+from questgraph.server.call_sets import NO_TOKEN, EntriesSet, SubmitSet
 from questgraph.server.challenges import ChallengeService
 from questgraph.server.challenges import routes as challenge_routes
 from questgraph.server.challenges.store import ChallengeStore
@@ -51,7 +52,7 @@ from questgraph.server.errors import (
     NotFound,
     Unavailable,
 )
-from questgraph.server.executor import DomainExecutor, SetOutcome
+from questgraph.server.executor import DomainExecutor
 from questgraph.server.faults import FaultService
 from questgraph.server.faults.records import FaultRule
 from questgraph.server.faults.service import DropConnection, InjectedError
@@ -85,7 +86,6 @@ from questgraph.server.integrity.store import IntegrityStore
 from questgraph.server.leaderboards import LeaderboardService
 from questgraph.server.leaderboards import routes as leaderboard_routes
 from questgraph.server.leaderboards import views as leaderboard_views
-from questgraph.server.leaderboards.service import Submit
 from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.metrics import METRICS_PATH, Metrics
 from questgraph.server.notifications import NotificationService
@@ -115,72 +115,6 @@ INDEX_ERRORS = index_errors()
 # token's query), and of those the reads whose page script checks the shared index's marker itself.
 CACHED_CALLER = (leaderboard_views.leaderboard_entries, leaderboard_views.leaderboard_submit_entry)
 MARKER_IN_PAGE = (leaderboard_views.leaderboard_entries,)
-
-
-NO_TOKEN = "An access token is required to request this resource."
-
-
-class SubmitSet:
-    """The leaderboard submits of a group, run as one set (server/executor.py ``SetRunner``; PostgreSQL):
-    each request goes through the steps ``Server._dispatch`` runs for a lone submit, in the same order
-    (the index's marker, the token, the cached caller, the parameters), and then all of them through
-    ``LeaderboardService.submit_set``, which reads their targets in one query and writes in one statement.
-    The callers' cache versions are confirmed against the version that query read, before anything is
-    written: on a difference the cache is dropped and every call runs alone (and reads its caller afresh)."""
-
-    def __init__(self, server: Server) -> None:
-        self.server = server
-
-    def run_set(self, items: list[GraphRequest]) -> list[SetOutcome]:
-        server = self.server
-        outcomes: list[SetOutcome] = [None] * len(items)
-        try:
-            server._follow_others()
-            server.index_keeper.check(marker=True)
-        except Exception:  # each call meets the same error again, alone, and answers it as a lone submit does
-            return outcomes
-        submits: list[Submit] = []
-        at: list[int] = []  # the item of each submit
-        cached_at: set[str] = set()  # the versions the cached callers were cached at
-        for n, request in enumerate(items):
-            try:
-                if request.token is None:
-                    raise MissingToken(NO_TOKEN)
-                caller, version = server.auth.cached_caller(request.token)
-                request.caller_ = caller
-                if version is not None:
-                    cached_at.add(version)
-                submits.append(leaderboard_views.submit_of(request))
-                at.append(n)
-            except GraphError as exc:
-                outcomes[n] = (False, exc, [])
-        confirmed = stale = False
-
-        def version_ok(version: str | None) -> bool:
-            nonlocal confirmed, stale
-            confirmed = True
-            if not cached_at:
-                return True
-            if version is None:  # the query found no board, so it read no version
-                version = server.auth.read_version()
-            if cached_at == {version}:
-                return True
-            server.auth.drop_cache()
-            stale = True
-            return False
-
-        done = server.leaderboards.submit_set(submits, version_ok) if submits else []
-        if not confirmed:  # no query ran (every call failed first, or has challenges)
-            version_ok(None)
-        if stale:  # every call runs alone, with its caller read afresh
-            return [None] * len(items)
-        for n, outcome in zip(at, done, strict=True):
-            if outcome is not None and outcome[0]:
-                succeeded, did_update, after = outcome
-                outcomes[n] = (succeeded, leaderboard_views.submit_answer(bool(did_update)), after)
-            else:
-                outcomes[n] = outcome
-        return outcomes
 
 
 @dataclass
@@ -249,8 +183,9 @@ class Server:
         self.limiter = anyio.CapacityLimiter(lanes)  # shared with the SSO and dashboard pages
         self.executor = DomainExecutor(self.db, self.limiter, self.leaderboards.index_updates_together,
                                        inline=local, trip_scope=self._trip_scope, lanes=lanes)
-        # PostgreSQL: a group's leaderboard submits run as one set, in set-based statements (issue 14).
+        # PostgreSQL: a trip's leaderboard submits, and its page reads, run as sets (server/call_sets.py).
         self.submit_set = SubmitSet(self) if self.db.writable_ctes else None
+        self.entries_set = EntriesSet(self) if self.db.writable_ctes else None
         self.graph = Router()
         self.objects = ObjectKinds(self.ids)
         self.graph.add_table(leaderboard_routes.ROUTES, self.leaderboards, self.objects)
@@ -501,6 +436,8 @@ class Server:
             return await anyio.to_thread.run_sync(run, limiter=self.limiter)
         # A Graph write may share a commit with the writes queued beside it (group commit); reads run alone.
         if method in ("GET", "HEAD"):
+            if bound is leaderboard_views.leaderboard_entries and self.entries_set is not None:
+                return await self.executor.run(run, set_runner=self.entries_set, set_item=graph_request)
             return await self.executor.run(run)
         params = graph_request.params  # what the write touches: a group runs its writes in this order
         order = (path, params.get("api_name") or "", params.get("user_id") or "", token or "")

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import anyio
 
 from questgraph.server.db import Database
+from questgraph.server.errors import GraphError
 
 log = logging.getLogger("questgraph.executor")
 MAX_TRIP = 64  # calls per trip: bounds how long a trip holds the thread and the first caller waits
@@ -89,7 +90,7 @@ class DomainExecutor:
         self._drainers: set[asyncio.Task[None]] = set()
         self.trips = 0  # for tests and metrics: how many trips the calls took
         self.grouped = 0  # calls that committed in a group of more than one
-        self.in_sets = 0  # of those, calls answered by a set runner's statements
+        self.in_sets = 0  # calls answered by a set runner's statements (grouped writes and reads)
 
     async def run(self, call: Callable[[], Any], groupable: bool = False, order: tuple[str, ...] = (),
                   set_runner: SetRunner | None = None, set_item: Any = None) -> Any:
@@ -188,21 +189,43 @@ class DomainExecutor:
         grouped = 0
         start = 0
         while start < len(trip):
-            stop = start + 1
-            if trip[start].groupable:
+            stop, head = start + 1, trip[start]
+            if head.groupable:
                 while stop < len(trip) and trip[stop].groupable:
                     stop += 1
-            if stop - start > 1:
+            elif head.set_runner is not None:  # reads of one set, in a row
+                while stop < len(trip) and not trip[stop].groupable and trip[stop].set_runner is head.set_runner:
+                    stop += 1
+            if stop - start > 1 and head.groupable:
                 # Groups of several lanes run at once, each holding its rows' locks to its commit: in one
                 # order of what they write (stable: calls on the same row keep their arrival order), two
                 # groups that write the same two rows cannot each wait for the other (a deadlock, a 503).
                 grouped += self._run_group(sorted(trip[start:stop], key=lambda call: call.order))
-            elif trip[start].groupable:
-                self._run_lone_write(trip[start])
+            elif stop - start > 1:
+                self._run_read_set(trip[start:stop])
+            elif head.groupable:
+                self._run_lone_write(head)
             else:
-                _run_alone(trip[start])
+                _run_alone(head)
             start = stop
         return grouped
+
+    def _run_read_set(self, calls: list[_Call]) -> None:
+        """Reads of one set runner, side by side in the trip: run as one set (no transaction: each read
+        alone is a statement in autocommit too); those it leaves out, or all if it raises, run alone."""
+        runner = calls[0].set_runner
+        assert runner is not None
+        try:
+            outcomes = runner.run_set([call.set_item for call in calls])
+        except Exception as exc:  # e.g. the shared index is being rebuilt (a GraphError): each read answers it
+            (log.debug if isinstance(exc, GraphError) else log.warning)(
+                "a set of %d reads failed (%s): they run alone", len(calls), type(exc).__name__)
+            outcomes = [None] * len(calls)
+        for call, outcome in zip(calls, outcomes, strict=True):
+            if outcome is None:
+                _run_alone(call)
+            else:
+                call.outcome, call.in_set = (outcome[0], outcome[1]), True
 
     def _run_lone_write(self, call: _Call) -> None:
         """A write with no other beside it: its own transaction, its after-commit actions (run at its

@@ -79,9 +79,9 @@ class Metrics:
                              registry=target)
         self.calls = Counter("questgraph_domain_calls", "Domain calls run, by whether they committed in a group",
                              ["grouped"], registry=target)
-        # Of the grouped calls, those answered by set-based statements (a trip's leaderboard submits, PostgreSQL).
-        self.set_calls = Counter("questgraph_domain_set_calls", "Grouped domain calls answered in set-based "
-                                 "statements (one query and one upsert for a trip's submits)", registry=target)
+        # Calls answered by set-based statements (a trip's leaderboard submits and page reads, PostgreSQL).
+        self.set_calls = Counter("questgraph_domain_set_calls", "Domain calls answered in set-based statements "
+                                 "(a trip's leaderboard submits or page reads together)", registry=target)
         # Fault injection (docs/fault-injection.md): every injected fault, by kind (error, latency, drop).
         self.faults = Counter("questgraph_injected_faults", "Faults injected by fault rules, by kind",
                               ["kind"], registry=target)

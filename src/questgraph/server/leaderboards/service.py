@@ -46,7 +46,7 @@ from questgraph.server.identity.service import IdentityService
 from questgraph.server.identity.store import IdentityStore
 from questgraph.server.leaderboards.records import Entry, Leaderboard, SubmitTarget
 from questgraph.server.leaderboards.store import LeaderboardStore
-from questgraph.server.ranking.index import Page, ProgressLog, RankIndex, page_bounds
+from questgraph.server.ranking.index import Page, PageRequest, ProgressLog, RankIndex, page_bounds
 from questgraph.server.ranking.keys import ENTRY_ID_MASK, HIGHER_IS_BETTER, LOWER_IS_BETTER, sort_key
 
 log = logging.getLogger("questgraph.leaderboards")
@@ -60,6 +60,7 @@ FILTERS = ("NONE", "FRIENDS", "USER_IDS")
 API_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # D19
 MAX_EXTRA_DATA = 2048  # bytes, decoded (D18)
 MAX_USER_IDS = 1000
+NEEDS_VIEWER = "A viewer-centred or FRIENDS read needs a user access token"
 
 
 @dataclass(frozen=True)
@@ -155,10 +156,11 @@ class Submit:
     user_id: int | None
 
 
-# A submit of a set: (True, did_update, its after-commit actions), (False, its GraphError, []), or
-# RUN_ALONE: the caller runs it by itself (``submit``), after the set.
+# A call of a set: (True, its answer, its after-commit actions), (False, its GraphError, []), or RUN_ALONE:
+# the caller runs it by itself (``submit``, ``entries``), after the set.
 SubmitOutcome = tuple[bool, bool | GraphError, list[Callable[[], None]]] | None
-RUN_ALONE: SubmitOutcome = None
+EntriesOutcome = tuple[bool, "EntriesPage | GraphError", list[Callable[[], None]]] | None
+RUN_ALONE = None
 
 
 class ChallengeSubmits(Protocol):
@@ -594,7 +596,7 @@ class LeaderboardService:
         board = found
         needs_viewer = query.start_at.startswith("CENTERED") or query.filter == "FRIENDS"
         if needs_viewer and viewer is None:  # with or without a cursor (D20)
-            raise Forbidden("A viewer-centred or FRIENDS read needs a user access token")
+            raise Forbidden(NEEDS_VIEWER)
         view: _BoardView | _SortedKeys
         if query.filter == "NONE":
             view = _BoardView(self.index, board.id)
@@ -619,37 +621,81 @@ class LeaderboardService:
             time.sleep(0.001 * (attempt + 1))  # the index update follows its commit within a millisecond
         raise Unavailable("The leaderboard changed while it was read. Please retry.")
 
+    def entries_set(self, reads: Sequence[tuple[Caller, EntriesQuery]],
+                    version_ok: Callable[[str | None], bool]) -> list[EntriesOutcome]:
+        """``entries`` of a trip's whole-board reads at once (server/executor.py, PostgreSQL + Redis): one
+        query reads every board and viewer's entry with the cache version (``boards_for_reads``), one round
+        trip every page (``RankIndex.pages``), one query every page's rows. The same checks and answers
+        as ``entries``, read by read. RUN_ALONE: a filtered read (FRIENDS, USER_IDS), a page that raced a
+        write (alone, it reads again), and every read when ``version_ok`` refuses the version (a cached
+        caller is stale). If the index cannot answer, this raises and every read runs alone."""
+        outcomes: list[EntriesOutcome] = [RUN_ALONE] * len(reads)
+        live = [n for n, (_, query) in enumerate(reads) if query.filter == "NONE"]
+        if not live:
+            return outcomes
+        viewers = [_viewer_to_center(*reads[n]) for n in live]
+        version, found = self.store.boards_for_reads(
+            [(reads[n][0].app.id, reads[n][1].api_name, viewer.id if viewer is not None else 0)
+             for n, viewer in zip(live, viewers, strict=True)])
+        if not version_ok(version):
+            return outcomes
+        asked: list[tuple[int, Leaderboard, PageRequest]] = []
+        for n, (board, viewer_entry) in zip(live, found, strict=True):
+            caller, query = reads[n]
+            try:
+                if board is None:
+                    raise _no_board(query.api_name)
+                if query.start_at.startswith("CENTERED") and not isinstance(caller, UserCaller):
+                    raise Forbidden(NEEDS_VIEWER)
+                anchor, offset, before = self._bounds(board, query, viewer_entry)
+            except GraphError as exc:
+                outcomes[n] = (False, exc, [])
+                continue
+            asked.append((n, board, PageRequest(board.id, anchor, offset, query.limit, before)))
+        if not asked:
+            return outcomes
+        pages = self.index.pages([request for _, _, request in asked])
+        rows = self.store.get_entries_and_users([k & ENTRY_ID_MASK for page in pages for k in page.keys])
+        for (n, board, _), page in zip(asked, pages, strict=True):
+            ranked = self._rows(board, page.keys, page.start, rows)
+            if ranked is not None:
+                outcomes[n] = (True, _entries_page(page, ranked), [])
+        return outcomes
+
+    def _bounds(self, board: Leaderboard, query: EntriesQuery,
+                viewer_entry: Entry | None) -> tuple[int | None, int, bool]:
+        """Where the page starts: ``offset`` positions from its anchor's key (none: from the top), and
+        whether it ends just before the anchor (a ``before`` cursor)."""
+        if query.after is not None:
+            return query.after + 1, 0, False  # first key strictly after the cursor
+        if query.before is not None:
+            return query.before, -query.limit, True  # the page ending just before it
+        if query.start_at == "OFFSET":
+            return None, query.offset, False
+        if query.start_at.startswith("CENTERED"):
+            if viewer_entry is not None:
+                return self._key(board, viewer_entry), -((query.limit - 1) // 2), False
+            if query.start_at == "CENTERED_ON_VIEWER":
+                raise NotRanked("You're not yet ranked on this leaderboard.")
+        return None, 0, False
+
     def _read_page(self, board: Leaderboard, view: _BoardView | _SortedKeys, query: EntriesQuery,
                    viewer_entry: Entry | None) -> EntriesPage | None:
         """The page, or None when it raced a write (see ``_rows``). The index gives the page's keys and the
         board's size in one read: the page starts ``offset`` positions from its anchor's (none: from the top)."""
-        anchor: int | None = None
-        offset, before = 0, False
-        if query.after is not None:
-            anchor = query.after + 1  # first key strictly after the cursor
-        elif query.before is not None:
-            anchor, offset, before = query.before, -query.limit, True  # the page ending just before it
-        elif query.start_at == "OFFSET":
-            offset = query.offset
-        elif query.start_at.startswith("CENTERED"):
-            if viewer_entry is not None:
-                anchor, offset = self._key(board, viewer_entry), -((query.limit - 1) // 2)
-            elif query.start_at == "CENTERED_ON_VIEWER":
-                raise NotRanked("You're not yet ranked on this leaderboard.")
+        anchor, offset, before = self._bounds(board, query, viewer_entry)
         page = view.page(anchor, offset, query.limit, before)
         rows = self._rows(board, page.keys, page.start)
-        if rows is None:
-            return None
-        return EntriesPage(rows, page.keys, page.total, page.start > 0 and bool(page.keys),
-                           page.start + len(page.keys) < page.total)
+        return None if rows is None else _entries_page(page, rows)
 
-    def _rows(self, board: Leaderboard, keys: list[int], start: int) -> list[RankedEntry] | None:
-        """The rows of ``keys``, or None when a row no longer matches its key: a write (of another process,
-        or of another trip of this one) has committed and its index update is under way. The order comes
-        from the index and the scores from the database, so such a page could show a score out of order
-        or a deleted entry: it is read again instead."""
+    def _rows(self, board: Leaderboard, keys: list[int], start: int,
+              found: dict[int, tuple[Entry, User]] | None = None) -> list[RankedEntry] | None:
+        """The rows of ``keys`` (from ``found``, else read), or None when a row no longer matches its key: a
+        write (of another process, or of another trip of this one) has committed and its index update is
+        under way. The order comes from the index and the scores from the database, so such a page could
+        show a score out of order or a deleted entry: it is read again instead."""
         ids = [k & ENTRY_ID_MASK for k in keys]
-        rows = self.store.get_entries_and_users(ids)
+        rows = self.store.get_entries_and_users(ids) if found is None else found
         if any(i not in rows or self._key(board, rows[i][0]) != k for i, k in zip(ids, keys, strict=True)):
             return None
         return [RankedEntry(rows[i][0], start + n + 1, rows[i][1]) for n, i in enumerate(ids)]
@@ -661,6 +707,17 @@ class LeaderboardService:
             if friend is not None:
                 ids.append(friend.id)
         return ids
+
+
+def _viewer_to_center(caller: Caller, query: EntriesQuery) -> User | None:
+    """The viewer whose entry a read centres on, when it does (no cursor): its entry is read with the board."""
+    centered = query.start_at.startswith("CENTERED") and query.after is None and query.before is None
+    return caller.user if centered and isinstance(caller, UserCaller) else None
+
+
+def _entries_page(page: Page, rows: list[RankedEntry]) -> EntriesPage:
+    return EntriesPage(rows, page.keys, page.total, page.start > 0 and bool(page.keys),
+                       page.start + len(page.keys) < page.total)
 
 
 def _writer_id(submit: Submit) -> int | None:

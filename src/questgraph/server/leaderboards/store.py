@@ -67,6 +67,26 @@ class LeaderboardStore:
             return None, None, version
         return Leaderboard(*row[1:10]), None if row[10] is None else _entry(row[10:]), version
 
+    def boards_for_reads(self, wanted: Sequence[tuple[int, str, int]]
+                         ) -> tuple[str | None, list[tuple[Leaderboard | None, Entry | None]]]:
+        """``board_for_read`` of many (app id, api name, user id or 0) at once, in one query (a trip's
+        reads, PostgreSQL only: ``unnest``; LATERAL … OFFSET 0 as in ``submit_targets``), and the cache
+        version (None when no board was found: then read none)."""
+        found: dict[int, tuple[Leaderboard, Entry | None]] = {}
+        version: str | None = None
+        rows = self.db.all(
+            f"SELECT w.n, {BOARD_COLUMNS_OF_B}, {ENTRY_COLUMNS_OF_E}, {CACHE_VERSION_SQL} "
+            "FROM unnest(?::bigint[], ?::text[], ?::bigint[]) WITH ORDINALITY AS w(app_id, api_name, user_id, n) "
+            f"CROSS JOIN LATERAL (SELECT {BOARD_COLUMNS} FROM leaderboards "
+            "WHERE app_id = w.app_id AND api_name = w.api_name OFFSET 0) b "
+            f"LEFT JOIN LATERAL (SELECT {ENTRY_COLUMNS} FROM entries "
+            "WHERE leaderboard_id = b.id AND user_id = w.user_id OFFSET 0) e ON true",
+            ([w[0] for w in wanted], [w[1] for w in wanted], [w[2] for w in wanted]))
+        for row in rows:
+            found[int(row[0])] = Leaderboard(*row[1:10]), None if row[10] is None else _entry(row[10:16])
+            version = str(row[16])
+        return version, [found.get(n, (None, None)) for n in range(1, len(wanted) + 1)]
+
     def list_leaderboards(self, app_id: int) -> list[Leaderboard]:
         rows = self.db.all(f"SELECT {BOARD_COLUMNS} FROM leaderboards WHERE app_id = ? ORDER BY created_at, id",
                            (app_id,))

@@ -9,7 +9,7 @@ from typing import Any
 
 from questgraph.server.errors import InvalidParameter
 from questgraph.server.graph.cursors import ENTRIES_PAGE, cursor_param, decode_rank_cursor, encode_rank_cursor
-from questgraph.server.graph.fields import Field, NodeType
+from questgraph.server.graph.fields import Field, NodeType, Selection
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.identity.records import User
@@ -20,6 +20,7 @@ from questgraph.server.leaderboards.service import (
     START_AT,
     START_AT_ALIASES,
     WRITE_POLICIES,
+    EntriesPage,
     EntriesQuery,
     LeaderboardService,
     RankedEntry,
@@ -120,6 +121,12 @@ def submit_answer(did_update: bool, challenge_ids: Sequence[int] = ()) -> dict[s
 
 
 def leaderboard_entries(service: LeaderboardService, request: GraphRequest) -> dict[str, Any]:
+    selection, query = entries_query(request)
+    return entries_answer(request, selection, service.entries(request.caller, query))
+
+
+def entries_query(request: GraphRequest) -> tuple[Selection | None, EntriesQuery]:
+    """A page read's fields and query, checked in the order the SDK's errors come."""
     params = request.params
     selection = request.fields(ENTRY_NODE)
     start_at = params.enum("start_at", START_AT, default="TOP", aliases=START_AT_ALIASES)
@@ -139,10 +146,13 @@ def leaderboard_entries(service: LeaderboardService, request: GraphRequest) -> d
     )
     if query.filter == "USER_IDS" and "user_ids" not in params:
         raise InvalidParameter("The parameter user_ids is required with filter=USER_IDS")
-    page = service.entries(request.caller, query)
+    return selection, query
+
+
+def entries_answer(request: GraphRequest, selection: Selection | None, page: EntriesPage) -> dict[str, Any]:
     render = ENTRY_NODE.renderer(selection)
     body: dict[str, Any] = {"data": [render(r) for r in page.rows]}
-    if params.boolean("summary"):
+    if request.params.boolean("summary"):
         body["summary"] = {"total_count": page.total_count}
     if page.keys:
         body["paging"] = request.paging(encode_rank_cursor(page.keys[0]), encode_rank_cursor(page.keys[-1]),

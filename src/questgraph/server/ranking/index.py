@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
@@ -28,6 +28,16 @@ class Page(NamedTuple):
     total: int
     start: int
     keys: list[int]
+
+
+class PageRequest(NamedTuple):
+    """``RankIndex.page``'s arguments, for ``pages``."""
+
+    board_id: int
+    anchor: int | None
+    offset: int
+    limit: int
+    before: bool = False
 
 
 def page_bounds(anchor_position: int, offset: int, limit: int, before: bool) -> tuple[int, int]:
@@ -66,6 +76,10 @@ class RankIndex(Protocol):
     def page(self, board_id: int, anchor: int | None, offset: int, limit: int, before: bool = False) -> Page:
         """The page whose bounds ``page_bounds`` gives from ``position_of(anchor)`` (0 without an anchor),
         with the board's size: what a leaderboard read needs, in one read (one round trip when shared)."""
+        ...
+
+    def pages(self, wanted: Sequence[PageRequest]) -> list[Page]:
+        """``page`` of each request, in one round trip when shared (a trip's reads, server/executor.py)."""
         ...
 
 
@@ -136,6 +150,9 @@ class InMemoryRankIndex:
         position = 0 if anchor is None else self.position_of(board_id, anchor)
         start, stop = page_bounds(position, offset, limit, before)
         return Page(self.count(board_id), start, self.keys_between(board_id, start, stop))
+
+    def pages(self, wanted: Sequence[PageRequest]) -> list[Page]:
+        return [self.page(*w) for w in wanted]
 
 
 class ProgressLog:

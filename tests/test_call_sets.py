@@ -1,9 +1,12 @@
-"""Set-based submits on PostgreSQL (issue 14): the leaderboard submits of a group run as one set, one query
-reading every target and one statement writing every winning entry (``LeaderboardService.submit_set``,
-``SubmitSet`` in server/app.py, ``SetRunner`` in server/executor.py). Each answer must be the one the same
-request gets alone: the same errors in the same order of checks, keep-best per entry, a second submit for
-an entry run after the set, force_update, both sort orders; the rank index must follow; and a cached caller
-made stale by a rotation is refused by a set as by a lone call."""
+"""Calls as sets on PostgreSQL + Redis (issue 14; server/call_sets.py, ``SetRunner`` in server/executor.py).
+
+A trip's leaderboard submits run as one set: one query reads every target, one statement writes every
+winning entry (``LeaderboardService.submit_set``). A trip's page reads too: one query for every board and
+viewer's entry, one Redis round trip for every page, one query for every page's rows (``entries_set``).
+Each answer must be the one the same request gets alone: the same errors in the same order of checks,
+keep-best per entry, a second submit for an entry run after the set, force_update, both sort orders, every
+start_at, cursors and fields; the rank index must follow; and a cached caller made stale by a rotation is
+refused by a set as by a lone call."""
 
 from __future__ import annotations
 
@@ -42,14 +45,15 @@ def board(server: RunningServer, api_name: str, **params: Any) -> None:
         assert made.status_code == 200, made.text
 
 
-def burst(server: RunningServer, forms: list[dict[str, str]]) -> list[httpx.Response]:
-    """Every submit sent at once, on its own connection: the server queues them together."""
+def burst(server: RunningServer, forms: list[dict[str, str]], read: bool = False) -> list[httpx.Response]:
+    """Every submit (or page read) sent at once, on its own connection: the server queues them together."""
 
     async def main() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=server.url, timeout=30,
                                      limits=httpx.Limits(max_connections=len(forms))) as client:
-            return list(await asyncio.gather(*(client.post("/leaderboard_submit_entry", data=form)
-                                               for form in forms)))
+            return list(await asyncio.gather(*(
+                client.get("/leaderboard_entries", params=form) if read
+                else client.post("/leaderboard_submit_entry", data=form) for form in forms)))
 
     return asyncio.run(main())
 
@@ -156,3 +160,55 @@ def test_a_set_refuses_a_secret_rotated_since_its_callers_were_cached(pg: Runnin
     assert [body["did_update"] for _, body in taken] == [True] * len(users)
     assert scores(pg, "rot") == {u: 60 for u in users}
     assert pg.server.executor.in_sets > before
+
+
+def test_a_burst_of_page_reads_answers_each_as_it_would_alone(pg: RunningServer) -> None:
+    """Every kind of whole-board read, and the errors a read can meet, sent at once: each answer is exactly
+    the one the same read gets alone (rows, ranks, paging cursors and URLs, summary); filtered reads run
+    alone beside the set."""
+    with pg.admin() as admin:
+        users = make_users(admin, 30, prefix="reader")
+        tokens = {}
+        for user in users[:4] + users[-1:]:
+            minted = admin.post(f"/_admin/users/{user}/tokens")
+            assert minted.status_code == 200, minted.text
+            tokens[user] = minted.json()["access_token"]
+    board(pg, "page")
+    for n, user in enumerate(users[:-1]):  # the last user is never ranked
+        assert answer(alone(pg, form("page", (n * 7) % 23, user)))[0] == 200
+
+    def read(token: str = APP_TOKEN, **params: str) -> dict[str, str]:
+        return {"access_token": token, "api_name": "page", "fields": "rank,score,user{id}", "limit": "5", **params}
+
+    first = answer(alone_read(pg, read()))[1]
+    reads = [read(tokens[u], start_at="CENTERED_ON_VIEWER") for u in users[:4]]
+    reads += [read(), read(summary="true"), read(start_at="OFFSET", offset="20"), read(limit="50"),
+              read(fields="id,rank,score,timestamp,extra_data_base64,user{id,alias,profile_url}"),
+              read(after=first["paging"]["cursors"]["after"]),
+              read(before=first["paging"]["cursors"]["after"]),
+              read(tokens[users[-1]], start_at="CENTERED_ON_VIEWER_OR_TOP"),
+              read(tokens[users[0]], filter="USER_IDS", user_ids=f"[{users[5]},{users[6]}]"),  # alone, filtered
+              read(start_at="VIEWER", **{"access_token": tokens[users[1]]})]
+    errors = [read(tokens[users[-1]], start_at="CENTERED_ON_VIEWER"),  # not ranked
+              read(start_at="CENTERED_ON_VIEWER"),  # an app token has no viewer
+              read(api_name="nope"),
+              read(fields="rank,nonsense"),
+              read(limit="-3"),
+              read(start_at="SIDEWAYS"),
+              read(token=f"OC|{APP_ID}|{'0' * 32}"),
+              read(summary="perhaps")]
+    expected = [answer(alone_read(pg, r)) for r in reads + errors]
+    assert [status for status, _ in expected[:len(reads)]] == [200] * len(reads)
+    assert all(status >= 400 for status, _ in expected[len(reads):])
+    assert users[0] in {row["user"]["id"] for row in expected[0][1]["data"]} and "summary" in expected[5][1]
+    before = pg.server.executor.in_sets
+
+    got = [answer(r) for r in burst(pg, reads + errors, read=True)]
+
+    assert got == expected
+    assert pg.server.executor.in_sets - before >= len(reads) - 1  # answered by sets, not one by one
+
+
+def alone_read(server: RunningServer, params: dict[str, str]) -> httpx.Response:
+    with server.client() as client:
+        return client.get("/leaderboard_entries", params=params)
