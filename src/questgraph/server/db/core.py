@@ -140,6 +140,12 @@ class Database:
         """One statement for many parameter rows (bulk loads), in the current transaction or its own."""
         raise NotImplementedError
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Many new rows of one table (bulk loads), in the current transaction or its own: an INSERT for
+        each here; PostgreSQL streams them with COPY."""
+        marks = ", ".join("?" for _ in columns)
+        self.many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
     def returning(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """One write statement with a RETURNING clause, in a transaction: its first row, or None."""
         raise NotImplementedError

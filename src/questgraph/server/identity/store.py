@@ -236,15 +236,15 @@ class IdentityStore:
                 persons, app_users = [], []
                 for user_id, alias in chunk:
                     person_id += 1
-                    persons.append((person_id, alias, alias, f"https://questgraph.invalid/profile/{alias}.png"))
+                    persons.append((person_id, alias, alias, f"https://questgraph.invalid/profile/{alias}.png", "AD"))
                     app_users.append((user_id, app_id, person_id))
-                self.db.many("INSERT INTO persons (id, alias, display_name, profile_url, age_category) "
-                             "VALUES (?, ?, ?, ?, 'AD')", persons)
-                self.db.many("INSERT INTO objects VALUES (?, 'user')", [(u[0],) for u in app_users])
-                self.db.many("INSERT INTO app_users VALUES (?, ?, ?)", app_users)
+                self.db.insert_rows("persons", ("id", "alias", "display_name", "profile_url", "age_category"),
+                                    persons)
+                self.db.insert_rows("objects", ("id", "kind"), [(u[0], "user") for u in app_users])
+                self.db.insert_rows("app_users", ("id", "app_id", "person_id"), app_users)
                 if granted_at is not None:
-                    self.db.many("INSERT INTO entitlements VALUES (?, ?, ?)",
-                                 [(u[0], app_id, granted_at) for u in app_users])
+                    self.db.insert_rows("entitlements", ("user_id", "app_id", "granted_at"),
+                                        [(u[0], app_id, granted_at) for u in app_users])
                 count += len(chunk)
             self.db.after_explicit_ids()
         return count

@@ -296,9 +296,9 @@ class LeaderboardStore:
         count = 0
         with self.db.transaction():
             for chunk in chunks(entries, BULK_CHUNK):
-                self.db.many("INSERT INTO objects VALUES (?, 'entry')", [(e.id,) for e in chunk])
-                self.db.many(
-                    f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                self.db.insert_rows("objects", ("id", "kind"), [(e.id, "entry") for e in chunk])
+                self.db.insert_rows(
+                    "entries", ENTRY_COLUMNS.split(", "),
                     [(e.id, e.leaderboard_id, e.user_id, e.score, e.extra_data, e.written_us) for e in chunk],
                 )
                 count += len(chunk)
