@@ -296,7 +296,8 @@ class DomainExecutor:
             try:
                 outcomes = runner.run_set([call.set_item for call in members])
             except Exception as exc:
-                log.warning("a set of %d calls failed (%s): they run alone", len(members), type(exc).__name__)
+                log.warning("a set of %d calls failed (%s): they run alone", len(members), type(exc).__name__,
+                            exc_info=True)
                 raise _GroupFailed from exc
             for call, outcome in zip(members, outcomes, strict=True):
                 if outcome is not None:
