@@ -254,6 +254,28 @@ def test_one_rebuilder_at_a_time(index: RedisRankIndex) -> None:
     other.release_lock()
 
 
+def test_a_build_longer_than_the_locks_lifetime_keeps_the_lock(index: RedisRankIndex,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild whose step takes longer than the lock lives without touching it (the database sorting a
+    10M board before its first row) keeps the lock: the holder extends it meanwhile. It used to expire,
+    and the rebuild failed "lost its lock" with the server never ready. Released, it is gone at once."""
+    from questgraph.server.ranking import redis_index
+
+    monkeypatch.setattr(redis_index, "LOCK_TTL_MS", 300)
+    assert index.try_lock()
+    try:
+        threading.Event().wait(1.0)  # more than three lifetimes, no touch
+        index._lock_touched = 0.0  # as after a long step: the next touch_lock checks
+        index.touch_lock()  # does not raise: the lock is still this process's
+        assert index.client.get(index._lock) == index._lock_token.encode()  # type: ignore[union-attr]
+        other = RedisRankIndex(index.client, index.base.split(":", 1)[0], "unit")
+        assert not other.try_lock()
+    finally:
+        index.release_lock()
+    threading.Event().wait(0.4)  # the keeper thread stops: nothing extends a released lock
+    assert index.client.get(index._lock) is None
+
+
 def test_namespaces_keep_deployments_apart(tmp_path: Any) -> None:
     """Two databases never share a namespace; a password never appears in one's identity."""
     a = default_namespace(str(tmp_path / "a.sqlite3"))

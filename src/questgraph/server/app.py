@@ -412,7 +412,7 @@ class Server:
             return handler(graph_request)
 
         def run() -> Any:
-            self._follow_others()
+            self.follow_others()
             if not admin:
                 # A shared index may be lost or rebuilding: 503 (D7). A page script checks it itself.
                 self.index_keeper.check(marker=bound not in MARKER_IN_PAGE)
@@ -446,7 +446,7 @@ class Server:
                                            set_item=graph_request)
         return await self.executor.run(run, groupable=True, order=order)
 
-    def _follow_others(self) -> None:
+    def follow_others(self) -> None:
         """What other processes of the deployment changed: the emulator's clock, fault rules."""
         if self.clock_follower is not None:
             self.clock_follower.maybe_refresh()

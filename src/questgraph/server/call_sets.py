@@ -33,7 +33,7 @@ class SetHost(Protocol):
     leaderboards: LeaderboardService
     index_keeper: IndexKeeper
 
-    def _follow_others(self) -> None: ...
+    def follow_others(self) -> None: ...
 
 
 class GraphCallSet:
@@ -58,7 +58,7 @@ class GraphCallSet:
         host = self.host
         outcomes: list[SetOutcome] = [None] * len(items)
         try:
-            host._follow_others()
+            host.follow_others()
             host.index_keeper.check(marker=self.marker)
         except Exception:  # each call meets the same error again, alone, and answers it as a lone call does
             return outcomes

@@ -102,12 +102,17 @@ class BoundRoute:
 class Router:
     def __init__(self) -> None:
         self.routes: list[BoundRoute] = []
+        # Routes without {id} segments by their segments and method: most requests (every leaderboard
+        # call) resolve with one dict lookup, not a match against each route in turn.
+        self._literal: dict[tuple[tuple[str, ...], str], Handler] = {}
 
     def add(self, method: str, path: str, handler: Handler) -> None:
         segments = tuple(s for s in path.split("/") if s)
         self.routes.append(BoundRoute(method.upper(), segments, handler))
         # Literal routes win over id routes of the same length.
         self.routes.sort(key=lambda r: sum(s.startswith("{") for s in r.segments))
+        if not any(s.startswith("{") for s in segments):
+            self._literal.setdefault((segments, method.upper()), handler)  # the first, as the scan finds it
 
     def add_table(self, table: RouteTable[S], service: S, objects: ObjectKinds | None = None) -> None:
         """Every route of ``table``, its handlers bound to ``service``; object kinds go to ``objects``."""
@@ -122,6 +127,11 @@ class Router:
 
     def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
         parts = [p for p in path.split("/") if p]  # with or without a trailing slash (D1)
+        # An id segment is all digits and a literal one never is: a literal route that matches is the
+        # route the scan below would find first.
+        literal = self._literal.get((tuple(parts), method))
+        if literal is not None:
+            return literal, {}
         allowed = False
         for route in self.routes:
             found = route.match(parts)

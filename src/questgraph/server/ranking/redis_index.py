@@ -158,6 +158,7 @@ class RedisRankIndex:
         self._page = client.register_script(_PAGE)
         self._lock_token: str | None = None  # set while this process holds the rebuild lock
         self._lock_touched = 0.0
+        self._lock_stop = threading.Event()  # ends the thread that keeps the lock (``_keep_lock``)
         # A write that failed half-way (Redis went away after the database commit) leaves the index
         # suspect: the next time Redis answers, this process drops the marker so the index is rebuilt.
         self._suspect = False
@@ -358,8 +359,25 @@ class RedisRankIndex:
             token = secrets.token_hex(16)
             if self.client.set(self._lock, token, nx=True, px=LOCK_TTL_MS):
                 self._lock_token, self._lock_touched = token, time.monotonic()
+                self._lock_stop = threading.Event()
+                threading.Thread(target=self._keep_lock, args=(token, self._lock_stop), daemon=True,
+                                 name="rank-index-lock").start()
                 return True
             return False
+
+    def _keep_lock(self, token: str, stop: threading.Event) -> None:
+        """While this process holds the rebuild lock, extend it every third of its lifetime. A build's
+        long steps, where it cannot touch the lock itself (the database sorting and streaming a board of
+        ten million entries), outlasted it: the rebuild failed for a lost lock and the server never became
+        ready. A process that dies stops extending, and its lock expires as before."""
+        while not stop.wait(LOCK_TTL_MS / 3000):
+            if self._lock_token != token:
+                return
+            try:
+                if not self._extend(keys=[self._lock], args=[token, LOCK_TTL_MS]):
+                    return  # taken over: touch_lock and the rebuild's last step find out
+            except RedisError:
+                return  # Redis is down: the build fails by itself
 
     def touch_lock(self) -> None:
         """Keep the lock through a long build (called between chunks; at most one call a second)."""
@@ -373,6 +391,7 @@ class RedisRankIndex:
     def release_lock(self) -> None:
         with self._guard:
             token, self._lock_token = self._lock_token, None
+            self._lock_stop.set()
         if token is not None:
             try:
                 self._release(keys=[self._lock], args=[token])
