@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ CONNECT_TIMEOUT_S = 10.0  # at start-up: the whole wait for the pool's first con
 POOL_CONNECT_TIMEOUT_S = 3
 POOL_WAIT_S = 3.0
 STREAM_BATCH = 10_000
+URL_SETS_JIT = re.compile(r"(?<![a-z_])jit(=|%3d)", re.IGNORECASE)  # options=-c jit=… (or URL-encoded)
 
 
 def _without_jit(conn: psycopg.Connection[Any]) -> None:
@@ -79,7 +81,7 @@ class PostgresDatabase(Database):
             kwargs["connect_timeout"] = POOL_CONNECT_TIMEOUT_S
         self._pool = ConnectionPool(url, min_size=POOL_MIN, max_size=2 * lanes + POOL_SPARE, kwargs=kwargs,
                                     open=False, name="questgraph", timeout=POOL_WAIT_S,
-                                    configure=None if "jit" in url else _without_jit)
+                                    configure=None if URL_SETS_JIT.search(url) else _without_jit)
         self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
         self._migrate()
 
