@@ -234,12 +234,16 @@ class LeaderboardStore:
     def get_entries_and_users(self, entry_ids: Sequence[int]) -> dict[int, tuple[Entry, User]]:
         """The entries with their users, by entry id, in one query (a leaderboard page's rows)."""
         found: dict[int, tuple[Entry, User]] = {}
-        for start in range(0, len(entry_ids), 500):
-            chunk = list(entry_ids[start:start + 500])
-            marks = ", ".join("?" for _ in chunk)
-            for row in self.db.all(f"SELECT {ENTRY_COLUMNS_OF_E}, {USER_COLUMNS_OF_U_P} FROM entries e "
-                                   "JOIN app_users u ON u.id = e.user_id JOIN persons p ON p.id = u.person_id "
-                                   f"WHERE e.id IN ({marks})", chunk):
+        select = (f"SELECT {ENTRY_COLUMNS_OF_E}, {USER_COLUMNS_OF_U_P} FROM entries e "
+                  "JOIN app_users u ON u.id = e.user_id JOIN persons p ON p.id = u.person_id ")
+        chunks: list[tuple[str, list[Any]]]
+        if self.db.writable_ctes:  # PostgreSQL: one text for any number of ids, so it is prepared and planned once
+            chunks = [(f"{select}WHERE e.id = ANY(?::bigint[])", [list(entry_ids)])]
+        else:
+            chunks = [(f"{select}WHERE e.id IN ({', '.join('?' for _ in chunk)})", chunk)
+                      for chunk in (list(entry_ids[n:n + 500]) for n in range(0, len(entry_ids), 500))]
+        for sql, params in chunks:
+            for row in self.db.all(sql, params):
                 found[row[0]] = _entry(row), User(*row[6:13])
         return found
 
