@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import psycopg
 import pytest
 
+from questgraph.server.db import open_database
 from tests.commerce_support import create_item, grant
 from tests.conftest import (
     ADA_ID,
@@ -153,10 +155,6 @@ def test_pooled_connections_run_without_jit_unless_the_url_sets_it(tmp_path: Pat
     """PostgreSQL's JIT compiled a trip's submit set on never-analyzed 10M-row tables (240 ms for an 8 ms
     query, 72 submits a second instead of 2,900): the server's connections turn it off; a URL that names
     jit keeps its own setting."""
-    from urllib.parse import quote
-
-    from questgraph.server.db import open_database
-
     require_postgres()
     url = postgres_database(str(tmp_path / "jit"))
     if url_sets:

@@ -77,13 +77,10 @@ class AchievementStore:
         return None if row is None else _definition(row)
 
     def get_achievements(self, definition_ids: Iterable[int]) -> dict[int, AchievementDefinition]:
-        ids = list(set(definition_ids))
         found: dict[int, AchievementDefinition] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            for row in self.db.all(f"SELECT {DEFINITION_COLUMNS} FROM achievement_definitions WHERE id IN ({marks})",
-                                   chunk):
+        for condition, params in self.db.ids_in("id", list(set(definition_ids))):
+            for row in self.db.all(f"SELECT {DEFINITION_COLUMNS} FROM achievement_definitions WHERE {condition}",
+                                   params):
                 found[row[0]] = _definition(row)
         return found
 

@@ -146,6 +146,12 @@ class Database:
         marks = ", ".join("?" for _ in columns)
         self.many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
+    def ids_in(self, column: str, ids: Sequence[int]) -> list[tuple[str, list[Any]]]:
+        """``column`` among ``ids``, as (condition, parameters) pieces of one statement each: IN lists of at
+        most 500 marks here; PostgreSQL takes them all in one ``= ANY`` of an array."""
+        return [(f"{column} IN ({', '.join('?' for _ in chunk)})", chunk)
+                for chunk in (list(ids[n:n + 500]) for n in range(0, len(ids), 500))]
+
     def returning(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """One write statement with a RETURNING clause, in a transaction: its first row, or None."""
         raise NotImplementedError

@@ -124,12 +124,9 @@ class IdentityStore:
         return None if row is None else User(*row)
 
     def get_users(self, user_ids: Iterable[int]) -> dict[int, User]:
-        ids = list(set(user_ids))
         found: dict[int, User] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            for row in self.db.all(USER_SELECT + f" WHERE u.id IN ({marks})", chunk):
+        for condition, params in self.db.ids_in("u.id", list(set(user_ids))):
+            for row in self.db.all(f"{USER_SELECT} WHERE {condition}", params):
                 found[row[0]] = User(*row)
         return found
 

@@ -234,16 +234,10 @@ class LeaderboardStore:
     def get_entries_and_users(self, entry_ids: Sequence[int]) -> dict[int, tuple[Entry, User]]:
         """The entries with their users, by entry id, in one query (a leaderboard page's rows)."""
         found: dict[int, tuple[Entry, User]] = {}
-        select = (f"SELECT {ENTRY_COLUMNS_OF_E}, {USER_COLUMNS_OF_U_P} FROM entries e "
-                  "JOIN app_users u ON u.id = e.user_id JOIN persons p ON p.id = u.person_id ")
-        chunks: list[tuple[str, list[Any]]]
-        if self.db.writable_ctes:  # PostgreSQL: one text for any number of ids, so it is prepared and planned once
-            chunks = [(f"{select}WHERE e.id = ANY(?::bigint[])", [list(entry_ids)])]
-        else:
-            chunks = [(f"{select}WHERE e.id IN ({', '.join('?' for _ in chunk)})", chunk)
-                      for chunk in (list(entry_ids[n:n + 500]) for n in range(0, len(entry_ids), 500))]
-        for sql, params in chunks:
-            for row in self.db.all(sql, params):
+        for condition, params in self.db.ids_in("e.id", entry_ids):
+            for row in self.db.all(f"SELECT {ENTRY_COLUMNS_OF_E}, {USER_COLUMNS_OF_U_P} FROM entries e "
+                                   "JOIN app_users u ON u.id = e.user_id JOIN persons p ON p.id = u.person_id "
+                                   f"WHERE {condition}", params):
                 found[row[0]] = _entry(row), User(*row[6:13])
         return found
 
@@ -253,15 +247,10 @@ class LeaderboardStore:
         return None if row is None else _entry(row)
 
     def entries_of_users(self, board_id: int, user_ids: Iterable[int]) -> list[Entry]:
-        ids = list(set(user_ids))
         found: list[Entry] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self.db.all(
-                f"SELECT {ENTRY_COLUMNS} FROM entries WHERE leaderboard_id = ? AND user_id IN ({marks})",
-                [board_id, *chunk],
-            )
+        for condition, params in self.db.ids_in("user_id", list(set(user_ids))):
+            rows = self.db.all(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE leaderboard_id = ? AND {condition}",
+                               [board_id, *params])
             found.extend(_entry(r) for r in rows)
         return found
 
@@ -320,6 +309,5 @@ class LeaderboardStore:
         return [IndexPending(int(r[0]), int(r[1]), None if r[2] is None else int(r[2])) for r in rows]
 
     def delete_index_pending(self, pending_ids: list[int]) -> None:
-        for start in range(0, len(pending_ids), 500):
-            chunk = pending_ids[start:start + 500]
-            self.db.run(f"DELETE FROM index_pending WHERE id IN ({', '.join('?' for _ in chunk)})", chunk)
+        for condition, params in self.db.ids_in("id", pending_ids):
+            self.db.run(f"DELETE FROM index_pending WHERE {condition}", params)
