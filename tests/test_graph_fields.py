@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import pytest
 
 from questgraph.server.errors import InvalidParameter
 from questgraph.server.graph.fields import MAX_FIELDS_LENGTH, Field, NodeType, parse_fields
-from tests.conftest import ADA_ID, APP_ID, APP_TOKEN, GRACE_ID, assert_graph_error
+from tests.conftest import ADA_ID, APP_ID, APP_TOKEN, GRACE_ID, RunningServer, assert_graph_error, start_server
+from tests.redis_support import drop_prefix, redis_url, require_redis
 
 BOARD = "best_leaderboard"
 APP_AUTH = {"Authorization": f"Bearer {APP_TOKEN}"}
@@ -102,7 +107,11 @@ def test_node_validate_names_the_unknown_field_at_any_depth() -> None:
 
 
 # --- over HTTP --------------------------------------------------------------------------------------------
-@pytest.fixture
+@pytest.fixture(name="two_entries")
+def two_entries_fixture(http: httpx.Client) -> None:
+    two_entries(http)
+
+
 def two_entries(http: httpx.Client) -> None:
     for user_id, score in ((ADA_ID, 10), (GRACE_ID, 20)):
         response = http.post("/leaderboard_submit_entry", headers=APP_AUTH,
@@ -240,3 +249,70 @@ def test_leaderboard_fields_over_http(http: httpx.Client) -> None:
     assert rows["server_board"]["entry_write_policy"] == "SERVER_AUTHORITATIVE"
     assert rows["MY_NEW_LEADERBOARD"]["entry_write_policy"] == "CLIENT_AUTHORITATIVE"
     assert all(set(r) == {"id", "api_name", "sort_order", "entry_write_policy"} for r in rows.values())
+
+
+# --- pages answered from the rank index alone ----------------------------------------------------------
+def test_rows_needed_only_for_fields_the_index_lacks() -> None:
+    """What a rank index page holds: rank, score, timestamp, the entry's id and its user's id. Anything
+    else (extra data, a profile field of the user) needs the entries' rows."""
+    from questgraph.server.leaderboards.views import rows_needed
+
+    for text in ("", "id", "rank,score", "timestamp", "user", "user{id}", "user{}", "id,rank,score,timestamp,user{id}"):
+        assert rows_needed(parse_fields(text) if text else None) is False, text
+    for text in ("extra_data_base64", "user{alias}", "user{id,display_name}", "rank,user{profile_url}",
+                 "user{id},extra_data_base64"):
+        assert rows_needed(parse_fields(text)) is True, text
+
+
+@pytest.fixture(params=["memory", "redis"])
+def index_http(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[httpx.Client]:
+    """A client of a server on the test's backend with the in-memory rank index (the shared test server) or
+    a Redis one (its own; the in-memory index holds no users, so only Redis answers pages alone), and the two
+    entries of ``two_entries``."""
+    if request.param == "memory":
+        server: RunningServer = request.getfixturevalue("qg")
+        started = None
+    else:
+        require_redis()
+        prefix = f"qgtest-{secrets.token_hex(6)}"
+        server = started = start_server(tmp_path, rank_index=redis_url(prefix=prefix))
+    try:
+        with server.client() as client:
+            two_entries(client)
+            yield client
+    finally:
+        if started is not None:
+            started.stop()
+            drop_prefix(prefix)
+
+
+@pytest.mark.parametrize("fields", ["", "rank,score,user{id}", "id,rank,score,timestamp,user{id}", "user", "timestamp"])
+def test_a_page_of_index_fields_equals_the_page_built_from_rows(index_http: httpx.Client, fields: str) -> None:
+    """With a Redis rank index these fields are answered from the index alone (its member holds the user id
+    beside the key); the same fields asked with extra_data_base64 are built from the rows. Both must give
+    the same rows, counts and cursors, page after page, on either index."""
+    http = index_http
+
+    def page(wanted: str, after: str | None) -> dict[str, object]:
+        params = {"api_name": BOARD, "fields": wanted, "limit": "1", "summary": "true"}
+        if after is not None:
+            params["after"] = after
+        response = http.get("/leaderboard_entries", headers=APP_AUTH, params=params)
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+    after: str | None = None
+    seen = []
+    for _ in range(2):
+        alone, with_rows = page(fields, after), page(f"{fields},extra_data_base64".lstrip(","), after)
+        rows = with_rows["data"]
+        assert isinstance(rows, list) and all(row.pop("extra_data_base64") == "aGk=" for row in rows)
+        assert alone["data"] == rows and alone["summary"] == with_rows["summary"] == {"total_count": 2}
+        cursors = alone["paging"]["cursors"]  # type: ignore[index]
+        assert cursors == with_rows["paging"]["cursors"]  # type: ignore[index]
+        seen.extend(rows)
+        after = cursors["after"]
+    assert len(seen) == 2 and seen[0] != seen[1]
+    if "score" in fields:
+        assert [row["score"] for row in seen] == [20, 10] and [row["user"]["id"] for row in seen] == [GRACE_ID, ADA_ID]

@@ -48,9 +48,9 @@ class CrashingIndex(InMemoryRankIndex):
         if self.crash:
             raise Crash
 
-    def put(self, board_id: int, entry_id: int, key: int, version: int = 0) -> None:
+    def put(self, board_id: int, entry_id: int, key: int, user_id: int, version: int = 0) -> None:
         self._maybe_crash()
-        super().put(board_id, entry_id, key, version)
+        super().put(board_id, entry_id, key, user_id, version)
 
     def remove(self, board_id: int, entry_id: int, version: int = 0) -> None:
         self._maybe_crash()
@@ -60,9 +60,9 @@ class CrashingIndex(InMemoryRankIndex):
         self._maybe_crash()
         super().clear(board_id)
 
-    def load(self, board_id: int, keys: Any) -> None:
+    def load(self, board_id: int, entries: Any) -> None:
         self._maybe_crash()
-        super().load(board_id, keys)
+        super().load(board_id, entries)
 
 
 class World:
@@ -95,7 +95,7 @@ class World:
         board = self.store.get_leaderboard(self.board.id)
         if board is None:
             return []
-        return sorted(sort_key(board.sort_order, s, w, e) for _, e, s, w in self.store.iter_entry_keys(board.id))
+        return sorted(sort_key(board.sort_order, s, w, e) for _, e, _, s, w in self.store.iter_entry_keys(board.id))
 
     def served(self) -> list[int]:
         return self.index.keys_between(self.board.id, 0, 1000)
@@ -220,8 +220,8 @@ def test_repair_follows_an_entry_changed_by_another_process_meanwhile(world: Wor
     real_put = world.index.put
     raced = []
 
-    def put_then_race(board_id: int, entry_id: int, key: int, version: int = 0) -> None:
-        real_put(board_id, entry_id, key, version)
+    def put_then_race(board_id: int, entry_id: int, key: int, user_id: int, version: int = 0) -> None:
+        real_put(board_id, entry_id, key, user_id, version)
         if not raced:  # another process commits a better score right after repair wrote the old one
             raced.append(True)
             entry = store.find_entry(world.board.id, world.users[0])
@@ -376,7 +376,7 @@ class PipelinedIndex(CrashingIndex):
     """As the Redis index does inside ``batched()``: puts are held back and sent together at its end, which
     is where they fail (a lost connection, a kill) when ``crash`` is set."""
 
-    _held: list[tuple[int, int, int, int]] | None = None
+    _held: list[tuple[int, int, int, int, int]] | None = None
 
     @contextlib.contextmanager
     def batched(self) -> Iterator[None]:
@@ -389,11 +389,11 @@ class PipelinedIndex(CrashingIndex):
         for update in held:
             InMemoryRankIndex.put(self, *update)
 
-    def put(self, board_id: int, entry_id: int, key: int, version: int = 0) -> None:
+    def put(self, board_id: int, entry_id: int, key: int, user_id: int, version: int = 0) -> None:
         if self._held is not None:
-            self._held.append((board_id, entry_id, key, version))
+            self._held.append((board_id, entry_id, key, user_id, version))
         else:
-            super().put(board_id, entry_id, key, version)
+            super().put(board_id, entry_id, key, user_id, version)
 
 
 def test_a_pending_row_goes_only_after_its_index_update_applied_and_then_with_a_later_write(

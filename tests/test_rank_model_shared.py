@@ -33,6 +33,7 @@ Mutations this test caught (each applied alone in a scratch tree, then reverted)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import re
@@ -52,7 +53,8 @@ SEED = int(os.environ.get("QG_RANK_MODEL_SEED", "1414"))
 ROUNDS = int(os.environ.get("QG_RANK_MODEL_ROUNDS", "6"))
 HIGHER, LOWER = "HIGHER_IS_BETTER", "LOWER_IS_BETTER"
 BOARDS = {"model_high": HIGHER, "model_low": LOWER}
-FIELDS = "id,rank,score,timestamp,user{id}"
+FIELDS = "id,rank,score,timestamp,user{id}"  # what the shared index holds: answered without the rows
+FIELDS_FROM_ROWS = "id,rank,score,timestamp,user{id,alias}"  # a profile field: the entries' rows are read
 EXTRA_USERS = 9  # besides ada, grace and linus of tests/world.toml: 12 users in all
 # Friendships by user index (mutual, D10). ada (0) and grace (1) are friends in tests/world.toml already;
 # 10 and 11 have none, so their FRIENDS read is the viewer alone.
@@ -113,9 +115,11 @@ class Read:
     offset: int = 0
     limit: int = 3
     follow: str | None = None  # "next" / "previous": the link of this read's answer is what is read
+    from_rows: bool = False  # asks for a field the index lacks, so the page is built from the rows
 
     def params(self) -> dict[str, str]:
-        params = {"api_name": self.board, "fields": FIELDS, "summary": "true", "limit": str(self.limit),
+        params = {"api_name": self.board, "fields": FIELDS_FROM_ROWS if self.from_rows else FIELDS,
+                  "summary": "true", "limit": str(self.limit),
                   "start_at": self.start_at, "filter": self.filter}
         if self.start_at == "OFFSET":
             params["offset"] = str(self.offset)
@@ -124,7 +128,8 @@ class Read:
         return params
 
     def base(self) -> Read:
-        return Read(self.board, self.viewer, self.filter, self.user_ids, self.start_at, self.offset, self.limit)
+        return Read(self.board, self.viewer, self.filter, self.user_ids, self.start_at, self.offset, self.limit,
+                    from_rows=self.from_rows)
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,11 @@ def link_of(cluster: Deployment, process: int, world: World, read: Read) -> str 
 
 
 def random_read(rng: random.Random, world: World) -> Read:
+    """A random read, half of them with a field that needs the entries' rows (both ways of building a page)."""
+    return dataclasses.replace(_random_read(rng, world), from_rows=rng.random() < 0.5)
+
+
+def _random_read(rng: random.Random, world: World) -> Read:
     board = rng.choice(list(BOARDS))
     viewer = rng.choice(world.users)
     limit = rng.randint(1, 5)
@@ -250,9 +260,9 @@ def consistent_page(response: httpx.Response, read: Read) -> None:
 
 
 # --- whole-board checks -------------------------------------------------------------------------------
-def walk(client: httpx.Client, world: World, name: str, limit: int, rows: list[Row]) -> None:
+def walk(client: httpx.Client, world: World, name: str, limit: int, rows: list[Row], from_rows: bool) -> None:
     """Every entry once, in SQL's order with SQL's ranks, following ``next``; then back by ``previous``."""
-    response = send_read(world, Read(name, None, limit=limit))(client)
+    response = send_read(world, Read(name, None, limit=limit, from_rows=from_rows))(client)
     pages: list[Expected] = []
     bodies: list[dict[str, Any]] = []
     while True:
@@ -280,7 +290,8 @@ def walk(client: httpx.Client, world: World, name: str, limit: int, rows: list[R
 
 
 def check_api(cluster: Deployment, world: World, rng: random.Random, truth: dict[str, list[Row]]) -> None:
-    """Each process serves SQL's order and ranks: paging, and every kind of read for chosen viewers."""
+    """Each process serves SQL's order and ranks: paging, and every kind of read for chosen viewers; the
+    first with pages from the index alone, the second with pages built from the entries' rows."""
     with_entry = {name: [r[1] for r in rows] for name, rows in truth.items()}
     for process in (0, 1):
         with cluster.client(process) as client:
@@ -290,7 +301,7 @@ def check_api(cluster: Deployment, world: World, rng: random.Random, truth: dict
             counts = {b["api_name"]: b["entry_count"] for b in listed.json()["data"] if b["api_name"] in BOARDS}
             assert counts == {name: len(rows) for name, rows in truth.items()}  # the index's count (D22)
             for name, rows in truth.items():
-                walk(client, world, name, rng.choice([1, 2, 3]), rows)
+                walk(client, world, name, rng.choice([1, 2, 3]), rows, from_rows=process == 1)
                 ranked = with_entry[name]
                 unranked = [u for u in world.users if u not in ranked]
                 viewers = rng.sample(ranked, min(2, len(ranked))) + rng.sample(unranked, min(1, len(unranked)))
@@ -305,6 +316,7 @@ def check_api(cluster: Deployment, world: World, rng: random.Random, truth: dict
                                  Read(name, viewer, filter="USER_IDS", user_ids=listed_ids, limit=12),
                                  Read(name, None, filter="USER_IDS", user_ids=listed_ids, limit=12),
                                  Read(name, None, start_at="OFFSET", offset=rng.randint(0, 12), limit=limit)):
+                        read = dataclasses.replace(read, from_rows=process == 1)
                         assert answer_of(send_read(world, read)(client)) == expected(world, read, rows), \
                             (process, read)
 

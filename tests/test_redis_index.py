@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 
 from questgraph.server.ranking.index import InMemoryRankIndex
 from questgraph.server.ranking.keeper import IndexUnavailable, default_namespace, open_rank_index
-from questgraph.server.ranking.keys import HIGHER_IS_BETTER, INT64_MAX, INT64_MIN, LOWER_IS_BETTER, sort_key
+from questgraph.server.ranking.keys import (
+    ENTRY_ID_MASK,
+    HIGHER_IS_BETTER,
+    INT64_MAX,
+    INT64_MIN,
+    LOWER_IS_BETTER,
+    sort_key,
+)
 from tests.conftest import import_or_skip
 from tests.redis_support import drop_prefix, redis_url, require_redis
 
@@ -49,6 +56,15 @@ def key(board: int, score: int, written_us: int, entry_id: int) -> int:
     return sort_key(ORDERS[board], score, written_us, entry_id)
 
 
+def user(entry_id: int) -> int:
+    """The user of an entry in these tests: distinct per entry, and 17 digits like a real id (D9)."""
+    return 30_000_000_000_000_000 + 7919 * entry_id
+
+
+def users(keys: list[int]) -> list[tuple[int, int]]:
+    return [(k, user(k & ENTRY_ID_MASK)) for k in keys]
+
+
 def assert_same(memory: InMemoryRankIndex, shared: RedisRankIndex, probes: list[int]) -> None:
     """Every read the service makes, on both boards, at positions and keys around every stored key."""
     for board in BOARDS:
@@ -67,8 +83,10 @@ def assert_same(memory: InMemoryRankIndex, shared: RedisRankIndex, probes: list[
         for anchor in [None, *everything[:2], *everything[-2:], *probes]:
             for offset, limit, before in [(0, 3, False), (-2, 5, False), (-4, 4, True), (-1, 9, True),
                                           (2, 2, False), (count + 1, 3, False), (0, 0, False)]:
-                assert shared.page(board, anchor, offset, limit, before) == \
-                    memory.page(board, anchor, offset, limit, before), (anchor, offset, limit, before)
+                page = shared.page(board, anchor, offset, limit, before)
+                assert page[:3] == memory.page(board, anchor, offset, limit, before)[:3], (anchor, offset, limit, before)
+                # the shared index also holds each entry's user: the page gives them beside its keys
+                assert page.user_ids == [user(k & ENTRY_ID_MASK) for k in page.keys]
 
 
 def test_scores_equal_as_doubles_stay_distinct_and_ordered(index: RedisRankIndex) -> None:
@@ -77,8 +95,8 @@ def test_scores_equal_as_doubles_stay_distinct_and_ordered(index: RedisRankIndex
     memory = InMemoryRankIndex()
     for entry_id, score in enumerate(EXTREME_SCORES, start=1):
         for target in (memory, index):
-            target.put(11, entry_id, key(11, score, 1000, entry_id))
-            target.put(12, entry_id, key(12, score, 1000, entry_id))
+            target.put(11, entry_id, key(11, score, 1000, entry_id), user(entry_id))
+            target.put(12, entry_id, key(12, score, 1000, entry_id), user(entry_id))
     top = [k & (2**64 - 1) for k in index.keys_between(11, 0, 100)]
     # HIGHER_IS_BETTER: INT64_MAX (entry 11) first ... INT64_MIN (entry 1) last; and the reverse below.
     assert top == list(range(len(EXTREME_SCORES), 0, -1))
@@ -92,7 +110,7 @@ def test_equal_scores_break_ties_by_write_time_then_entry_id(index: RedisRankInd
     memory = InMemoryRankIndex()
     for entry_id, written in [(5, 300), (2, 300), (9, 100), (1, 200), (7, 100)]:
         for target in (memory, index):
-            target.put(11, entry_id, key(11, 42, written, entry_id))
+            target.put(11, entry_id, key(11, 42, written, entry_id), user(entry_id))
     assert [k & (2**64 - 1) for k in index.keys_between(11, 0, 10)] == [7, 9, 1, 2, 5]
     assert_same(memory, index, [])
 
@@ -101,29 +119,29 @@ def test_an_update_older_than_the_entrys_last_one_is_ignored(index: RedisRankInd
     """D22: two writes of one entry commit in order (the row lock), but their index updates may reach Redis
     in either order (two processes, or two trips of one). The version (the write's pending row id, which
     grows) keeps the newest: a late older put or remove changes nothing, and a removed entry stays removed."""
-    index.put(11, 3, key(11, 20, 2, 3), version=5)
-    index.put(11, 3, key(11, 10, 1, 3), version=4)  # the older write's update, arriving late
+    index.put(11, 3, key(11, 20, 2, 3), user(3), version=5)
+    index.put(11, 3, key(11, 10, 1, 3), user(3), version=4)  # the older write's update, arriving late
     assert index.key_of(11, 3) == key(11, 20, 2, 3) and index.count(11) == 1
     index.remove(11, 3, version=3)
     assert index.key_of(11, 3) == key(11, 20, 2, 3) and index.count(11) == 1
-    index.put(11, 3, key(11, 30, 3, 3), version=6)  # a newer one applies
+    index.put(11, 3, key(11, 30, 3, 3), user(3), version=6)  # a newer one applies
     assert index.keys_between(11, 0, 5) == [key(11, 30, 3, 3)]
     index.remove(11, 3, version=8)
-    index.put(11, 3, key(11, 40, 4, 3), version=7)  # written before the removal: must not bring it back
+    index.put(11, 3, key(11, 40, 4, 3), user(3), version=7)  # written before the removal: must not bring it back
     assert index.key_of(11, 3) is None and index.count(11) == 0 and index.keys_between(11, 0, 5) == []
     # A board loaded by a build carries no versions: any write after it applies.
-    index.load(11, [key(11, 1, 1, 3), key(11, 2, 2, 4)])
-    index.put(11, 3, key(11, 50, 5, 3), version=1)
+    index.load(11, users([key(11, 1, 1, 3), key(11, 2, 2, 4)]))
+    index.put(11, 3, key(11, 50, 5, 3), user(3), version=1)
     assert index.key_of(11, 3) == key(11, 50, 5, 3) and index.count(11) == 2
 
 
 def test_put_replaces_the_entry_and_load_replaces_the_board(index: RedisRankIndex) -> None:
     """An entry has one key at a time (put removes the old one); load replaces a whole board, chunked."""
-    index.put(11, 3, key(11, 10, 1, 3))
-    index.put(11, 3, key(11, 20, 2, 3))
+    index.put(11, 3, key(11, 10, 1, 3), user(3))
+    index.put(11, 3, key(11, 20, 2, 3), user(3))
     assert index.count(11) == 1 and index.key_of(11, 3) == key(11, 20, 2, 3)
     many = [key(11, n % 7, n, n) for n in range(1, 12_001)]  # > LOAD_CHUNK: staged in several chunks
-    index.load(11, many)
+    index.load(11, users(many))
     assert index.count(11) == len(many)
     assert index.key_of(11, 3) == key(11, 3, 3, 3)  # the load's key, not the earlier put's
     assert index.keys_between(11, 0, 5) == sorted(many)[:5]
@@ -156,7 +174,7 @@ def test_random_operations_read_the_same_as_in_memory(index: RedisRankIndex, ste
         if step[0] == "put":
             _, board, entry_id, score, written = step
             for target in (memory, index):
-                target.put(board, entry_id, key(board, score, written, entry_id))
+                target.put(board, entry_id, key(board, score, written, entry_id), user(entry_id))
         elif step[0] == "remove":
             for target in (memory, index):
                 target.remove(step[1], step[2])
@@ -167,7 +185,7 @@ def test_random_operations_read_the_same_as_in_memory(index: RedisRankIndex, ste
             _, board, rows = step
             keys = [key(board, score, written, entry_id) for entry_id, (score, written) in rows.items()]
             for target in (memory, index):
-                target.load(board, keys)
+                target.load(board, users(keys))
         else:
             memory.reset()
             index.reset()
@@ -179,7 +197,7 @@ def test_a_page_is_one_round_trip_and_reads_what_the_board_holds(index: RedisRan
     """A leaderboard page's count, anchor position and keys come in one script call (issue 6: a read's
     round trips are its cost), and they are the board's: ranks 4-6 around the 5th key, 10 entries in all."""
     keys = [key(11, score, 1, entry_id) for entry_id, score in enumerate(range(100, 0, -10))]
-    index.load(11, keys)
+    index.load(11, users(keys))
     ordered = sorted(keys)
 
     def calls() -> dict[str, int]:
@@ -192,15 +210,16 @@ def test_a_page_is_one_round_trip_and_reads_what_the_board_holds(index: RedisRan
     page = index.page(11, ordered[4], -1, 3)
     after = calls()
     assert page.total == 10 and page.start == 3 and page.keys == ordered[3:6]
+    assert page.user_ids == [user(k & ENTRY_ID_MASK) for k in ordered[3:6]]
     # commands a script runs are counted too: one EVALSHA and what it ran, no MULTI, no second call
     assert after["evalsha"] - before["evalsha"] == 1 and after["multi"] == before["multi"]
     assert after["eval"] == before["eval"]
-    assert index.page(11, ordered[2], -3, 3, before=True) == (10, 0, ordered[0:2])  # ends before the anchor
+    assert index.page(11, ordered[2], -3, 3, before=True)[:3] == (10, 0, ordered[0:2])  # ends before the anchor
 
 
 def test_reads_refuse_a_lost_index(index: RedisRankIndex) -> None:
     """Issue 6: without the ready marker (FLUSHALL, restart) reads raise a D7 503 instead of ranking wrong."""
-    index.put(11, 1, key(11, 5, 1, 1))
+    index.put(11, 1, key(11, 5, 1, 1), user(1))
     assert index.state() == "ready"
     index.client.delete(f"{index.base}ready")
     assert index.state() == "lost"
@@ -211,25 +230,39 @@ def test_reads_refuse_a_lost_index(index: RedisRankIndex) -> None:
         assert caught.value.status == 503 and caught.value.code == 2 and caught.value.is_transient
 
 
+def test_members_hold_the_key_then_the_user_under_a_versioned_layout(index: RedisRankIndex) -> None:
+    """A member is the key's 24 bytes then the user id's 8 (what lets a page of rank, score and user id skip
+    the rows). Its keys live under the layout's version: a ready marker left by the earlier layout (members
+    of the key alone) must not make this one ready, or it would read 24-byte members as 32-byte ones."""
+    index.put(11, 3, key(11, 20, 2, 3), user(3))
+    assert index.client.zrange(f"{index.base}z:11", 0, -1) == [
+        key(11, 20, 2, 3).to_bytes(24, "big") + user(3).to_bytes(8, "big")]
+    assert index.base.endswith(":v2:")
+    prefix = index.base.split(":", 1)[0]
+    fresh = RedisRankIndex(index.client, prefix, "fresh")
+    index.client.set(f"{prefix}:{{fresh}}:ready", "old-layout-epoch")
+    assert fresh.state() == "lost" and fresh.marker() is None
+
+
 def test_writes_during_a_rebuild_are_not_lost(index: RedisRankIndex) -> None:
     """A write committed while the rebuilder read the database marks its board dirty; the rebuilder
     reloads dirty boards before it declares the index ready, so the write shows up."""
     database = {11: {1: key(11, 10, 1, 1)}}  # what the "database" holds
 
     def build() -> None:
-        index.load(11, list(database[11].values()))
+        index.load(11, users(list(database[11].values())))
         # Meanwhile another process commits a write and updates the index (marker still absent).
         database[11][2] = key(11, 99, 2, 2)
-        thread = threading.Thread(target=index.put, args=(11, 2, database[11][2]))
+        thread = threading.Thread(target=index.put, args=(11, 2, database[11][2], user(2)))
         thread.start()
         thread.join()
-        index.load(11, [database[11][1]])  # a stale reload that would drop it, e.g. a slow loader
+        index.load(11, users([database[11][1]]))  # a stale reload that would drop it, e.g. a slow loader
 
     reloaded: list[int] = []
 
     def reload_board(board_id: int) -> None:
         reloaded.append(board_id)
-        index.load(board_id, list(database[board_id].values()))
+        index.load(board_id, users(list(database[board_id].values())))
 
     assert index.try_lock()
     try:

@@ -4,6 +4,7 @@ reads in one query, and pending rank index updates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from questgraph.server.identity.records import User
 
@@ -33,6 +34,12 @@ class Entry:
     @property
     def timestamp(self) -> int:
         return self.written_us // 1_000_000
+
+
+class UserRef(NamedTuple):
+    """A user known by id alone: what a page answered from the rank index has of its users."""
+
+    id: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,10 +45,17 @@ from questgraph.server.graph.params import parse_json
 from questgraph.server.identity.records import User
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.identity.store import IdentityStore
-from questgraph.server.leaderboards.records import Entry, Leaderboard, SubmitTarget
+from questgraph.server.leaderboards.records import Entry, Leaderboard, SubmitTarget, UserRef
 from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.ranking.index import Page, PageRequest, ProgressLog, RankIndex, page_bounds
-from questgraph.server.ranking.keys import ENTRY_ID_MASK, HIGHER_IS_BETTER, LOWER_IS_BETTER, sort_key
+from questgraph.server.ranking.keys import (
+    ENTRY_ID_MASK,
+    HIGHER_IS_BETTER,
+    LOWER_IS_BETTER,
+    score_of,
+    sort_key,
+    written_us_of,
+)
 
 log = logging.getLogger("questgraph.leaderboards")
 
@@ -74,6 +81,9 @@ class EntriesQuery:
     limit: int = ENTRIES_PAGE.default
     after: int | None = None  # keys decoded from cursors (D21)
     before: int | None = None
+    # False when the answer asks for nothing beyond what a rank index page holds (rank, score, timestamp,
+    # entry id, user id): a shared index then answers it without reading the entries' rows.
+    rows_needed: bool = True
 
 
 PAGE_TRIES = 4  # reads of a page that raced a write (LeaderboardService._rows) before a 503
@@ -84,9 +94,9 @@ SETTLE_AFTER_S = 1.0
 
 @dataclass(frozen=True)
 class RankedEntry:
-    entry: Entry
+    entry: Entry  # from a page answered by the index alone: no extra data (b"")
     rank: int
-    user: User
+    user: User | UserRef  # the same: the user's id alone
 
 
 @dataclass(frozen=True)
@@ -285,11 +295,11 @@ class LeaderboardService:
         orders = {b.id: b.sort_order for b in self.store.list_all_leaderboards()}
         progress = ProgressLog("rank index: entries loaded")
 
-        def keys_of(board_id: int, rows: Iterator[tuple[int, int, int, int]]) -> Iterator[int]:
+        def keys_of(board_id: int, rows: Iterator[tuple[int, int, int, int, int]]) -> Iterator[tuple[int, int]]:
             order = orders[board_id]
-            for _, entry_id, score, written_us in rows:
+            for _, entry_id, user_id, score, written_us in rows:
                 progress.step()
-                yield sort_key(order, score, written_us, entry_id)
+                yield sort_key(order, score, written_us, entry_id), user_id
 
         # Each board's keys stream from the database into the index (a shared one stages them in chunks),
         # instead of gathering a whole board first: ten million keys were 400 MB in a list.
@@ -300,8 +310,8 @@ class LeaderboardService:
 
     def _reload_board(self, board: Leaderboard) -> None:
         self.index.clear(board.id)
-        self.index.load(board.id, [sort_key(board.sort_order, score, written_us, entry_id)
-                                   for _, entry_id, score, written_us in self.store.iter_entry_keys(board.id)])
+        self.index.load(board.id, [(sort_key(board.sort_order, score, written_us, entry_id), user_id)
+                                   for _, entry_id, user_id, score, written_us in self.store.iter_entry_keys(board.id)])
 
     def _key(self, board: Leaderboard, entry: Entry) -> int:
         return sort_key(board.sort_order, entry.score, entry.written_us, entry.id)
@@ -389,7 +399,7 @@ class LeaderboardService:
     def score_sample(self, board: Leaderboard, limit: int) -> list[int]:
         """Up to ``limit`` scores of the board, in the database's order (a chart of a huge board samples)."""
         scores: list[int] = []
-        for _, _, score, _ in self.store.iter_entry_keys(board.id):
+        for _, _, _, score, _ in self.store.iter_entry_keys(board.id):
             scores.append(score)
             if len(scores) >= limit:
                 break
@@ -471,8 +481,9 @@ class LeaderboardService:
                 if stored is None:
                     return False
                 entry, pending_id = stored
-                entry_id, key = entry.id, self._key(board, entry)
-                self._then_index(pending_id, lambda: self.index.put(board.id, entry_id, key, pending_id or 0))
+                entry_id, key, writer_id = entry.id, self._key(board, entry), entry.user_id
+                self._then_index(pending_id,
+                                 lambda: self.index.put(board.id, entry_id, key, writer_id, pending_id or 0))
         except BaseException:
             # Rolled back, most likely, and the settled rows with it: the next write deletes them (a delete
             # that did commit, before an index update failed, makes that a no-op).
@@ -545,7 +556,7 @@ class LeaderboardService:
                         outcomes[n] = (True, False, [])
                         continue
                     put = functools.partial(self.index.put, board.id, entry.id, self._key(board, entry),
-                                            pending_id or 0)
+                                            entry.user_id, pending_id or 0)
                     outcomes[n] = (True, True, [self._index_action(pending_id, put)])
         except BaseException:
             self._give_back(taken)  # the group rolls back, the delete with it: the next write deletes them
@@ -640,7 +651,7 @@ class LeaderboardService:
              for n, viewer in zip(live, viewers, strict=True)])
         if not version_ok(version):
             return outcomes
-        asked: list[tuple[int, Leaderboard, PageRequest]] = []
+        asked: list[tuple[int, Leaderboard, PageRequest, bool]] = []
         for n, (board, viewer_entry) in zip(live, found, strict=True):
             caller, query = reads[n]
             try:
@@ -652,13 +663,18 @@ class LeaderboardService:
             except GraphError as exc:
                 outcomes[n] = (False, exc, [])
                 continue
-            asked.append((n, board, PageRequest(board.id, anchor, offset, query.limit, before)))
+            asked.append((n, board, PageRequest(board.id, anchor, offset, query.limit, before),
+                          query.rows_needed))
         if not asked:
             return outcomes
-        pages = self.index.pages([request for _, _, request in asked])
-        rows = self.store.get_entries_and_users([k & ENTRY_ID_MASK for page in pages for k in page.keys])
-        for (n, board, _), page in zip(asked, pages, strict=True):
-            ranked = self._rows(board, page.keys, page.start, rows)
+        pages = self.index.pages([request for _, _, request, _ in asked])
+        from_index = [None if rows_needed else _rows_of_index(board, page)
+                      for (_, board, _, rows_needed), page in zip(asked, pages, strict=True)]
+        unread = [k & ENTRY_ID_MASK for page, indexed in zip(pages, from_index, strict=True) if indexed is None
+                  for k in page.keys]
+        rows = self.store.get_entries_and_users(unread) if unread else {}
+        for (n, board, _, _), page, indexed in zip(asked, pages, from_index, strict=True):
+            ranked = self._rows(board, page.keys, page.start, rows) if indexed is None else indexed
             if ranked is not None:
                 outcomes[n] = (True, _entries_page(page, ranked), [])
         return outcomes
@@ -686,7 +702,9 @@ class LeaderboardService:
         board's size in one read: the page starts ``offset`` positions from its anchor's (none: from the top)."""
         anchor, offset, before = self._bounds(board, query, viewer_entry)
         page = view.page(anchor, offset, query.limit, before)
-        rows = self._rows(board, page.keys, page.start)
+        rows = None if query.rows_needed else _rows_of_index(board, page)
+        if rows is None:
+            rows = self._rows(board, page.keys, page.start)
         return None if rows is None else _entries_page(page, rows)
 
     def _rows(self, board: Leaderboard, keys: list[int], start: int,
@@ -714,6 +732,23 @@ def _viewer_to_center(caller: Caller, query: EntriesQuery) -> User | None:
     """The viewer whose entry a read centres on, when it does (no cursor): its entry is read with the board."""
     centered = query.start_at.startswith("CENTERED") and query.after is None and query.before is None
     return caller.user if centered and isinstance(caller, UserCaller) else None
+
+
+def _rows_of_index(board: Leaderboard, page: Page) -> list[RankedEntry] | None:
+    """The page's rows from the index alone, when it holds their users (a shared index does): the key gives
+    the entry id, score and write time. The index is updated only after its write committed, and its page
+    is read atomically, so these rows are a state the database had; no row check is needed. None when the
+    index has no users, or when a time was clamped to 0 in the key (``sort_key``): the row has it."""
+    if page.user_ids is None:
+        return None
+    rows = []
+    for n, (key, user_id) in enumerate(zip(page.keys, page.user_ids, strict=True)):
+        written_us = written_us_of(key)
+        if written_us == 0:
+            return None
+        entry = Entry(key & ENTRY_ID_MASK, board.id, user_id, score_of(board.sort_order, key), b"", written_us)
+        rows.append(RankedEntry(entry, page.start + n + 1, UserRef(user_id)))
+    return rows
 
 
 def _entries_page(page: Page, rows: list[RankedEntry]) -> EntriesPage:

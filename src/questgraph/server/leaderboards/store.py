@@ -273,9 +273,9 @@ class LeaderboardStore:
             )
             self.db.run("DELETE FROM entries WHERE leaderboard_id = ?", (board_id,))
 
-    def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int]]:
-        """(leaderboard_id, entry_id, score, written_us) of every entry, grouped by board."""
-        sql = "SELECT leaderboard_id, id, score, written_us FROM entries"
+    def iter_entry_keys(self, board_id: int | None = None) -> Iterator[tuple[int, int, int, int, int]]:
+        """(leaderboard_id, entry_id, user_id, score, written_us) of every entry, grouped by board."""
+        sql = "SELECT leaderboard_id, id, user_id, score, written_us FROM entries"
         params: tuple[int, ...] = ()
         if board_id is not None:
             sql += " WHERE leaderboard_id = ?"

@@ -13,7 +13,7 @@ from questgraph.server.graph.fields import Field, NodeType, Selection
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.identity.records import User
-from questgraph.server.leaderboards.records import Leaderboard
+from questgraph.server.leaderboards.records import Leaderboard, UserRef
 from questgraph.server.leaderboards.service import (
     FILTERS,
     SORT_ORDERS,
@@ -59,8 +59,23 @@ LEADERBOARD_NODE = NodeType("Leaderboard", {
 })
 
 
-def _user(ranked: RankedEntry) -> User:
+def _user(ranked: RankedEntry) -> User | UserRef:
     return ranked.user
+
+
+# What a rank index page holds of an entry (``EntriesQuery.rows_needed``); of its user, the id.
+INDEX_FIELDS = frozenset({"id", "rank", "score", "timestamp"})
+
+
+def rows_needed(selection: Selection | None) -> bool:
+    """Whether the fields asked need the entries' rows (extra data, user profiles), not just the index."""
+    for name, sub in selection or ():
+        if name == "user":
+            if any(user_field != "id" for user_field, _ in sub or ()):
+                return True
+        elif name not in INDEX_FIELDS:
+            return True
+    return False
 
 
 ENTRY_NODE = NodeType("LeaderboardEntry", {
@@ -143,6 +158,7 @@ def entries_query(request: GraphRequest) -> tuple[Selection | None, EntriesQuery
         limit=limit,
         after=cursor_param(params, "after", decode_rank_cursor),
         before=cursor_param(params, "before", decode_rank_cursor),
+        rows_needed=rows_needed(selection),
     )
     if query.filter == "USER_IDS" and "user_ids" not in params:
         raise InvalidParameter("The parameter user_ids is required with filter=USER_IDS")

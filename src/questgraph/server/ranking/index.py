@@ -23,11 +23,14 @@ log = logging.getLogger("questgraph.ranking")
 
 
 class Page(NamedTuple):
-    """A page of a board's order, read at one moment: the board's size, the first key's position, the keys."""
+    """A page of a board's order, read at one moment: the board's size, the first key's position, the keys,
+    and the keys' users when the index holds them (the shared index does: a page of rank, score and user
+    id is then answered from the index alone)."""
 
     total: int
     start: int
     keys: list[int]
+    user_ids: list[int] | None = None
 
 
 class PageRequest(NamedTuple):
@@ -55,14 +58,18 @@ class RankIndex(Protocol):
         ...
 
     def reset(self) -> None: ...
-    def put(self, board_id: int, entry_id: int, key: int, version: int = 0) -> None:
-        """Set the entry's key. ``version`` orders the updates of one entry (the id of the write's pending
-        row, which grows): a shared index ignores an update older than the entry's last one."""
+    def put(self, board_id: int, entry_id: int, key: int, user_id: int, version: int = 0) -> None:
+        """Set the entry's key (and its user, which never changes). ``version`` orders the updates of one
+        entry (the id of the write's pending row, which grows): a shared index ignores an update older than
+        the entry's last one."""
         ...
 
     def remove(self, board_id: int, entry_id: int, version: int = 0) -> None: ...
     def clear(self, board_id: int) -> None: ...
-    def load(self, board_id: int, keys: Iterable[int]) -> None: ...
+    def load(self, board_id: int, entries: Iterable[tuple[int, int]]) -> None:
+        """Replace the board with ``entries``: (key, user id) pairs."""
+        ...
+
     def count(self, board_id: int) -> int: ...
     def key_of(self, board_id: int, entry_id: int) -> int | None: ...
     def position_of(self, board_id: int, key: int) -> int:
@@ -101,8 +108,10 @@ class InMemoryRankIndex:
         self._sorted.clear()
         self._key_of.clear()
 
-    def put(self, board_id: int, entry_id: int, key: int, version: int = 0) -> None:
+    def put(self, board_id: int, entry_id: int, key: int, user_id: int, version: int = 0) -> None:
         # One process, its updates applied in commit order (one lane, server/executor.py): no versions.
+        # No users either: the rows beside this index are a local read (SQLite), and a map of them would
+        # cost about 100 bytes an entry.
         keys, key_of = self._board(board_id)
         old = key_of.get(entry_id)
         if old is not None:
@@ -120,8 +129,8 @@ class InMemoryRankIndex:
         self._sorted.pop(board_id, None)
         self._key_of.pop(board_id, None)
 
-    def load(self, board_id: int, keys: Iterable[int]) -> None:
-        key_list = list(keys)
+    def load(self, board_id: int, entries: Iterable[tuple[int, int]]) -> None:
+        key_list = [key for key, _ in entries]
         self._sorted[board_id] = SortedList(key_list)
         self._key_of[board_id] = {k & ENTRY_ID_MASK: k for k in key_list}
 

@@ -145,8 +145,8 @@ def _reload(store: LeaderboardStore, index: RankIndex, board_id: int) -> None:
     if board is None:
         index.clear(board_id)
         return
-    index.load(board_id, [sort_key(board.sort_order, score, written_us, entry_id)
-                          for _, entry_id, score, written_us in store.iter_entry_keys(board_id)])
+    index.load(board_id, [(sort_key(board.sort_order, score, written_us, entry_id), user_id)
+                          for _, entry_id, user_id, score, written_us in store.iter_entry_keys(board_id)])
 
 
 class MemoryKeeper:
@@ -214,33 +214,33 @@ def repair_pending(store: LeaderboardStore, index: RankIndex, rows: list[IndexPe
     return len(rows)
 
 
-def _truth(store: LeaderboardStore, board_id: int, entry_id: int) -> tuple[int | None, bool]:
-    """(the entry's key, whether its board exists), as the database has them now."""
+def _truth(store: LeaderboardStore, board_id: int, entry_id: int) -> tuple[tuple[int, int] | None, bool]:
+    """((the entry's key, its user), whether its board exists), as the database has them now."""
     board = store.get_leaderboard(board_id)
     if board is None:
         return None, False
     entry = store.get_entry(entry_id)
     if entry is None or entry.leaderboard_id != board_id:
         return None, True
-    return sort_key(board.sort_order, entry.score, entry.written_us, entry.id), True
+    return (sort_key(board.sort_order, entry.score, entry.written_us, entry.id), entry.user_id), True
 
 
 def _repair_entry(store: LeaderboardStore, index: RankIndex, board_id: int, entry_id: int, version: int) -> None:
     # With the row's version: newer than every update before the write it stands for, older than those
     # after it (which carry the database's truth as new as ours or newer).
-    key, board_exists = _truth(store, board_id, entry_id)
+    truth, board_exists = _truth(store, board_id, entry_id)
     for _ in range(REPAIR_TRIES):
         if not board_exists:
             index.clear(board_id)  # a deleted board's id never comes back (D9)
             return
-        if key is None:
+        if truth is None:
             index.remove(board_id, entry_id, version)
         else:
-            index.put(board_id, entry_id, key, version)
+            index.put(board_id, entry_id, *truth, version)
         after, board_exists = _truth(store, board_id, entry_id)
-        if after == key:
+        if after == truth:
             return
-        key = after
+        truth = after
     _reload(store, index, board_id)  # the entry keeps changing: settle its whole board instead
 
 

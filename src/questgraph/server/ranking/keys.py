@@ -21,3 +21,14 @@ def sort_key(sort_order: str, score: int, written_us: int, entry_id: int) -> int
     else:
         score_part = score - INT64_MIN
     return (score_part << 128) | (max(written_us, 0) << 64) | entry_id
+
+
+def score_of(sort_order: str, key: int) -> int:
+    """The score ``sort_key`` packed into ``key`` (a page answered from the index alone)."""
+    score_part = key >> 128
+    return INT64_MAX - score_part if sort_order == HIGHER_IS_BETTER else score_part + INT64_MIN
+
+
+def written_us_of(key: int) -> int:
+    """The write time ``sort_key`` packed into ``key``; 0 stands for any time at or before the epoch."""
+    return (key >> 64) & ENTRY_ID_MASK

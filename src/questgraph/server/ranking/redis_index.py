@@ -1,12 +1,15 @@
 """The rank index in Redis, shared by every server process of a deployment (D14, D22).
 
-Layout, under ``<prefix>:{<namespace>}:`` (the braces are a Redis Cluster hash tag, so every key of a
-deployment lives in one slot and the Lua scripts below may touch several of them):
+Layout, under ``<prefix>:{<namespace>}:v2:`` (the braces are a Redis Cluster hash tag, so every key of a
+deployment lives in one slot and the Lua scripts below may touch several of them; ``v2`` is the layout's
+version, so a process of another layout never reads or writes these keys):
 
-- ``z:<board>``: a sorted set whose members are the entries' D14 keys as 24 fixed-width big-endian bytes,
-  all with score 0. A sorted-set score is a double (53-bit mantissa), which would merge different int64
-  scores; with equal scores Redis orders members by memcmp, and fixed-width big-endian bytes compare
-  exactly like the integers they encode. So the order is exact over the whole key range.
+- ``z:<board>``: a sorted set whose members are the entries' D14 keys as 24 fixed-width big-endian bytes
+  followed by the entry's user id (8 bytes), all with score 0. A sorted-set score is a double (53-bit
+  mantissa), which would merge different int64 scores; with equal scores Redis orders members by memcmp,
+  and fixed-width big-endian bytes compare exactly like the integers they encode. So the order is exact
+  over the whole key range; the key alone decides it (it ends with the entry id, unique), and the user id
+  behind it lets a page of rank, score and user id be answered without reading the entries' rows.
 - ``h:<board>``: a hash entry id → that entry's member followed by the version of the write that put it
   (decimal; none for entries loaded by a build), to find and replace an entry's old key. A removed entry
   leaves ``t<version>`` (a tombstone: shorter than a member) until its board is cleared or reloaded.
@@ -45,20 +48,22 @@ log = logging.getLogger("questgraph.ranking")
 
 KEY_BYTES = 24  # keys.sort_key packs three unsigned 64-bit fields: < 2**192
 KEY_LIMIT = 2 ** (8 * KEY_BYTES)
+MEMBER_BYTES = KEY_BYTES + 8  # the key, then the entry's user id
+LAYOUT = "v2"  # v1 (until 2026-12): members were the key alone
 LOAD_CHUNK = 5_000
 LOCK_TTL_MS = 30_000
 
 # put: unless the entry's last update is newer (its version), drop the entry's old member, add the new
 # one, remember it with the version; mark the board dirty while not ready (ARGV[4] is '0' for the
-# rebuilder's own writes, which must not mark what it is settling). A hash value of 24 bytes or more is a
-# member (24 bytes) and its version; a shorter one a tombstone, 't' and the version of the removal.
+# rebuilder's own writes, which must not mark what it is settling). A hash value of 32 bytes or more is a
+# member (32 bytes) and its version; a shorter one a tombstone, 't' and the version of the removal.
 _PUT = """
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SADD', KEYS[4], ARGV[3]) end
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if old then
-  local live = #old >= 24
-  if tonumber(ARGV[5]) < (tonumber(string.sub(old, live and 25 or 2)) or 0) then return 0 end
-  if live then redis.call('ZREM', KEYS[1], string.sub(old, 1, 24)) end
+  local live = #old >= 32
+  if tonumber(ARGV[5]) < (tonumber(string.sub(old, live and 33 or 2)) or 0) then return 0 end
+  if live then redis.call('ZREM', KEYS[1], string.sub(old, 1, 32)) end
 end
 redis.call('ZADD', KEYS[1], 0, ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. ARGV[5])
@@ -68,9 +73,9 @@ _REMOVE = """
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SADD', KEYS[4], ARGV[2]) end
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if old then
-  local live = #old >= 24
-  if tonumber(ARGV[4]) < (tonumber(string.sub(old, live and 25 or 2)) or 0) then return 0 end
-  if live then redis.call('ZREM', KEYS[1], string.sub(old, 1, 24)) end
+  local live = #old >= 32
+  if tonumber(ARGV[4]) < (tonumber(string.sub(old, live and 33 or 2)) or 0) then return 0 end
+  if live then redis.call('ZREM', KEYS[1], string.sub(old, 1, 32)) end
 end
 redis.call('HSET', KEYS[2], ARGV[1], 't' .. ARGV[4])
 return 1
@@ -104,7 +109,8 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 """
 # page: RankIndex.page in one round trip, atomically (nil when the marker is gone). ARGV[1] is how the
-# anchor's position is found: '0' none (0), '1' ZLEXCOUNT below the member ARGV[2] ("(" and its 24 bytes),
+# anchor's position is found: '0' none (0), '1' ZLEXCOUNT below ARGV[2] ("(" and the key's 24 bytes, which
+# sorts below every member that starts with them),
 # '2' past every key (the board's size). The bounds are index.page_bounds'.
 _PAGE = """
 if redis.call('EXISTS', KEYS[2]) == 0 then return false end
@@ -129,6 +135,10 @@ def pack(key: int) -> bytes:
     return key.to_bytes(KEY_BYTES, "big")
 
 
+def member(key: int, user_id: int) -> bytes:
+    return key.to_bytes(KEY_BYTES, "big") + user_id.to_bytes(8, "big")
+
+
 def unpack(member: bytes) -> int:
     return int.from_bytes(member, "big")
 
@@ -147,7 +157,7 @@ class RedisRankIndex:
 
     def __init__(self, client: redis.Redis, prefix: str = "questgraph", namespace: str = "default") -> None:
         self.client = client
-        self.base = f"{prefix}:{{{namespace}}}:"
+        self.base = f"{prefix}:{{{namespace}}}:{LAYOUT}:"
         self._put = client.register_script(_PUT)
         self._remove = client.register_script(_REMOVE)
         self._replace = client.register_script(_REPLACE)
@@ -233,9 +243,9 @@ class RedisRankIndex:
         if len(pipe):
             self._write(pipe.execute)
 
-    def put(self, board_id: int, entry_id: int, key: int, version: int = 0) -> None:
+    def put(self, board_id: int, entry_id: int, key: int, user_id: int, version: int = 0) -> None:
         self._update(self._put, [self._z(board_id), self._h(board_id), self._ready, self._dirty],
-                     [entry_id, pack(key), board_id, self._mark(), version])
+                     [entry_id, member(key, user_id), board_id, self._mark(), version])
 
     def remove(self, board_id: int, entry_id: int, version: int = 0) -> None:
         self._update(self._remove, [self._z(board_id), self._h(board_id), self._ready, self._dirty],
@@ -253,8 +263,8 @@ class RedisRankIndex:
         self._write(lambda: self._replace(keys=[self._z(board_id), self._h(board_id), self._ready, self._dirty,
                                                 unused, unused], args=[board_id, "0", self._mark()]))
 
-    def load(self, board_id: int, keys: Iterable[int]) -> None:
-        """Replace the board with ``keys`` (entry ids are the keys' low 64 bits, as in memory).
+    def load(self, board_id: int, entries: Iterable[tuple[int, int]]) -> None:
+        """Replace the board with ``entries``, (key, user id) pairs (entry ids are the keys' low 64 bits).
 
         Big boards are staged in chunks under temporary names and swapped in with one atomic step, so
         readers never see half a board and the command sizes stay bounded.
@@ -266,11 +276,12 @@ class RedisRankIndex:
         def run() -> None:
             nonlocal staged
             try:
-                for chunk in _chunks(keys, LOAD_CHUNK):
-                    members = [pack(k) for k in chunk]
+                for chunk in _chunks(entries, LOAD_CHUNK):
+                    members = [member(key, user_id) for key, user_id in chunk]
                     pipe = self.client.pipeline(transaction=False)
                     pipe.zadd(tmp_z, dict.fromkeys(members, 0))
-                    pipe.hset(tmp_h, mapping={k & ENTRY_ID_MASK: m for k, m in zip(chunk, members, strict=True)})
+                    pipe.hset(tmp_h, mapping={key & ENTRY_ID_MASK: m
+                                              for (key, _), m in zip(chunk, members, strict=True)})
                     pipe.pexpire(tmp_z, 10 * LOCK_TTL_MS)  # a crashed loader leaves no garbage for long
                     pipe.pexpire(tmp_h, 10 * LOCK_TTL_MS)
                     pipe.execute()
@@ -300,7 +311,7 @@ class RedisRankIndex:
     def key_of(self, board_id: int, entry_id: int) -> int | None:
         value = self._read("hget", self._h(board_id), entry_id)
         # A member and the version of its write, or a removed entry's tombstone (shorter than a member).
-        return None if value is None or len(value) < KEY_BYTES else unpack(value[:KEY_BYTES])
+        return None if value is None or len(value) < MEMBER_BYTES else unpack(value[:KEY_BYTES])
 
     def position_of(self, board_id: int, key: int) -> int:
         if key <= 0:
@@ -313,7 +324,7 @@ class RedisRankIndex:
         start, stop = max(start, 0), max(stop, 0)
         if stop <= start:
             return []
-        return [unpack(m) for m in self._read("zrange", self._z(board_id), start, stop - 1)]
+        return [unpack(m[:KEY_BYTES]) for m in self._read("zrange", self._z(board_id), start, stop - 1)]
 
     def page(self, board_id: int, anchor: int | None, offset: int, limit: int, before: bool = False) -> Page:
         keys, args = self._page_call(PageRequest(board_id, anchor, offset, limit, before))
@@ -456,11 +467,12 @@ def _page_of(reply: Any) -> Page:
     if reply is None:  # the script found no marker
         raise IndexUnavailable("The rank index is being rebuilt. Please retry shortly.")
     total, start, members = reply
-    return Page(int(total), int(start), [unpack(m) for m in members])
+    return Page(int(total), int(start), [unpack(m[:KEY_BYTES]) for m in members],
+                [unpack(m[KEY_BYTES:]) for m in members])
 
 
-def _chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:
-    chunk: list[int] = []
+def _chunks(items: Iterable[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:
+    chunk: list[tuple[int, int]] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:
