@@ -972,6 +972,7 @@ class DashboardPages:
         search = ctx.values.get("user", "").strip()
         caller = AppCaller(app)
         found = missing = None
+        rows: Sequence[object]  # RankedEntry: the queries' rows_needed is True (the template shows profiles)
         if search:
             found = self.identity.find_user(app.id, search)
             if found is None:

@@ -4,6 +4,7 @@ to feature code. Ids are ints inside, strings on the wire."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +23,9 @@ class App:
     created_at: int
 
 
-@dataclass(frozen=True, slots=True)
-class User:
-    """A person as one app sees them (D10): the app-scoped id plus the person's profile."""
+class User(NamedTuple):
+    """A person as one app sees them (D10): the app-scoped id plus the person's profile. A NamedTuple, as
+    leaderboards' Entry is: a page builds 25 of them."""
 
     id: int
     app_id: int

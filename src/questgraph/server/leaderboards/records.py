@@ -22,8 +22,10 @@ class Leaderboard:
     created_at: int
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
+    """A NamedTuple, not a frozen dataclass: a page builds 25 of them, and a tuple is made in a third of
+    the time (0.27 µs against 0.73)."""
+
     id: int
     leaderboard_id: int
     user_id: int
@@ -36,10 +38,15 @@ class Entry:
         return self.written_us // 1_000_000
 
 
-class UserRef(NamedTuple):
-    """A user known by id alone: what a page answered from the rank index has of its users."""
+class IndexedEntry(NamedTuple):
+    """An entry of a page answered from the rank index alone: what its key and member hold (no extra data,
+    the user by id alone). One tuple a row, where a page built from the rows makes three."""
 
     id: int
+    rank: int
+    score: int
+    written_us: int
+    user_id: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from questgraph.server.auth.access import require_app_token, require_path_app
 from questgraph.server.auth.callers import Caller, UserCaller
@@ -45,7 +45,7 @@ from questgraph.server.graph.params import parse_json
 from questgraph.server.identity.records import User
 from questgraph.server.identity.service import IdentityService
 from questgraph.server.identity.store import IdentityStore
-from questgraph.server.leaderboards.records import Entry, Leaderboard, SubmitTarget, UserRef
+from questgraph.server.leaderboards.records import Entry, IndexedEntry, Leaderboard, SubmitTarget
 from questgraph.server.leaderboards.store import LeaderboardStore
 from questgraph.server.ranking.index import Page, PageRequest, ProgressLog, RankIndex, page_bounds
 from questgraph.server.ranking.keys import (
@@ -92,16 +92,15 @@ PAGE_TRIES = 4  # reads of a page that raced a write (LeaderboardService._rows) 
 SETTLE_AFTER_S = 1.0
 
 
-@dataclass(frozen=True)
-class RankedEntry:
-    entry: Entry  # from a page answered by the index alone: no extra data (b"")
+class RankedEntry(NamedTuple):
+    entry: Entry
     rank: int
-    user: User | UserRef  # the same: the user's id alone
+    user: User
 
 
 @dataclass(frozen=True)
 class EntriesPage:
-    rows: list[RankedEntry]
+    rows: list[RankedEntry] | list[IndexedEntry]  # IndexedEntry: answered from the rank index alone
     keys: list[int]
     total_count: int
     has_previous: bool
@@ -702,7 +701,9 @@ class LeaderboardService:
         board's size in one read: the page starts ``offset`` positions from its anchor's (none: from the top)."""
         anchor, offset, before = self._bounds(board, query, viewer_entry)
         page = view.page(anchor, offset, query.limit, before)
-        rows = None if query.rows_needed else _rows_of_index(board, page)
+        rows: list[RankedEntry] | list[IndexedEntry] | None = None
+        if not query.rows_needed:
+            rows = _rows_of_index(board, page)
         if rows is None:
             rows = self._rows(board, page.keys, page.start)
         return None if rows is None else _entries_page(page, rows)
@@ -734,7 +735,7 @@ def _viewer_to_center(caller: Caller, query: EntriesQuery) -> User | None:
     return caller.user if centered and isinstance(caller, UserCaller) else None
 
 
-def _rows_of_index(board: Leaderboard, page: Page) -> list[RankedEntry] | None:
+def _rows_of_index(board: Leaderboard, page: Page) -> list[IndexedEntry] | None:
     """The page's rows from the index alone, when it holds their users (a shared index does): the key gives
     the entry id, score and write time. The index is updated only after its write committed, and its page
     is read atomically, so these rows are a state the database had; no row check is needed. None when the
@@ -742,16 +743,16 @@ def _rows_of_index(board: Leaderboard, page: Page) -> list[RankedEntry] | None:
     if page.user_ids is None:
         return None
     rows = []
-    for n, (key, user_id) in enumerate(zip(page.keys, page.user_ids, strict=True)):
+    order = board.sort_order
+    for rank, key, user_id in zip(itertools.count(page.start + 1), page.keys, page.user_ids, strict=False):
         written_us = written_us_of(key)
         if written_us == 0:
             return None
-        entry = Entry(key & ENTRY_ID_MASK, board.id, user_id, score_of(board.sort_order, key), b"", written_us)
-        rows.append(RankedEntry(entry, page.start + n + 1, UserRef(user_id)))
+        rows.append(IndexedEntry(key & ENTRY_ID_MASK, rank, score_of(order, key), written_us, user_id))
     return rows
 
 
-def _entries_page(page: Page, rows: list[RankedEntry]) -> EntriesPage:
+def _entries_page(page: Page, rows: list[RankedEntry] | list[IndexedEntry]) -> EntriesPage:
     return EntriesPage(rows, page.keys, page.total, page.start > 0 and bool(page.keys),
                        page.start + len(page.keys) < page.total)
 

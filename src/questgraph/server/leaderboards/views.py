@@ -13,7 +13,7 @@ from questgraph.server.graph.fields import Field, NodeType, Selection
 from questgraph.server.graph.params import parse_id
 from questgraph.server.graph.request import GraphRequest, require_param
 from questgraph.server.identity.records import User
-from questgraph.server.leaderboards.records import Leaderboard, UserRef
+from questgraph.server.leaderboards.records import IndexedEntry, Leaderboard
 from questgraph.server.leaderboards.service import (
     FILTERS,
     SORT_ORDERS,
@@ -59,23 +59,8 @@ LEADERBOARD_NODE = NodeType("Leaderboard", {
 })
 
 
-def _user(ranked: RankedEntry) -> User | UserRef:
+def _user(ranked: RankedEntry) -> User:
     return ranked.user
-
-
-# What a rank index page holds of an entry (``EntriesQuery.rows_needed``); of its user, the id.
-INDEX_FIELDS = frozenset({"id", "rank", "score", "timestamp"})
-
-
-def rows_needed(selection: Selection | None) -> bool:
-    """Whether the fields asked need the entries' rows (extra data, user profiles), not just the index."""
-    for name, sub in selection or ():
-        if name == "user":
-            if any(user_field != "id" for user_field, _ in sub or ()):
-                return True
-        elif name not in INDEX_FIELDS:
-            return True
-    return False
 
 
 ENTRY_NODE = NodeType("LeaderboardEntry", {
@@ -86,6 +71,28 @@ ENTRY_NODE = NodeType("LeaderboardEntry", {
     "timestamp": Field(lambda r: r.entry.timestamp),
     "extra_data_base64": Field(lambda r: base64.b64encode(r.entry.extra_data).decode()),  # standard (D18)
 })
+
+
+# A page answered from the rank index alone (IndexedEntry): the fields it can render are the ones it needs
+# no rows for (``rows_needed``); its user is rendered from the same tuple.
+USER_ID_NODE = NodeType("User", {"id": Field(lambda r: str(r.user_id))})
+INDEXED_ENTRY_NODE = NodeType("LeaderboardEntry", {
+    "id": Field(lambda r: str(r.id)),
+    "user": Field(lambda r: r, USER_ID_NODE),
+    "rank": Field(lambda r: r.rank),
+    "score": Field(lambda r: r.score),
+    "timestamp": Field(lambda r: r.written_us // 1_000_000),
+})
+
+
+def rows_needed(selection: Selection | None) -> bool:
+    """Whether the fields asked need the entries' rows (extra data, user profiles), not just the index."""
+    for name, sub in selection or ():
+        if name not in INDEXED_ENTRY_NODE.fields:
+            return True
+        if name == "user" and any(field not in USER_ID_NODE.fields for field, _ in sub or ()):
+            return True
+    return False
 
 
 def leaderboards_create_or_update(service: LeaderboardService, request: GraphRequest) -> dict[str, Any]:
@@ -166,7 +173,8 @@ def entries_query(request: GraphRequest) -> tuple[Selection | None, EntriesQuery
 
 
 def entries_answer(request: GraphRequest, selection: Selection | None, page: EntriesPage) -> dict[str, Any]:
-    render = ENTRY_NODE.renderer(selection)
+    indexed = bool(page.rows) and isinstance(page.rows[0], IndexedEntry)
+    render = (INDEXED_ENTRY_NODE if indexed else ENTRY_NODE).renderer(selection)
     body: dict[str, Any] = {"data": [render(r) for r in page.rows]}
     if request.params.boolean("summary"):
         body["summary"] = {"total_count": page.total_count}
