@@ -267,8 +267,7 @@ def test_rows_needed_only_for_fields_the_index_lacks() -> None:
 @pytest.fixture(params=["memory", "redis"])
 def index_http(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[httpx.Client]:
     """A client of a server on the test's backend with the in-memory rank index (the shared test server) or
-    a Redis one (its own; the in-memory index holds no users, so only Redis answers pages alone), and the two
-    entries of ``two_entries``."""
+    a Redis one (its own), and the two entries of ``two_entries``."""
     if request.param == "memory":
         server: RunningServer = request.getfixturevalue("qg")
         started = None
@@ -288,8 +287,8 @@ def index_http(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[httpx
 
 @pytest.mark.parametrize("fields", ["", "rank,score,user{id}", "id,rank,score,timestamp,user{id}", "user", "timestamp"])
 def test_a_page_of_index_fields_equals_the_page_built_from_rows(index_http: httpx.Client, fields: str) -> None:
-    """With a Redis rank index these fields are answered from the index alone (its member holds the user id
-    beside the key); the same fields asked with extra_data_base64 are built from the rows. Both must give
+    """These fields are answered from the rank index alone (it holds the user id beside the key, in memory
+    and in Redis); the same fields asked with extra_data_base64 are built from the rows. Both must give
     the same rows, counts and cursors, page after page, on either index."""
     http = index_http
 

@@ -58,7 +58,8 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 HIGHER, LOWER = "HIGHER_IS_BETTER", "LOWER_IS_BETTER"
 BOARD_NAMES = ("prop_high", "prop_low")  # created HIGHER_IS_BETTER and LOWER_IS_BETTER
 APP_AUTH = {"Authorization": f"Bearer {APP_TOKEN}"}
-ENTRY_FIELDS = "id,rank,score,timestamp,user{id}"
+ENTRY_FIELDS = "id,rank,score,timestamp,user{id}"  # what the rank index holds: pages without the rows
+ENTRY_FIELDS_FROM_ROWS = "id,rank,score,timestamp,user{id,alias}"  # a profile field: pages from the rows
 EXTRA_ALIASES = ("prop_user_1", "prop_user_2", "prop_user_3")
 USER_COUNT = 7  # ada, grace, linus, three extra users, and the unentitled user (last)
 
@@ -155,6 +156,7 @@ class RankMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="qg-rank-"))
+        self.reads = 0  # every other page read asks for a profile field: both ways of building a page
         self.running: RunningServer = start_server(self.tmp)
         self.http = self.running.client()
         self.db_path = self.running.settings.database
@@ -202,8 +204,10 @@ class RankMachine(RuleBasedStateMachine):
         return sql_rows(self.db_path, board_id)
 
     def _entries(self, params: dict[str, Any], headers: dict[str, str] | None = None) -> httpx.Response:
+        self.reads += 1
+        fields = ENTRY_FIELDS_FROM_ROWS if self.reads % 2 else ENTRY_FIELDS
         return self.http.get("/leaderboard_entries", headers=headers or APP_AUTH,
-                             params={"fields": ENTRY_FIELDS, "summary": "true", **params})
+                             params={"fields": fields, "summary": "true", **params})
 
     def _walk(self, first: httpx.Response, limits: list[int], total: int) -> list[list[dict[str, Any]]]:
         """Pages from ``first`` on, following ``paging.next`` (with the next limit of ``limits``)."""

@@ -82,7 +82,7 @@ class EntriesQuery:
     after: int | None = None  # keys decoded from cursors (D21)
     before: int | None = None
     # False when the answer asks for nothing beyond what a rank index page holds (rank, score, timestamp,
-    # entry id, user id): a shared index then answers it without reading the entries' rows.
+    # entry id, user id): the index then answers it without reading the entries' rows.
     rows_needed: bool = True
 
 
@@ -736,8 +736,8 @@ def _viewer_to_center(caller: Caller, query: EntriesQuery) -> User | None:
 
 
 def _rows_of_index(board: Leaderboard, page: Page) -> list[IndexedEntry] | None:
-    """The page's rows from the index alone, when it holds their users (a shared index does): the key gives
-    the entry id, score and write time. The index is updated only after its write committed, and its page
+    """The page's rows from the index alone, when it holds their users (a whole board's page does): the key
+    gives the entry id, score and write time. The index is updated only after its write committed, and its page
     is read atomically, so these rows are a state the database had; no row check is needed. None when the
     index has no users, or when a time was clamped to 0 in the key (``sort_key``): the row has it."""
     if page.user_ids is None:

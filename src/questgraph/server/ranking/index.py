@@ -20,12 +20,13 @@ from sortedcontainers import SortedList
 from questgraph.server.ranking.keys import ENTRY_ID_MASK
 
 log = logging.getLogger("questgraph.ranking")
+USER_BITS = 64  # user ids are int64 (D9)
 
 
 class Page(NamedTuple):
     """A page of a board's order, read at one moment: the board's size, the first key's position, the keys,
-    and the keys' users when the index holds them (the shared index does: a page of rank, score and user
-    id is then answered from the index alone)."""
+    and the keys' users when the index holds them (both indexes do; a filtered board, FRIENDS or USER_IDS,
+    does not): a page of rank, score and user id is then answered from the index alone."""
 
     total: int
     start: int
@@ -91,74 +92,83 @@ class RankIndex(Protocol):
 
 
 class InMemoryRankIndex:
+    """Each board's entries as one ``SortedList`` of ints: the D14 key shifted left by 64 bits with the
+    entry's user id below it (as the Redis index's members hold the key then the user). The key, which
+    ends with the unique entry id, alone decides the order; the user id lets a page of rank, score and user
+    id be answered without the rows, for 8 bytes more an entry (a map of users would cost about 100)."""
+
     def __init__(self) -> None:
         self._sorted: dict[int, SortedList] = {}
-        self._key_of: dict[int, dict[int, int]] = {}
+        self._held_of: dict[int, dict[int, int]] = {}  # board → entry id → what the sorted list holds
 
     def _board(self, board_id: int) -> tuple[SortedList, dict[int, int]]:
         if board_id not in self._sorted:
             self._sorted[board_id] = SortedList()
-            self._key_of[board_id] = {}
-        return self._sorted[board_id], self._key_of[board_id]
+            self._held_of[board_id] = {}
+        return self._sorted[board_id], self._held_of[board_id]
 
     def batched(self) -> AbstractContextManager[None]:
         return contextlib.nullcontext()  # every update is a local call already
 
     def reset(self) -> None:
         self._sorted.clear()
-        self._key_of.clear()
+        self._held_of.clear()
 
     def put(self, board_id: int, entry_id: int, key: int, user_id: int, version: int = 0) -> None:
         # One process, its updates applied in commit order (one lane, server/executor.py): no versions.
-        # No users either: the rows beside this index are a local read (SQLite), and a map of them would
-        # cost about 100 bytes an entry.
-        keys, key_of = self._board(board_id)
-        old = key_of.get(entry_id)
+        held, held_of = self._board(board_id)
+        old = held_of.get(entry_id)
         if old is not None:
-            keys.remove(old)
-        keys.add(key)
-        key_of[entry_id] = key
+            held.remove(old)
+        value = key << USER_BITS | user_id
+        held.add(value)
+        held_of[entry_id] = value
 
     def remove(self, board_id: int, entry_id: int, version: int = 0) -> None:
-        keys, key_of = self._board(board_id)
-        old = key_of.pop(entry_id, None)
+        held, held_of = self._board(board_id)
+        old = held_of.pop(entry_id, None)
         if old is not None:
-            keys.remove(old)
+            held.remove(old)
 
     def clear(self, board_id: int) -> None:
         self._sorted.pop(board_id, None)
-        self._key_of.pop(board_id, None)
+        self._held_of.pop(board_id, None)
 
     def load(self, board_id: int, entries: Iterable[tuple[int, int]]) -> None:
-        key_list = [key for key, _ in entries]
-        self._sorted[board_id] = SortedList(key_list)
-        self._key_of[board_id] = {k & ENTRY_ID_MASK: k for k in key_list}
+        values = [key << USER_BITS | user_id for key, user_id in entries]
+        self._sorted[board_id] = SortedList(values)
+        self._held_of[board_id] = {v >> USER_BITS & ENTRY_ID_MASK: v for v in values}
 
     def count(self, board_id: int) -> int:
-        keys = self._sorted.get(board_id)
-        return 0 if keys is None else len(keys)
+        held = self._sorted.get(board_id)
+        return 0 if held is None else len(held)
 
     def size(self) -> int:
         """Entries on every board."""
-        return sum(len(keys) for keys in self._sorted.values())
+        return sum(len(held) for held in self._sorted.values())
 
     def key_of(self, board_id: int, entry_id: int) -> int | None:
-        return self._key_of.get(board_id, {}).get(entry_id)
+        value = self._held_of.get(board_id, {}).get(entry_id)
+        return None if value is None else value >> USER_BITS
 
     def position_of(self, board_id: int, key: int) -> int:
-        keys = self._sorted.get(board_id)
-        return 0 if keys is None else int(keys.bisect_left(key))
+        held = self._sorted.get(board_id)
+        # key << 64 sorts below every value of that key (whatever the user) and above those of smaller keys
+        return 0 if held is None else int(held.bisect_left(max(key, 0) << USER_BITS))
+
+    def _between(self, board_id: int, start: int, stop: int) -> list[int]:
+        held = self._sorted.get(board_id)
+        return [] if held is None else list(held.islice(max(start, 0), max(stop, 0)))
 
     def keys_between(self, board_id: int, start: int, stop: int) -> list[int]:
-        keys = self._sorted.get(board_id)
-        if keys is None:
-            return []
-        return list(keys.islice(max(start, 0), max(stop, 0)))
+        return [v >> USER_BITS for v in self._between(board_id, start, stop)]
 
     def page(self, board_id: int, anchor: int | None, offset: int, limit: int, before: bool = False) -> Page:
         position = 0 if anchor is None else self.position_of(board_id, anchor)
         start, stop = page_bounds(position, offset, limit, before)
-        return Page(self.count(board_id), start, self.keys_between(board_id, start, stop))
+        values = self._between(board_id, start, stop)
+        return Page(self.count(board_id), start, [v >> USER_BITS for v in values],
+                    [v & ENTRY_ID_MASK for v in values])
 
     def pages(self, wanted: Sequence[PageRequest]) -> list[Page]:
         return [self.page(*w) for w in wanted]
