@@ -838,7 +838,9 @@ def report(args: argparse.Namespace, results: list[Result], table: list[Ratio],
     if buffers:
         lines += ["## PostgreSQL's buffers during a page's row reads", "",
                   "EXPLAIN (ANALYZE, BUFFERS) of the row reads of a CENTERED_ON_VIEWER page (its entries joined to "
-                  "their users), over 40 sample pages per board, right after that group's CENTERED_ON_VIEWER load: "
+                  "their users: what a page reads when its fields need the rows, such as a profile field of the user; "
+                  "a page of rank, score and user id reads none, docs/deployment.md), over 40 sample pages per board, "
+                  "right after that group's CENTERED_ON_VIEWER load: "
                   "buffer accesses per page, and those that missed PostgreSQL's shared buffers (read from the OS "
                   "cache or the disk).", "",
                   "| server | board | buffer accesses per page | missed shared buffers | tables + indexes |",
@@ -955,6 +957,7 @@ def redis_clean(url: str, prefix: str) -> int:
 
 # --- main -----------------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
+    global FIELDS
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--sizes", default="10k,1M", help="board sizes, comma-separated (default 10k,1M; add 10M "
                         "if there is time to build it)")
@@ -983,9 +986,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "/tmp/qgbench-peer-venv/bin/py-spy",
                         help="py-spy for the profiles of missed targets ('' for none)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--fields", default=FIELDS,
+                        help=f"fields of every page read (default {FIELDS}: answered from the rank index alone; "
+                             "add a profile field such as user{id,alias} and each page reads its rows)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the work directory, schemas and Redis keys")
     args = parser.parse_args(argv)
+    FIELDS = args.fields  # read by every page request this run builds, and by the report
     args.sizes = sorted({parse_size(s) for s in args.sizes.split(",") if s.strip()})
     if not args.sizes or min(args.sizes) < 100:
         parser.error("--sizes: at least one size, each at least 100")
