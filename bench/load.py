@@ -294,7 +294,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PG_APPLICATION = "qgbench"  # the application_name of every connection this run makes to PostgreSQL
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
+def proc_stat(pid: int) -> tuple[int, float] | None:
     """(parent pid, utime + stime in seconds) of a live process, from /proc/<pid>/stat."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
@@ -340,7 +340,7 @@ class CpuMeter:
         stats: dict[int, tuple[int, float]] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
-                found = _stat(int(entry))
+                found = proc_stat(int(entry))
                 if found is not None:
                     stats[int(entry)] = found
         children: dict[int, list[int]] = {}

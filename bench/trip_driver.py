@@ -10,13 +10,13 @@ turns. It prints, per trip, the wall time, the client's CPU time (the thread hop
 PostgreSQL backend's CPU time (from /proc). It answers one question, whether async pipeline mode makes a
 trip cheaper for the client, before the server is rewritten for it (docs/performance.md).
 
-    python bench/trip_driver.py [--trips 2000] [--late]
+    python bench/trip_driver.py [--trips 2000] [--late] [--postgres URL]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import functools
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -26,8 +26,8 @@ import anyio
 import psycopg
 import uvloop
 
-BASE = "postgresql://postgres@127.0.0.1:5432/test"
-URL = f"{BASE}?options=-c%20search_path%3Dqgtrip"
+from load import proc_stat  # bench/load.py: this script runs from bench/, as load.py does
+
 ROWS, LOOKUPS, WRITES = 200_000, 32, 16
 SELECT = "SELECT t.u, t.score FROM unnest(%s::bigint[]) AS q(u) JOIN t ON t.b = 1 AND t.u = q.u"
 UPSERT = ("INSERT INTO t (b, u, score) SELECT 1, u, s FROM unnest(%s::bigint[], %s::bigint[]) AS x(u, s) "
@@ -36,8 +36,8 @@ UPSERT = ("INSERT INTO t (b, u, score) SELECT 1, u, s FROM unnest(%s::bigint[], 
 Batch = tuple[list[int], list[int]]
 
 
-def setup() -> None:
-    with psycopg.connect(BASE, autocommit=True) as conn:
+def setup(base: str) -> None:
+    with psycopg.connect(base, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS qgtrip CASCADE")
         conn.execute("CREATE SCHEMA qgtrip")
         conn.execute("CREATE TABLE qgtrip.t (b bigint, u bigint, score bigint, PRIMARY KEY (b, u))")
@@ -46,15 +46,15 @@ def setup() -> None:
         conn.execute("ANALYZE qgtrip.t")
 
 
-def drop() -> None:
-    with psycopg.connect(BASE, autocommit=True) as conn:
+def drop(base: str) -> None:
+    with psycopg.connect(base, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS qgtrip CASCADE")
 
 
 def backend_cpu_s(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    stat = proc_stat(pid)
+    assert stat is not None, "the backend of an open connection is alive"
+    return stat[1]
 
 
 def batches(trips: int) -> list[Batch]:
@@ -72,8 +72,11 @@ def sync_trip(conn: psycopg.Connection[Any], users: list[int], scores: list[int]
         conn.execute(UPSERT, [users[:WRITES], scores[:WRITES]]).fetchall()
 
 
-async def sync_in_thread(work: list[Batch], late: bool) -> tuple[float, float, float]:
-    conn = psycopg.connect(URL, autocommit=True)
+Measured = tuple[float, float, float]  # wall, client CPU, PostgreSQL CPU (s)
+
+
+async def sync_in_thread(url: str, work: list[Batch]) -> Measured:
+    conn = psycopg.connect(url, autocommit=True)
     pid, limiter = conn.info.backend_pid, anyio.CapacityLimiter(4)
     started, cpu, pg = time.perf_counter(), time.process_time(), backend_cpu_s(pid)
     for users, scores in work:
@@ -83,8 +86,8 @@ async def sync_in_thread(work: list[Batch], late: bool) -> tuple[float, float, f
     return measured
 
 
-async def async_pipeline(work: list[Batch], late: bool) -> tuple[float, float, float]:
-    conn = await psycopg.AsyncConnection.connect(URL, autocommit=True)
+async def async_pipeline(url: str, work: list[Batch], late: bool) -> Measured:
+    conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
     pid = conn.info.backend_pid
     started, cpu, pg = time.perf_counter(), time.process_time(), backend_cpu_s(pid)
     for users, scores in work:
@@ -100,28 +103,31 @@ async def async_pipeline(work: list[Batch], late: bool) -> tuple[float, float, f
     return measured
 
 
-async def compare(trips: int, late: bool, rounds: int) -> None:
-    variants: list[tuple[str, Callable[[list[Batch], bool], Awaitable[tuple[float, float, float]]]]] = [
-        ("sync, worker thread", sync_in_thread), ("async, pipeline" + (" (late)" if late else ""), async_pipeline)]
+async def compare(url: str, trips: int, late: bool, rounds: int) -> None:
+    variants: list[tuple[str, Callable[[str, list[Batch]], Awaitable[Measured]]]] = [
+        ("sync, worker thread", sync_in_thread),
+        ("async, pipeline" + (" (late)" if late else ""), functools.partial(async_pipeline, late=late))]
     print(f"{trips:,} trips of {LOOKUPS} lookups and {WRITES} upserts each; per trip, in ms:")
     print(f"{'variant':<26} {'wall':>7} {'client CPU':>11} {'PostgreSQL CPU':>15}")
     for _ in range(rounds):
         for name, variant in variants:
-            wall, cpu, pg = await variant(batches(trips), late)
+            wall, cpu, pg = await variant(url, batches(trips))
             print(f"{name:<26} {wall / trips * 1e3:>7.3f} {cpu / trips * 1e3:>11.3f} {pg / trips * 1e3:>15.3f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--trips", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=2, help="each variant this many times, taking turns")
     parser.add_argument("--late", action="store_true", help="read the upsert's rows after COMMIT")
     args = parser.parse_args()
-    setup()
+    setup(args.postgres)
     try:
-        uvloop.run(compare(args.trips, args.late, args.rounds))
+        url = f"{args.postgres}?options=-c%20search_path%3Dqgtrip"
+        uvloop.run(compare(url, args.trips, args.late, args.rounds))
     finally:
-        drop()
+        drop(args.postgres)
 
 
 if __name__ == "__main__":
